@@ -1,0 +1,1 @@
+//! # secretchat-peer: the reference peer

@@ -1,0 +1,1 @@
+//! TL schema → Rust code generator (placeholder, filled in by the TL work).
