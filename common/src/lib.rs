@@ -16,11 +16,16 @@
 //!   and IV), the key visualization and the file key fingerprint.
 //! * [`envelope`] — `seal` and `open`: TL bytes ⇄ `key_fingerprint ‖ msg_key ‖ ciphertext`,
 //!   with every check the spec demands on the way in.
+//! * [`side`] and [`seq_no`] — who created the chat, and the `2·raw + x` sequence numbers
+//!   whose parity depends on it.
 
 pub mod crypto;
 pub mod dh;
 pub mod envelope;
 pub mod key;
+pub mod seq_no;
+pub mod side;
 pub mod tl;
 
 pub use key::{ChatKey, KeyFingerprint};
+pub use side::Side;
