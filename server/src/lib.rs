@@ -1,5 +1,9 @@
 //! # secretchat-server: the Telegram side of secret chats
 //!
-//! The mock server relays encryption updates between devices, stores encrypted file parts
-//! and keeps per-device update queues. It never decrypts anything. (Being built: see the
-//! project's issue on the mock server.)
+//! (The tour is written once the routes exist.)
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod files;
+pub mod update_queue;
