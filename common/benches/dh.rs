@@ -9,8 +9,8 @@ use rand::RngCore;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::dh::{
-    check_config, check_config_with, check_public_value, compute_key, public_value,
-    CheckedConfig, Exponent, PrimeCache, TELEGRAM_G, TELEGRAM_PRIME,
+    check_config, check_config_with, check_public_value, compute_key, public_value, CheckedConfig,
+    Exponent, PrimeCache, TELEGRAM_G, TELEGRAM_PRIME,
 };
 
 fn random_256(rng: &mut ChaCha20Rng) -> [u8; 256] {
