@@ -15,9 +15,7 @@ fn normalize(line: &str, bytes_as_string: bool) -> String {
     for (index, word) in body.split_whitespace().enumerate() {
         if index == 0 {
             words.push(word.split('#').next().unwrap().to_owned());
-        } else if word.starts_with('{') {
-            continue;
-        } else if word.contains(":flags.") && word.ends_with("?true") {
+        } else if word.starts_with('{') || (word.contains(":flags.") && word.ends_with("?true")) {
             continue;
         } else {
             for part in word.replace('<', " ").replace('>', "").split(' ') {
