@@ -19,6 +19,8 @@ fn main() {
     };
     let code = secretchat_tlgen::generate_from_text(&text, &options)
         .unwrap_or_else(|err| panic!("schema error in {}, {err}", schema_path.display()));
+    // Formatted when rustfmt is installed, so `$OUT_DIR/secret_api.rs` reads like any file.
+    let code = secretchat_tlgen::format_with_rustfmt(&code).unwrap_or(code);
 
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let out_path = out_dir.join("secret_api.rs");

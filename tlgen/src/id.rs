@@ -10,7 +10,7 @@
 //! 5. single spaces between words, no trailing `;`.
 //!
 //! One published secret-chat id does not follow rule 4: `decryptedMessageMediaDocument#6abd9782`
-//! (layer 143) is the CRC32 of its line with `bytes` left as written. [`matches`] accepts
+//! (layer 143) is the CRC32 of its line with `bytes` left as written. [`matches()`] accepts
 //! either form so a schema with that id still verifies, and says which rule applied.
 
 /// The CRC32 of `body` (a declaration without its `;`) under the standard normalization.

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         .map_or(path.clone(), |name| name.to_string_lossy().into_owned());
     match secretchat_tlgen::generate_from_text(&text, &options) {
         Ok(code) => {
+            let code = secretchat_tlgen::format_with_rustfmt(&code).unwrap_or(code);
             print!("{code}");
             ExitCode::SUCCESS
         }
