@@ -1,7 +1,7 @@
 //! Vectors of kind `seq_no`: raw counters to the `2·raw + x` wire form.
 
-use secretchat_common::side::Side;
 use secretchat_common::seq_no::{RawSeqNo, SeqField};
+use secretchat_common::side::Side;
 
 use super::fields::{bad, Fields, Mismatch};
 
