@@ -1,4 +1,84 @@
-fn main() {
-    eprintln!("secretchat-server: the HTTP server is not built yet; see README.md");
-    std::process::exit(2);
+//! The `secretchat-server` binary: parses the flags, starts the client API and the admin
+//! surface on their own listeners, and stops both gracefully on Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use secretchat_server::config::Config;
+use secretchat_server::state::Server;
+use secretchat_server::{admin_app, app, serve, sweep_expired};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let generated_token = config.admin_token.is_none();
+    let state = Arc::new(Server::new(&config)?);
+    let api = TcpListener::bind(SocketAddr::new(config.bind, config.port)).await?;
+    let admin = TcpListener::bind(SocketAddr::new(config.admin_bind, config.admin_port)).await?;
+    tracing::info!(addr = %api.local_addr()?, "client API listening");
+    tracing::info!(addr = %admin.local_addr()?, "admin surface listening");
+    if generated_token {
+        tracing::info!(admin_token = %state.admin_token(), "generated admin token (set --admin-token to choose one)");
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let sweeper = tokio::spawn(sweep_expired(Arc::clone(&state)));
+    let api_task = tokio::spawn(serve(
+        api,
+        app(Arc::clone(&state)),
+        stopped(stop_rx.clone()),
+    ));
+    let admin_task = tokio::spawn(serve(admin, admin_app(state), stopped(stop_rx)));
+
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    sweeper.abort();
+    api_task.await??;
+    admin_task.await??;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
 }

@@ -41,6 +41,15 @@ pub mod e2e {
     include!(concat!(env!("OUT_DIR"), "/secret_api.rs"));
 }
 
+/// The server-side schema: Telegram's secret-chat methods, updates and objects
+/// (`tl/api_subset.tl`) plus the mock server's own sign-in calls (`tl/mock_api.tl`, each
+/// marked there as an invention). The mock server parses its HTTP/JSON bodies into these
+/// types and answers with them. Print the source with
+/// `cargo run -p secretchat-tlgen -- common/tl/api_subset.tl` (the subset alone).
+pub mod api {
+    include!(concat!(env!("OUT_DIR"), "/api.rs"));
+}
+
 /// Decodes `data` as any end-to-end object and, when that succeeds, checks that encoding
 /// is stable: the canonical bytes decode again and re-encode to the same bytes.
 ///

@@ -1,0 +1,27 @@
+//! `auth.logOut` → `Bool` — *the mock's invention* (the shape of Telegram's legacy
+//! `auth.logOut#5717da40`): the device's token stops working, its queue is deleted, and the
+//! secret chats it was a side of are discarded for the other side (its key is gone).
+
+use axum::extract::State;
+use axum::Json;
+use secretchat_common::tl::api::functions;
+use serde_json::Value;
+
+use super::{answer, Call, Caller};
+use crate::device::Device;
+use crate::error::RpcError;
+use crate::state::{AppState, Server};
+
+pub async fn handle(
+    State(server): State<AppState>,
+    caller: Caller,
+    Call(call): Call<functions::AuthLogOut>,
+) -> Result<Json<Value>, RpcError> {
+    Ok(answer(&apply(&server, &caller, call)?))
+}
+
+pub fn apply(server: &Server, device: &Device, _: functions::AuthLogOut) -> Result<bool, RpcError> {
+    server.log_out(device);
+    tracing::info!(device_id = device.id.0, "logged out");
+    Ok(true)
+}

@@ -1,0 +1,46 @@
+//! `auth.signIn {username, device}` → `auth.authorization{user, token}` — *the mock's
+//! invention* (see [`crate::directory`]): signs a device in and returns the bearer token
+//! that stands for its authorization key. Needs no token. Errors: `USERNAME_INVALID`,
+//! `DEVICES_TOO_MANY` (invented).
+
+use axum::extract::State;
+use axum::Json;
+use secretchat_common::tl::api::{enums, functions, types};
+use serde_json::Value;
+
+use super::{answer, Call};
+use crate::error::RpcError;
+use crate::state::{AppState, Server};
+
+pub async fn handle(
+    State(server): State<AppState>,
+    Call(call): Call<functions::AuthSignIn>,
+) -> Result<Json<Value>, RpcError> {
+    Ok(answer(&apply(&server, call)?))
+}
+
+pub fn apply(
+    server: &Server,
+    call: functions::AuthSignIn,
+) -> Result<enums::AuthAuthorization, RpcError> {
+    let signed_in = server.directory.sign_in(
+        &call.username,
+        &call.device,
+        server.limits.max_devices_per_user,
+        server.fresh(),
+    )?;
+    tracing::info!(username = %call.username, device = %call.device, device_id = signed_in.device.id.0, "signed in");
+    let user = types::User {
+        id: signed_in.user_id,
+        access_hash: server
+            .directory
+            .access_hash(signed_in.user_id, signed_in.user_id),
+        username: call.username,
+    };
+    Ok(enums::AuthAuthorization::AuthAuthorization(
+        types::AuthAuthorization {
+            user: enums::User::User(user),
+            token: signed_in.token,
+        },
+    ))
+}

@@ -1,0 +1,40 @@
+//! `contacts.resolveUsername {username}` → `user` — *the mock's invention*: finds a user so
+//! a peer can build the `inputUser{user_id, access_hash}` for `messages.requestEncryption`.
+//! The `access_hash` is the one valid for the caller. Errors: `USERNAME_NOT_OCCUPIED`.
+
+use axum::extract::State;
+use axum::Json;
+use secretchat_common::tl::api::{enums, functions, types};
+use serde_json::Value;
+
+use super::{answer, Call, Caller};
+use crate::device::Device;
+use crate::error::RpcError;
+use crate::state::{AppState, Server};
+
+pub async fn handle(
+    State(server): State<AppState>,
+    caller: Caller,
+    Call(call): Call<functions::ContactsResolveUsername>,
+) -> Result<Json<Value>, RpcError> {
+    Ok(answer(&apply(&server, &caller, call)?))
+}
+
+pub fn apply(
+    server: &Server,
+    device: &Device,
+    call: functions::ContactsResolveUsername,
+) -> Result<enums::User, RpcError> {
+    let user =
+        server
+            .directory
+            .user_by_name(&call.username)
+            .ok_or(RpcError::UsernameNotOccupied {
+                username: call.username.chars().take(64).collect(),
+            })?;
+    Ok(enums::User::User(types::User {
+        id: user.id,
+        access_hash: server.directory.access_hash(device.user_id, user.id),
+        username: user.username,
+    }))
+}

@@ -1,0 +1,58 @@
+//! `messages.readEncryptedHistory(peer, max_date)` → `Bool` (SPEC §8.3, §9.6): the other
+//! side's bound device is told `updateEncryptedMessagesRead{chat_id, max_date, date = now}`
+//! (queued, numbered by its pts).
+//!
+//! Errors: `CHAT_ID_INVALID` (not a side of an accepted chat), `MAX_DATE_INVALID`
+//! (`max_date` in the future).
+
+use axum::extract::State;
+use axum::Json;
+use secretchat_common::tl::api::{enums, functions, types};
+use serde_json::Value;
+
+use super::{answer, chat_for, Call, Caller};
+use crate::chats::{ChatState, Role};
+use crate::device::Device;
+use crate::error::RpcError;
+use crate::state::{AppState, Server};
+
+pub async fn handle(
+    State(server): State<AppState>,
+    caller: Caller,
+    Call(call): Call<functions::MessagesReadEncryptedHistory>,
+) -> Result<Json<Value>, RpcError> {
+    Ok(answer(&apply(&server, &caller, call)?))
+}
+
+pub fn apply(
+    server: &Server,
+    device: &Device,
+    call: functions::MessagesReadEncryptedHistory,
+) -> Result<bool, RpcError> {
+    let (chat, role) = chat_for(server, device, &call.peer)?;
+    if !matches!(chat.state, ChatState::Accepted { .. }) {
+        return Err(RpcError::ChatIdInvalid { chat_id: chat.id });
+    }
+    let now = server.now();
+    if call.max_date > now {
+        return Err(RpcError::MaxDateInvalid {
+            max_date: call.max_date,
+            now,
+        });
+    }
+    let other = match role {
+        Role::Admin => chat.participant_device(),
+        Role::Participant => Some(chat.admin_device),
+    };
+    if let Some(other) = other.and_then(|id| server.directory.device(id)) {
+        other.mailbox.deliver_other(
+            now,
+            enums::Update::UpdateEncryptedMessagesRead(types::UpdateEncryptedMessagesRead {
+                chat_id: chat.id,
+                max_date: call.max_date,
+                date: now,
+            }),
+        );
+    }
+    Ok(true)
+}

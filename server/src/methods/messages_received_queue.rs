@@ -1,0 +1,37 @@
+//! `messages.receivedQueue(max_qts)` → `Vector<long>` (SPEC §7): acknowledges this device's
+//! encrypted messages up to `max_qts`, deleting them, and answers their `random_id`s.
+//!
+//! Errors: `MAX_QTS_INVALID` (`max_qts` outside 1..=the device's qts).
+
+use axum::extract::State;
+use axum::Json;
+use secretchat_common::tl::api::{enums, functions};
+use serde_json::Value;
+
+use super::{answer, Call, Caller};
+use crate::device::Device;
+use crate::error::RpcError;
+use crate::state::{AppState, Server};
+
+pub async fn handle(
+    State(server): State<AppState>,
+    caller: Caller,
+    Call(call): Call<functions::MessagesReceivedQueue>,
+) -> Result<Json<Value>, RpcError> {
+    Ok(answer(&apply(&server, &caller, call)?))
+}
+
+pub fn apply(
+    _: &Server,
+    device: &Device,
+    call: functions::MessagesReceivedQueue,
+) -> Result<Vec<i64>, RpcError> {
+    let acknowledged = device.mailbox.queue().received_queue(call.max_qts)?;
+    Ok(acknowledged
+        .iter()
+        .map(|message| match message.as_ref() {
+            enums::EncryptedMessage::EncryptedMessage(m) => m.random_id,
+            enums::EncryptedMessage::EncryptedMessageService(m) => m.random_id,
+        })
+        .collect())
+}

@@ -1,0 +1,32 @@
+//! `messages.reportEncryptedSpam(peer)` → `Bool` (SPEC §8.4): records the report (shown by
+//! `GET /admin/state`); nothing else happens. Either side may report, in any state.
+//!
+//! Errors: `CHAT_ID_INVALID`.
+
+use axum::extract::State;
+use axum::Json;
+use secretchat_common::tl::api::functions;
+use serde_json::Value;
+
+use super::{answer, chat_for, Call, Caller};
+use crate::device::Device;
+use crate::error::RpcError;
+use crate::state::{AppState, Server};
+
+pub async fn handle(
+    State(server): State<AppState>,
+    caller: Caller,
+    Call(call): Call<functions::MessagesReportEncryptedSpam>,
+) -> Result<Json<Value>, RpcError> {
+    Ok(answer(&apply(&server, &caller, call)?))
+}
+
+pub fn apply(
+    server: &Server,
+    device: &Device,
+    call: functions::MessagesReportEncryptedSpam,
+) -> Result<bool, RpcError> {
+    let (mut chat, _) = chat_for(server, device, &call.peer)?;
+    chat.spam_reports = chat.spam_reports.saturating_add(1);
+    Ok(true)
+}

@@ -1,0 +1,36 @@
+//! `messages.sendEncrypted(silent?, peer, random_id, data)` → `messages.SentEncryptedMessage` (SPEC §8.1, §9.5): the recipient's bound device gets `encryptedMessage{random_id, chat_id, date, bytes = data, file = encryptedFileEmpty}` with the next qts. `silent` is accepted and has no effect on the mock. The
+//! whole relay, its idempotency and its errors are in [`super::relay`].
+
+use axum::extract::State;
+use axum::Json;
+use secretchat_common::tl::api::{enums, functions};
+use serde_json::Value;
+
+use super::relay::{relay, Payload};
+use super::{answer, Call, Caller};
+use crate::device::Device;
+use crate::error::RpcError;
+use crate::state::{AppState, Server};
+
+pub async fn handle(
+    State(server): State<AppState>,
+    caller: Caller,
+    Call(call): Call<functions::MessagesSendEncrypted>,
+) -> Result<Json<Value>, RpcError> {
+    Ok(answer(&apply(&server, &caller, call)?))
+}
+
+pub fn apply(
+    server: &Server,
+    device: &Device,
+    call: functions::MessagesSendEncrypted,
+) -> Result<enums::MessagesSentEncryptedMessage, RpcError> {
+    relay(
+        server,
+        device,
+        &call.peer,
+        call.random_id,
+        call.data,
+        Payload::Plain,
+    )
+}

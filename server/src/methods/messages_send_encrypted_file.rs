@@ -1,0 +1,36 @@
+//! `messages.sendEncryptedFile(silent?, peer, random_id, data, file)` → `messages.SentEncryptedMessage` (SPEC §8.1, §9.5): stores the uploaded file (or shares a stored one named by `inputEncryptedFile`), the recipient gets `encryptedMessage{…, file = encryptedFile}` and the sender `messages.sentEncryptedFile{date, file}`. The
+//! whole relay, its idempotency and its errors are in [`super::relay`].
+
+use axum::extract::State;
+use axum::Json;
+use secretchat_common::tl::api::{enums, functions};
+use serde_json::Value;
+
+use super::relay::{relay, Payload};
+use super::{answer, Call, Caller};
+use crate::device::Device;
+use crate::error::RpcError;
+use crate::state::{AppState, Server};
+
+pub async fn handle(
+    State(server): State<AppState>,
+    caller: Caller,
+    Call(call): Call<functions::MessagesSendEncryptedFile>,
+) -> Result<Json<Value>, RpcError> {
+    Ok(answer(&apply(&server, &caller, call)?))
+}
+
+pub fn apply(
+    server: &Server,
+    device: &Device,
+    call: functions::MessagesSendEncryptedFile,
+) -> Result<enums::MessagesSentEncryptedMessage, RpcError> {
+    relay(
+        server,
+        device,
+        &call.peer,
+        call.random_id,
+        call.data,
+        Payload::File(&call.file),
+    )
+}

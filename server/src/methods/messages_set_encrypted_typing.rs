@@ -1,0 +1,45 @@
+//! `messages.setEncryptedTyping(peer, typing)` → `Bool` (SPEC §8.3, §9.6): when `typing` is
+//! true the other side's bound device is pushed `updateEncryptedChatTyping{chat_id}` —
+//! live only (the event stream), never queued, as typing notices are ephemeral.
+//!
+//! Errors: `CHAT_ID_INVALID`.
+
+use axum::extract::State;
+use axum::Json;
+use secretchat_common::tl::api::functions;
+use serde_json::Value;
+
+use super::{answer, chat_for, Call, Caller};
+use crate::chats::{ChatState, Role};
+use crate::device::Device;
+use crate::error::RpcError;
+use crate::state::{AppState, Server};
+
+pub async fn handle(
+    State(server): State<AppState>,
+    caller: Caller,
+    Call(call): Call<functions::MessagesSetEncryptedTyping>,
+) -> Result<Json<Value>, RpcError> {
+    Ok(answer(&apply(&server, &caller, call)?))
+}
+
+pub fn apply(
+    server: &Server,
+    device: &Device,
+    call: functions::MessagesSetEncryptedTyping,
+) -> Result<bool, RpcError> {
+    let (chat, role) = chat_for(server, device, &call.peer)?;
+    if !matches!(chat.state, ChatState::Accepted { .. }) {
+        return Err(RpcError::ChatIdInvalid { chat_id: chat.id });
+    }
+    if call.typing {
+        let other = match role {
+            Role::Admin => chat.participant_device(),
+            Role::Participant => Some(chat.admin_device),
+        };
+        if let Some(other) = other.and_then(|id| server.directory.device(id)) {
+            other.mailbox.push_typing(chat.id);
+        }
+    }
+    Ok(true)
+}

@@ -1,0 +1,228 @@
+//! # The methods: one file each, all the same shape
+//!
+//! Every Telegram method the mock serves is `POST /api/<method>` and lives in the file
+//! named after it. Each file has the same three steps (the mini-redis rhythm):
+//!
+//! 1. **parse** — done by the extractors: [`Caller`] for the device, [`Call<F>`] for the
+//!    body as the generated TL function type `F`;
+//! 2. **apply** — a plain function `apply(&Server, &Device, F) -> Result<answer, RpcError>`
+//!    that checks everything *before* changing anything, so a failed call changes nothing;
+//! 3. **answer** — the TL result's `to_json()`.
+//!
+//! The mock's own calls (`auth.signIn`, `auth.logOut`, `contacts.resolveUsername`) are
+//! inventions, declared in `common/tl/mock_api.tl`. `GET /api/updates.stream` (server-sent
+//! events) is in [`updates_stream`].
+
+use axum::routing::{get, post};
+use axum::Router;
+use dashmap::mapref::one::RefMut;
+use secretchat_common::tl::api::{enums, functions};
+use secretchat_common::tl::TlJson;
+
+use crate::chats::{Role, SecretChat};
+use crate::device::Device;
+use crate::error::RpcError;
+use crate::extract::Method;
+use crate::state::{AppState, Server};
+
+pub mod auth_log_out;
+pub mod auth_sign_in;
+pub mod contacts_resolve_username;
+pub mod input_file;
+pub mod messages_accept_encryption;
+pub mod messages_discard_encryption;
+pub mod messages_get_dh_config;
+pub mod messages_read_encrypted_history;
+pub mod messages_received_queue;
+pub mod messages_report_encrypted_spam;
+pub mod messages_request_encryption;
+pub mod messages_send_encrypted;
+pub mod messages_send_encrypted_file;
+pub mod messages_send_encrypted_service;
+pub mod messages_set_encrypted_typing;
+pub mod messages_upload_encrypted_file;
+pub mod relay;
+pub mod updates_get_difference;
+pub mod updates_get_state;
+pub mod updates_stream;
+pub mod upload_get_file;
+pub mod upload_save_big_file_part;
+pub mod upload_save_file_part;
+
+pub use crate::extract::{Call, Caller};
+
+macro_rules! methods {
+    ($($ty:ident),* $(,)?) => {
+        $(impl Method for functions::$ty {
+            const NAME: &'static str = functions::$ty::NAME;
+        })*
+    };
+}
+
+methods!(
+    AuthSignIn,
+    AuthLogOut,
+    ContactsResolveUsername,
+    MessagesGetDhConfig,
+    MessagesRequestEncryption,
+    MessagesAcceptEncryption,
+    MessagesDiscardEncryption,
+    MessagesSendEncrypted,
+    MessagesSendEncryptedService,
+    MessagesSendEncryptedFile,
+    MessagesUploadEncryptedFile,
+    MessagesReadEncryptedHistory,
+    MessagesSetEncryptedTyping,
+    MessagesReportEncryptedSpam,
+    MessagesReceivedQueue,
+    UpdatesGetState,
+    UpdatesGetDifference,
+    UploadSaveFilePart,
+    UploadSaveBigFilePart,
+    UploadGetFile,
+);
+
+/// Every `POST /api/<method>` route, by method name (also the OpenAPI document's list).
+pub const METHODS: &[&str] = &[
+    functions::AuthSignIn::NAME,
+    functions::AuthLogOut::NAME,
+    functions::ContactsResolveUsername::NAME,
+    functions::MessagesGetDhConfig::NAME,
+    functions::MessagesRequestEncryption::NAME,
+    functions::MessagesAcceptEncryption::NAME,
+    functions::MessagesDiscardEncryption::NAME,
+    functions::MessagesSendEncrypted::NAME,
+    functions::MessagesSendEncryptedService::NAME,
+    functions::MessagesSendEncryptedFile::NAME,
+    functions::MessagesUploadEncryptedFile::NAME,
+    functions::MessagesReadEncryptedHistory::NAME,
+    functions::MessagesSetEncryptedTyping::NAME,
+    functions::MessagesReportEncryptedSpam::NAME,
+    functions::MessagesReceivedQueue::NAME,
+    functions::UpdatesGetState::NAME,
+    functions::UpdatesGetDifference::NAME,
+    functions::UploadSaveFilePart::NAME,
+    functions::UploadSaveBigFilePart::NAME,
+    functions::UploadGetFile::NAME,
+];
+
+/// The TL line of a method, for the OpenAPI document.
+pub fn tl_line(method: &str) -> Option<&'static str> {
+    secretchat_common::tl::api::CONSTRUCTORS
+        .iter()
+        .find(|info| info.name == method)
+        .map(|info| info.tl_line)
+}
+
+/// The client API's routes (without fallback and body limit, added by [`crate::app`]).
+pub fn routes() -> Router<AppState> {
+    fn path(name: &str) -> String {
+        format!("/api/{name}")
+    }
+    Router::new()
+        .route(
+            &path(functions::AuthSignIn::NAME),
+            post(auth_sign_in::handle),
+        )
+        .route(
+            &path(functions::AuthLogOut::NAME),
+            post(auth_log_out::handle),
+        )
+        .route(
+            &path(functions::ContactsResolveUsername::NAME),
+            post(contacts_resolve_username::handle),
+        )
+        .route(
+            &path(functions::MessagesGetDhConfig::NAME),
+            post(messages_get_dh_config::handle),
+        )
+        .route(
+            &path(functions::MessagesRequestEncryption::NAME),
+            post(messages_request_encryption::handle),
+        )
+        .route(
+            &path(functions::MessagesAcceptEncryption::NAME),
+            post(messages_accept_encryption::handle),
+        )
+        .route(
+            &path(functions::MessagesDiscardEncryption::NAME),
+            post(messages_discard_encryption::handle),
+        )
+        .route(
+            &path(functions::MessagesSendEncrypted::NAME),
+            post(messages_send_encrypted::handle),
+        )
+        .route(
+            &path(functions::MessagesSendEncryptedService::NAME),
+            post(messages_send_encrypted_service::handle),
+        )
+        .route(
+            &path(functions::MessagesSendEncryptedFile::NAME),
+            post(messages_send_encrypted_file::handle),
+        )
+        .route(
+            &path(functions::MessagesUploadEncryptedFile::NAME),
+            post(messages_upload_encrypted_file::handle),
+        )
+        .route(
+            &path(functions::MessagesReadEncryptedHistory::NAME),
+            post(messages_read_encrypted_history::handle),
+        )
+        .route(
+            &path(functions::MessagesSetEncryptedTyping::NAME),
+            post(messages_set_encrypted_typing::handle),
+        )
+        .route(
+            &path(functions::MessagesReportEncryptedSpam::NAME),
+            post(messages_report_encrypted_spam::handle),
+        )
+        .route(
+            &path(functions::MessagesReceivedQueue::NAME),
+            post(messages_received_queue::handle),
+        )
+        .route(
+            &path(functions::UpdatesGetState::NAME),
+            post(updates_get_state::handle),
+        )
+        .route(
+            &path(functions::UpdatesGetDifference::NAME),
+            post(updates_get_difference::handle),
+        )
+        .route(
+            &path(functions::UploadSaveFilePart::NAME),
+            post(upload_save_file_part::handle),
+        )
+        .route(
+            &path(functions::UploadSaveBigFilePart::NAME),
+            post(upload_save_big_file_part::handle),
+        )
+        .route(
+            &path(functions::UploadGetFile::NAME),
+            post(upload_get_file::handle),
+        )
+        .route(updates_stream::PATH, get(updates_stream::handle))
+}
+
+/// A TL answer as the JSON response body.
+pub fn answer(value: &impl TlJson) -> axum::Json<serde_json::Value> {
+    axum::Json(value.to_json())
+}
+
+/// The chat an `inputEncryptedChat` names, locked for this call, and the caller's role in
+/// it; `CHAT_ID_INVALID` if there is no such chat, the device is not a side of it, or the
+/// access_hash is not the one its side was given.
+pub fn chat_for<'a>(
+    server: &'a Server,
+    device: &Device,
+    peer: &enums::InputEncryptedChat,
+) -> Result<(RefMut<'a, i32, SecretChat>, Role), RpcError> {
+    let enums::InputEncryptedChat::InputEncryptedChat(peer) = peer;
+    let invalid = RpcError::ChatIdInvalid {
+        chat_id: peer.chat_id,
+    };
+    let chat = server.chats.get_mut(&peer.chat_id).ok_or(invalid.clone())?;
+    let role = server
+        .role_in(&chat, device, peer.access_hash)
+        .ok_or(invalid)?;
+    Ok((chat, role))
+}

@@ -1,0 +1,142 @@
+//! `updates.getDifference(pts, pts_limit?, pts_total_limit?, date, qts, qts_limit?)` →
+//! `updates.Difference` (SPEC §7, §9.7), with an optional long-poll.
+//!
+//! Acknowledges (deletes) everything up to the `pts` and `qts` *passed in*, then answers
+//! what lies after them: `updates.difference{new_encrypted_messages, other_updates, state}`,
+//! `updates.differenceSlice{…, intermediate_state}` when more than `--difference-limit`
+//! (or the client's `qts_limit`/`pts_limit`) are waiting — call again from that state — or
+//! `updates.differenceEmpty{date, seq}` when nothing is. `new_messages`, `chats` and `users`
+//! are always empty; `date` is accepted and not used.
+//!
+//! *The mock's addition*: a `"timeout": seconds` field (not part of the TL call; capped at
+//! `--max-poll-timeout`). When the difference is empty, the call waits up to that long for
+//! something to arrive for this device, then answers. A client can poll without spinning.
+//!
+//! Errors: `PERSISTENT_TIMESTAMP_INVALID` (`pts` or `qts` negative or ahead of the device's:
+//! call `updates.getState`), `INPUT_REQUEST_INVALID` for a `timeout` that is not a
+//! non-negative integer.
+
+use std::time::Duration;
+
+use axum::extract::{FromRequest, Request, State};
+use axum::Json;
+use secretchat_common::tl::api::{enums, functions, types};
+use serde_json::Value;
+
+use super::updates_get_state::state_view;
+use super::Caller;
+use crate::device::Device;
+use crate::error::RpcError;
+use crate::extract::{json_object, parse_call};
+use crate::state::{AppState, Server};
+
+/// The call and its long-poll timeout.
+#[derive(Debug)]
+pub struct DifferenceCall {
+    pub call: functions::UpdatesGetDifference,
+    pub timeout: Duration,
+}
+
+impl FromRequest<AppState> for DifferenceCall {
+    type Rejection = RpcError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, RpcError> {
+        let mut object = json_object(req, state).await?;
+        let seconds = match object.remove("timeout") {
+            None | Some(Value::Null) => 0,
+            Some(value) => value.as_u64().ok_or_else(|| {
+                RpcError::bad_request(format!(
+                    "timeout must be a non-negative integer number of seconds, got {value}"
+                ))
+            })?,
+        };
+        let timeout = Duration::from_secs(seconds.min(state.limits.max_poll_timeout));
+        Ok(Self {
+            call: parse_call(object)?,
+            timeout,
+        })
+    }
+}
+
+pub async fn handle(
+    State(server): State<AppState>,
+    caller: Caller,
+    call: DifferenceCall,
+) -> Result<Json<Value>, RpcError> {
+    let deadline = tokio::time::Instant::now() + call.timeout;
+    loop {
+        // Subscribe before looking, so a delivery in between still wakes us.
+        let mut wake = caller.mailbox.subscribe_wake();
+        let difference = apply(&server, &caller, &call.call)?;
+        let empty = matches!(
+            difference,
+            enums::UpdatesDifference::UpdatesDifferenceEmpty(_)
+        );
+        if !empty || tokio::time::Instant::now() >= deadline {
+            return Ok(Json(secretchat_common::tl::TlJson::to_json(&difference)));
+        }
+        if tokio::time::timeout_at(deadline, wake.changed())
+            .await
+            .is_err()
+        {
+            let difference = apply(&server, &caller, &call.call)?;
+            return Ok(Json(secretchat_common::tl::TlJson::to_json(&difference)));
+        }
+    }
+}
+
+pub fn apply(
+    server: &Server,
+    device: &Device,
+    call: &functions::UpdatesGetDifference,
+) -> Result<enums::UpdatesDifference, RpcError> {
+    let limit = server.limits.difference_limit;
+    let cap = |client: Option<i32>| {
+        client
+            .and_then(|n| usize::try_from(n).ok())
+            .map_or(limit, |n| n.min(limit))
+    };
+    let now = server.now();
+    device.mailbox.expire(now);
+    let difference = device.mailbox.queue().difference(
+        call.pts,
+        call.qts,
+        cap(call.qts_limit),
+        cap(call.pts_limit),
+    )?;
+    if difference.is_empty() {
+        return Ok(enums::UpdatesDifference::UpdatesDifferenceEmpty(
+            types::UpdatesDifferenceEmpty { date: now, seq: 0 },
+        ));
+    }
+    let new_encrypted_messages = difference
+        .messages
+        .iter()
+        .map(|(_, message)| message.as_ref().clone())
+        .collect();
+    let other_updates = difference
+        .others
+        .iter()
+        .map(|(_, update)| update.as_ref().clone())
+        .collect();
+    let state = state_view(difference.state, now);
+    Ok(if difference.complete {
+        enums::UpdatesDifference::UpdatesDifference(types::UpdatesDifference {
+            new_messages: Vec::new(),
+            new_encrypted_messages,
+            other_updates,
+            chats: Vec::new(),
+            users: Vec::new(),
+            state,
+        })
+    } else {
+        enums::UpdatesDifference::UpdatesDifferenceSlice(types::UpdatesDifferenceSlice {
+            new_messages: Vec::new(),
+            new_encrypted_messages,
+            other_updates,
+            chats: Vec::new(),
+            users: Vec::new(),
+            intermediate_state: state,
+        })
+    })
+}

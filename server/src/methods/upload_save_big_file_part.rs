@@ -1,0 +1,54 @@
+//! `upload.saveBigFilePart(file_id, file_part, file_total_parts, bytes)` → `Bool` (SPEC §6): saves one part of an upload, under
+//! (this device, `file_id`), after checking the part rules of [`crate::files`].
+//!
+//! Errors: `FILE_PART_EMPTY`, `FILE_PART_TOO_BIG` (> 524288 bytes), `FILE_PART_INVALID`
+//! (part number outside 0..max), `FILE_PART_SIZE_INVALID` (a full part whose size is not a
+//! multiple of 1024 dividing 524288), `FILE_PART_SIZE_CHANGED` (sizes differ), `FILE_PARTS_INVALID` (`file_total_parts` outside 1..max, −1 meaning "not known yet" as tdlib sends it, or changed),
+//! `FILE_PARTS_INVALID` (the file would exceed `--max-file-bytes`, or small and big calls
+//! mixed for one `file_id`). A failed part changes nothing.
+
+use axum::extract::State;
+use axum::Json;
+use bytes::Bytes;
+use dashmap::mapref::entry::Entry;
+use secretchat_common::tl::api::functions;
+use serde_json::Value;
+
+use super::{answer, Call, Caller};
+use crate::device::Device;
+use crate::error::RpcError;
+use crate::files::{PartialUpload, UploadKind};
+use crate::state::{AppState, Server};
+
+pub async fn handle(
+    State(server): State<AppState>,
+    caller: Caller,
+    Call(call): Call<functions::UploadSaveBigFilePart>,
+) -> Result<Json<Value>, RpcError> {
+    Ok(answer(&apply(&server, &caller, call)?))
+}
+
+pub fn apply(
+    server: &Server,
+    device: &Device,
+    call: functions::UploadSaveBigFilePart,
+) -> Result<bool, RpcError> {
+    let kind = UploadKind::Big {
+        total_parts: call.file_total_parts,
+    };
+    let bytes = Bytes::from(call.bytes);
+    let limits = server.upload_limits();
+    match server.uploads.entry((device.id, call.file_id)) {
+        Entry::Occupied(mut upload) => {
+            upload
+                .get_mut()
+                .save_part(kind, call.file_part, bytes, limits)?;
+        }
+        Entry::Vacant(vacant) => {
+            let mut upload = PartialUpload::new(kind);
+            upload.save_part(kind, call.file_part, bytes, limits)?;
+            vacant.insert(upload);
+        }
+    }
+    Ok(true)
+}

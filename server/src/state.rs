@@ -1,0 +1,267 @@
+//! # The server's shared state
+//!
+//! One [`Server`] value, shared by every request behind an `Arc`: the directory of users
+//! and devices (each device with its own queue lock), the secret chats, the uploads in
+//! progress and the stored files. Each of these is a [`DashMap`] — sharded, so requests
+//! touching different chats or devices do not wait for each other; there is no global
+//! lock on the hot path. Lock order, to keep clear of deadlocks: a device's reply cache,
+//! then a chat, then device queues; never two entries of the same map at once.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use dashmap::DashMap;
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use secretchat_common::dh::{check_config, CheckedConfig};
+use secretchat_common::tl::api::{enums, types};
+
+use crate::chats::{ChatState, Role, SecretChat};
+use crate::clock::Clock;
+use crate::config::{Config, Limits};
+use crate::device::{Device, DeviceId};
+use crate::directory::{Directory, Fresh};
+use crate::files::{PartialUpload, StoredFile, UploadLimits};
+
+/// What `Server::new` can refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("--dh-prime is not hex: {0}")]
+    PrimeNotHex(#[from] hex::FromHexError),
+    #[error("the configured DH parameters fail the checks every client makes: {0}")]
+    BadDhConfig(#[from] secretchat_common::dh::DhError),
+    #[error("--dh-version must not be 0 (clients send 0 when they have no cached config)")]
+    ZeroDhVersion,
+}
+
+/// The `(p, g, version)` `messages.getDhConfig` serves.
+#[derive(Debug, Clone)]
+pub struct ServedDh {
+    pub config: CheckedConfig,
+    pub version: i32,
+}
+
+/// The whole state of the mock.
+#[derive(Debug)]
+pub struct Server {
+    pub limits: Limits,
+    pub clock: Clock,
+    pub dh: ServedDh,
+    pub directory: Directory,
+    pub chats: DashMap<i32, SecretChat>,
+    pub uploads: DashMap<(DeviceId, i64), PartialUpload>,
+    pub files: DashMap<i64, Arc<StoredFile>>,
+    admin_token: String,
+    rng: Mutex<ChaCha20Rng>,
+}
+
+/// The state as handlers see it.
+pub type AppState = Arc<Server>;
+
+impl Server {
+    /// Builds the state from the configuration; refuses DH parameters no client would use.
+    pub fn new(config: &Config) -> Result<Self, StartError> {
+        let mut rng = match config.seed {
+            Some(seed) => ChaCha20Rng::seed_from_u64(seed),
+            None => ChaCha20Rng::from_entropy(),
+        };
+        let dh_config = match (&config.dh.dh_prime, config.dh.dh_g) {
+            (None, None) => CheckedConfig::telegram_default(),
+            (prime, g) => {
+                let default = CheckedConfig::telegram_default();
+                let p = match prime {
+                    Some(hex_text) => hex::decode(hex_text.trim())?,
+                    None => default.p_bytes().to_vec(),
+                };
+                check_config(&p, g.unwrap_or(default.g()))?
+            }
+        };
+        let version = config.dh.dh_version.unwrap_or(1);
+        if version == 0 {
+            return Err(StartError::ZeroDhVersion);
+        }
+        let admin_token = config
+            .admin_token
+            .clone()
+            .unwrap_or_else(|| hex::encode(rng.gen::<[u8; 16]>()));
+        let secret = rng.gen::<[u8; 32]>();
+        Ok(Self {
+            limits: config.limits.clone(),
+            clock: Clock::new(),
+            dh: ServedDh {
+                config: dh_config,
+                version,
+            },
+            directory: Directory::new(secret),
+            chats: DashMap::new(),
+            uploads: DashMap::new(),
+            files: DashMap::new(),
+            admin_token,
+            rng: Mutex::new(rng),
+        })
+    }
+
+    /// The admin surface's bearer token.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// Now, as a TL date.
+    pub fn now(&self) -> i32 {
+        self.clock.now()
+    }
+
+    fn rng(&self) -> std::sync::MutexGuard<'_, ChaCha20Rng> {
+        self.rng.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A random non-zero `long` (ids, access hashes).
+    pub fn random_i64(&self) -> i64 {
+        let mut rng = self.rng();
+        loop {
+            let value: i64 = rng.gen();
+            if value != 0 {
+                return value;
+            }
+        }
+    }
+
+    /// `len` random bytes (getDhConfig `random`).
+    pub fn random_bytes(&self, len: usize) -> Vec<u8> {
+        let mut bytes = vec![0u8; len];
+        self.rng().fill_bytes(&mut bytes);
+        bytes
+    }
+
+    /// Fresh ids and a token for a sign-in.
+    pub fn fresh(&self) -> Fresh {
+        let mut rng = self.rng();
+        Fresh {
+            user_id: rng.gen_range(1..i64::from(i32::MAX)),
+            device_id: rng.gen_range(1..i64::MAX),
+            token: hex::encode(rng.gen::<[u8; 32]>()),
+        }
+    }
+
+    pub fn upload_limits(&self) -> UploadLimits {
+        UploadLimits {
+            max_parts: self.limits.max_file_parts,
+            max_file_bytes: self.limits.max_file_bytes,
+        }
+    }
+
+    /// Deletes, on every device, updates and remembered answers older than 7 days. Each
+    /// queue pops only its expired front, so this costs the number of devices plus what is
+    /// removed.
+    pub fn expire_all(&self) -> usize {
+        let now = self.now();
+        self.directory
+            .all_devices()
+            .iter()
+            .map(|device| device.mailbox.expire(now))
+            .sum()
+    }
+
+    /// Queues `updateEncryption{chat, date}` for a device.
+    pub fn tell(&self, device: &Device, chat: enums::EncryptedChat) {
+        let date = self.now();
+        device.mailbox.deliver_other(
+            date,
+            enums::Update::UpdateEncryption(types::UpdateEncryption { chat, date }),
+        );
+    }
+
+    /// Queues `updateEncryption{chat}` for a device by id, if it is still signed in.
+    pub fn tell_id(&self, device: DeviceId, chat: enums::EncryptedChat) {
+        if let Some(device) = self.directory.device(device) {
+            self.tell(&device, chat);
+        }
+    }
+
+    /// Marks `chat` discarded by `by` and tells everyone else who could see it: the other
+    /// side (its bound device, or all of the participant's devices while none is bound) and
+    /// the discarding side's other devices that were shown the request.
+    pub fn discard(&self, chat: &mut SecretChat, by: DeviceId, history_deleted: bool) {
+        let participant_device = chat.participant_device();
+        chat.state = ChatState::Discarded {
+            history_deleted,
+            participant_device,
+        };
+        let view = chat.discarded_view(history_deleted);
+        if chat.admin_device != by {
+            self.tell_id(chat.admin_device, view.clone());
+        }
+        match participant_device {
+            Some(bound) if bound != by => self.tell_id(bound, view),
+            Some(_) => {}
+            None => {
+                for device in self.directory.devices_of(chat.participant_id) {
+                    if device.id != by {
+                        self.tell(&device, view.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// A device logs out: its queue and tokens go, and the chats it was a side of are
+    /// discarded for the other side (its key is gone, so the chats cannot continue).
+    pub fn log_out(&self, device: &Device) {
+        self.directory.log_out(device);
+        device.mailbox.queue().clear();
+        self.uploads.retain(|(owner, _), _| *owner != device.id);
+        for mut chat in self.chats.iter_mut() {
+            let live = !matches!(chat.state, ChatState::Discarded { .. });
+            let bound =
+                chat.admin_device == device.id || chat.participant_device() == Some(device.id);
+            if live && bound {
+                self.discard(&mut chat, device.id, false);
+            }
+        }
+    }
+
+    /// The role of a device in the chat `peer` names, with the access check.
+    pub fn role_in(&self, chat: &SecretChat, device: &Device, access_hash: i64) -> Option<Role> {
+        chat.check_access(device.id, device.user_id, access_hash)
+    }
+
+    /// Forgets everything and returns the clock to real time (`POST /admin/reset`).
+    pub fn reset(&self) {
+        self.directory.clear();
+        self.chats.clear();
+        self.uploads.clear();
+        self.files.clear();
+        self.clock.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_dh_version_is_refused_at_start() {
+        let mut config = Config::for_tests();
+        config.dh.dh_version = Some(0);
+        assert!(matches!(
+            Server::new(&config),
+            Err(StartError::ZeroDhVersion)
+        ));
+    }
+
+    #[test]
+    fn a_generator_that_is_not_a_quadratic_residue_is_refused_at_start() {
+        let mut config = Config::for_tests();
+        config.dh.dh_g = Some(2);
+        assert!(matches!(
+            Server::new(&config),
+            Err(StartError::BadDhConfig(_))
+        ));
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_random_choices() {
+        let a = Server::new(&Config::for_tests()).unwrap();
+        let b = Server::new(&Config::for_tests()).unwrap();
+        assert_eq!(a.random_i64(), b.random_i64());
+    }
+}
