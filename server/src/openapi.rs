@@ -1,8 +1,9 @@
 //! # The OpenAPI document of the client API (`GET /openapi.json`)
 //!
-//! Built from the same method list the router uses ([`crate::methods::METHODS`]), so a
-//! route cannot be missing from it; each operation's description is the method's TL line
-//! from the generated schema. Request bodies are the TL function's fields as JSON
+//! Built from the list of served methods ([`crate::methods::METHOD_LINES`], made by the same
+//! macro that marks each generated function type as servable); each operation's
+//! description is the method's TL line from the generated schema. A test calls every
+//! route the document lists. Request bodies are the TL function's fields as JSON
 //! (DESIGN.md's JSON form), answers the TL result, errors the `rpc_error` object.
 
 use serde_json::{json, Map, Value};
@@ -15,8 +16,8 @@ pub const PUBLIC_METHODS: &[&str] = &["auth.signIn"];
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
-    for method in methods::METHODS {
-        let secured = !PUBLIC_METHODS.contains(method);
+    for method in methods::methods() {
+        let secured = !PUBLIC_METHODS.contains(&method);
         let mut operation = json!({
             "operationId": method,
             "summary": method,

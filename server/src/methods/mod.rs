@@ -51,11 +51,18 @@ pub mod upload_save_file_part;
 
 pub use crate::extract::{Call, Caller};
 
+/// Implements [`Method`] for each served function and lists them in [`METHOD_LINES`].
 macro_rules! methods {
     ($($ty:ident),* $(,)?) => {
         $(impl Method for functions::$ty {
             const NAME: &'static str = functions::$ty::NAME;
         })*
+
+        /// Every `POST /api/<method>` route as (method name, TL line): the router's and
+        /// the OpenAPI document's list.
+        pub const METHOD_LINES: &[(&str, &str)] = &[
+            $((functions::$ty::NAME, functions::$ty::TL_LINE)),*
+        ];
     };
 }
 
@@ -82,36 +89,17 @@ methods!(
     UploadGetFile,
 );
 
-/// Every `POST /api/<method>` route, by method name (also the OpenAPI document's list).
-pub const METHODS: &[&str] = &[
-    functions::AuthSignIn::NAME,
-    functions::AuthLogOut::NAME,
-    functions::ContactsResolveUsername::NAME,
-    functions::MessagesGetDhConfig::NAME,
-    functions::MessagesRequestEncryption::NAME,
-    functions::MessagesAcceptEncryption::NAME,
-    functions::MessagesDiscardEncryption::NAME,
-    functions::MessagesSendEncrypted::NAME,
-    functions::MessagesSendEncryptedService::NAME,
-    functions::MessagesSendEncryptedFile::NAME,
-    functions::MessagesUploadEncryptedFile::NAME,
-    functions::MessagesReadEncryptedHistory::NAME,
-    functions::MessagesSetEncryptedTyping::NAME,
-    functions::MessagesReportEncryptedSpam::NAME,
-    functions::MessagesReceivedQueue::NAME,
-    functions::UpdatesGetState::NAME,
-    functions::UpdatesGetDifference::NAME,
-    functions::UploadSaveFilePart::NAME,
-    functions::UploadSaveBigFilePart::NAME,
-    functions::UploadGetFile::NAME,
-];
+/// The names of every `POST /api/<method>` route.
+pub fn methods() -> impl Iterator<Item = &'static str> {
+    METHOD_LINES.iter().map(|(name, _)| *name)
+}
 
-/// The TL line of a method, for the OpenAPI document.
+/// The TL line of a served method.
 pub fn tl_line(method: &str) -> Option<&'static str> {
-    secretchat_common::tl::api::CONSTRUCTORS
+    METHOD_LINES
         .iter()
-        .find(|info| info.name == method)
-        .map(|info| info.tl_line)
+        .find(|(name, _)| *name == method)
+        .map(|(_, line)| *line)
 }
 
 /// The client API's routes (without fallback and body limit, added by [`crate::app`]).
