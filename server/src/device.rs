@@ -257,6 +257,35 @@ mod tests {
         }
     }
 
+    /// Memory per queued message: the payload once (parsed straight from the request into
+    /// the message, no second copy), plus fixed costs — the `Arc` allocation of the message,
+    /// its queue slot, its replay-cache entry. For a 1 KiB payload the total stays under
+    /// 1.5× the payload.
+    #[test]
+    fn a_queued_1_kib_message_costs_under_one_and_a_half_times_its_payload() {
+        use secretchat_common::tl::api::functions;
+        use secretchat_common::tl::TlJson;
+        use std::mem::size_of;
+
+        let payload = 1024;
+        let body = serde_json::json!({
+            "_": "messages.sendEncrypted",
+            "peer": {"_": "inputEncryptedChat", "chat_id": 1, "access_hash": "2"},
+            "random_id": "3",
+            "data": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, vec![7u8; payload]),
+        });
+        let call = functions::MessagesSendEncrypted::from_json(&body).unwrap();
+        let buffer = call.data.capacity();
+        let fixed = 2 * size_of::<usize>() + size_of::<enums::EncryptedMessage>() // Arc + message
+            + size_of::<(i32, i32, Arc<enums::EncryptedMessage>)>() // queue slot
+            + size_of::<(i64, Reply)>() + size_of::<(i32, i64)>() + 16; // replay entry + index
+        let total = buffer + fixed;
+        assert!(
+            total * 2 <= payload * 3,
+            "{total} bytes for a {payload}-byte payload (buffer {buffer}, fixed {fixed})"
+        );
+    }
+
     #[test]
     fn remembered_answers_expire_after_7_days() {
         let mailbox = Mailbox::new();

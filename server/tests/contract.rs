@@ -820,6 +820,20 @@ async fn received_queue_acknowledges_and_answers_random_ids() {
 }
 
 #[tokio::test]
+async fn a_long_poll_with_nothing_to_deliver_answers_difference_empty_at_its_timeout() {
+    let lab = Lab::new();
+    let bob = lab.sign_in("bob", "phone").await;
+    let diff = lab
+        .ok(
+            &bob,
+            "updates.getDifference",
+            json!({"pts": 1, "qts": 1, "date": 0, "timeout": 1}),
+        )
+        .await;
+    assert_eq!(diff["_"], "updates.differenceEmpty");
+}
+
+#[tokio::test]
 async fn get_difference_rejects_a_bad_timeout() {
     let lab = Lab::new();
     let bob = lab.sign_in("bob", "phone").await;
