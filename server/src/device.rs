@@ -167,9 +167,10 @@ pub struct Reply {
     pub answer: enums::MessagesSentEncryptedMessage,
 }
 
-/// Answers to a device's sends by `random_id`, forgotten after 7 days like the queue (a
-/// resend after that would be delivered again). Ordered by date, so expiry pops from the
-/// front and costs what it removes.
+/// Answers to a device's sends by `random_id`, forgotten after 7 days like the queue, or
+/// when the device has made `capacity` newer sends (a resend after that would be delivered
+/// again; clients resend within seconds). Ordered by date, so expiry and eviction pop from
+/// the front and cost what they remove.
 #[derive(Debug, Default)]
 pub struct ReplayCache {
     by_random_id: HashMap<i64, Reply>,
@@ -181,9 +182,15 @@ impl ReplayCache {
         self.by_random_id.get(&random_id)
     }
 
-    pub fn insert(&mut self, date: i32, random_id: i64, reply: Reply) {
+    /// Remembers an answer, forgetting the oldest ones beyond `capacity`.
+    pub fn insert(&mut self, date: i32, random_id: i64, reply: Reply, capacity: usize) {
         if self.by_random_id.insert(random_id, reply).is_none() {
             self.by_date.push_back((date, random_id));
+        }
+        while self.by_date.len() > capacity.max(1) {
+            if let Some((_, oldest)) = self.by_date.pop_front() {
+                self.by_random_id.remove(&oldest);
+            }
         }
     }
 
@@ -287,6 +294,23 @@ mod tests {
     }
 
     #[test]
+    fn remembered_answers_beyond_the_capacity_are_forgotten_oldest_first() {
+        let mut cache = ReplayCache::default();
+        let reply = || Reply {
+            chat_id: 1,
+            answer: enums::MessagesSentEncryptedMessage::MessagesSentEncryptedMessage(
+                types::MessagesSentEncryptedMessage { date: 0 },
+            ),
+        };
+        for random_id in 0..5 {
+            cache.insert(0, random_id, reply(), 3);
+        }
+        assert_eq!(cache.len(), 3);
+        assert!(cache.get(1).is_none());
+        assert!(cache.get(2).is_some());
+    }
+
+    #[test]
     fn remembered_answers_expire_after_7_days() {
         let mailbox = Mailbox::new();
         let reply = Reply {
@@ -295,7 +319,7 @@ mod tests {
                 types::MessagesSentEncryptedMessage { date: 100 },
             ),
         };
-        mailbox.replies().insert(100, 9, reply);
+        mailbox.replies().insert(100, 9, reply, 10);
         mailbox.expire(100 + EXPIRY_SECONDS);
         assert!(mailbox.replies().get(9).is_some());
         mailbox.expire(101 + EXPIRY_SECONDS);

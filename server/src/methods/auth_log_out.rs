@@ -3,9 +3,8 @@
 //! secret chats it was a side of are discarded for the other side (its key is gone).
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::tl::api::functions;
-use serde_json::Value;
 
 use super::{answer, Call, Caller};
 use crate::device::Device;
@@ -16,7 +15,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::AuthLogOut>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 

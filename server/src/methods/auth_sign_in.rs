@@ -4,9 +4,8 @@
 //! `DEVICES_TOO_MANY` (invented).
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
-use serde_json::Value;
 
 use super::{answer, Call};
 use crate::error::RpcError;
@@ -15,7 +14,7 @@ use crate::state::{AppState, Server};
 pub async fn handle(
     State(server): State<AppState>,
     Call(call): Call<functions::AuthSignIn>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, call)?))
 }
 

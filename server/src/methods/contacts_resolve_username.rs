@@ -3,9 +3,8 @@
 //! The `access_hash` is the one valid for the caller. Errors: `USERNAME_NOT_OCCUPIED`.
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
-use serde_json::Value;
 
 use super::{answer, Call, Caller};
 use crate::device::Device;
@@ -16,7 +15,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::ContactsResolveUsername>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 

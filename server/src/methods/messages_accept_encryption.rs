@@ -14,10 +14,9 @@
 //! acceptance gets the same answer.
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::dh::check_public_value;
 use secretchat_common::tl::api::{enums, functions};
-use serde_json::Value;
 
 use super::{answer, Call, Caller};
 use crate::chats::{ChatState, Role};
@@ -29,7 +28,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::MessagesAcceptEncryption>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 

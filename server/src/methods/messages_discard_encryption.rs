@@ -9,9 +9,8 @@
 //! accepted), `ENCRYPTION_ALREADY_DECLINED` (discarded already).
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::tl::api::functions;
-use serde_json::Value;
 
 use super::{answer, Call, Caller};
 use crate::chats::ChatState;
@@ -23,7 +22,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::MessagesDiscardEncryption>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 

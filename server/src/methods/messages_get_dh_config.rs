@@ -6,9 +6,8 @@
 //! Telegram's unless configured (`--dh-prime`, `--dh-g`), and were checked at start.
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
-use serde_json::Value;
 
 use super::{answer, Call, Caller};
 use crate::device::Device;
@@ -19,7 +18,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::MessagesGetDhConfig>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 

@@ -6,9 +6,8 @@
 //! (`max_date` in the future).
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
-use serde_json::Value;
 
 use super::{answer, chat_for, Call, Caller};
 use crate::chats::{ChatState, Role};
@@ -20,7 +19,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::MessagesReadEncryptedHistory>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 

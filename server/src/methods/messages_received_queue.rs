@@ -4,9 +4,8 @@
 //! Errors: `MAX_QTS_INVALID` (`max_qts` outside 1..=the device's qts).
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions};
-use serde_json::Value;
 
 use super::{answer, Call, Caller};
 use crate::device::Device;
@@ -17,7 +16,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::MessagesReceivedQueue>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 

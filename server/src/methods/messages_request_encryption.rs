@@ -12,11 +12,10 @@
 //! `encryptedChatWaiting` and tells nobody again.
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use dashmap::mapref::entry::Entry;
 use secretchat_common::dh::check_public_value;
 use secretchat_common::tl::api::{enums, functions};
-use serde_json::Value;
 
 use super::{answer, Call, Caller};
 use crate::chats::{ChatState, SecretChat};
@@ -28,7 +27,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::MessagesRequestEncryption>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 

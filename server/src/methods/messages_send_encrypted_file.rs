@@ -2,9 +2,8 @@
 //! whole relay, its idempotency and its errors are in [`super::relay`].
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions};
-use serde_json::Value;
 
 use super::relay::{relay, Payload};
 use super::{answer, Call, Caller};
@@ -16,7 +15,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::MessagesSendEncryptedFile>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 

@@ -5,9 +5,8 @@
 //! Errors: `CHAT_ID_INVALID`.
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::tl::api::functions;
-use serde_json::Value;
 
 use super::{answer, chat_for, Call, Caller};
 use crate::chats::{ChatState, Role};
@@ -19,7 +18,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::MessagesSetEncryptedTyping>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 

@@ -8,9 +8,8 @@
 //! (`FILE_PART_<X>_MISSING`, `FILE_PARTS_INVALID`, `MD5_CHECKSUM_INVALID`).
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions};
-use serde_json::Value;
 
 use super::input_file::{self, Resolved};
 use super::{answer, chat_for, Call, Caller};
@@ -23,7 +22,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::MessagesUploadEncryptedFile>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 

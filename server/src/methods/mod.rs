@@ -13,6 +13,8 @@
 //! inventions, declared in `common/tl/mock_api.tl`. `GET /api/updates.stream` (server-sent
 //! events) is in [`updates_stream`].
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use dashmap::mapref::one::RefMut;
@@ -192,8 +194,21 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A TL answer as the JSON response body.
-pub fn answer(value: &impl TlJson) -> axum::Json<serde_json::Value> {
-    axum::Json(value.to_json())
+pub fn answer(value: &impl TlJson) -> Response {
+    json_response(&value.to_json(), 256)
+}
+
+/// A JSON body serialized into a buffer of `size_hint` bytes to start with, so a large
+/// answer (a difference carrying many messages) is not copied over and over as it grows.
+pub fn json_response(value: &serde_json::Value, size_hint: usize) -> Response {
+    let mut body = Vec::with_capacity(size_hint);
+    match serde_json::to_writer(&mut body, value) {
+        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        // Serializing a `Value` to memory cannot fail; answer something sane regardless.
+        Err(err) => {
+            RpcError::bad_request(format!("cannot serialize the answer: {err}")).into_response()
+        }
+    }
 }
 
 /// The chat an `inputEncryptedChat` names, locked for this call, and the caller's role in

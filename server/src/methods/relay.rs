@@ -8,8 +8,8 @@
 //! wakes that device's long-polls, and answers `messages.sentEncryptedMessage{date}` (or
 //! `sentEncryptedFile{date, file}`).
 //!
-//! A resend with the same `random_id` from the same device gets the remembered answer and
-//! is not delivered again; the same `random_id` for another chat is `RANDOM_ID_DUPLICATE`.
+//! A resend with the same `random_id` from the same device (within 7 days and the device's
+//! last `--max-queue-len` sends) gets the remembered answer and is not delivered again; the same `random_id` for another chat is `RANDOM_ID_DUPLICATE`.
 //!
 //! Errors: `CHAT_ID_INVALID` (not a side of this chat, wrong access_hash, or the chat is
 //! not accepted yet), `ENCRYPTION_DECLINED` (discarded), `DATA_TOO_LONG`
@@ -125,6 +125,7 @@ pub fn relay(
             chat_id,
             answer: answer.clone(),
         },
+        server.limits.max_queue_len,
     );
     tracing::debug!(
         chat_id,

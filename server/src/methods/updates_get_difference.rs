@@ -19,12 +19,13 @@
 use std::time::Duration;
 
 use axum::extract::{FromRequest, Request, State};
-use axum::Json;
+use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
+use secretchat_common::tl::TlJson;
 use serde_json::Value;
 
 use super::updates_get_state::state_view;
-use super::Caller;
+use super::{json_response, Caller};
 use crate::device::Device;
 use crate::error::RpcError;
 use crate::extract::{json_object, parse_call};
@@ -62,34 +63,41 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     call: DifferenceCall,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     let deadline = tokio::time::Instant::now() + call.timeout;
     loop {
         // Subscribe before looking, so a delivery in between still wakes us.
         let mut wake = caller.mailbox.subscribe_wake();
-        let difference = apply(&server, &caller, &call.call)?;
-        let empty = matches!(
-            difference,
-            enums::UpdatesDifference::UpdatesDifferenceEmpty(_)
-        );
-        if !empty || tokio::time::Instant::now() >= deadline {
-            return Ok(Json(secretchat_common::tl::TlJson::to_json(&difference)));
+        let answer = apply(&server, &caller, &call.call)?;
+        if !answer.empty || tokio::time::Instant::now() >= deadline {
+            return Ok(json_response(&answer.json, answer.size_hint));
         }
         if tokio::time::timeout_at(deadline, wake.changed())
             .await
             .is_err()
         {
-            let difference = apply(&server, &caller, &call.call)?;
-            return Ok(Json(secretchat_common::tl::TlJson::to_json(&difference)));
+            let answer = apply(&server, &caller, &call.call)?;
+            return Ok(json_response(&answer.json, answer.size_hint));
         }
     }
+}
+
+/// An `updates.Difference` as JSON, ready to send.
+#[derive(Debug)]
+pub struct DifferenceAnswer {
+    /// `updates.differenceEmpty`: a long-poll keeps waiting.
+    pub empty: bool,
+    pub json: Value,
+    /// Bytes to reserve for the serialized answer (base64 makes `bytes` 4/3 longer; a few
+    /// hundred bytes of JSON around each message), so a large answer is not regrown.
+    pub size_hint: usize,
 }
 
 pub fn apply(
     server: &Server,
     device: &Device,
     call: &functions::UpdatesGetDifference,
-) -> Result<enums::UpdatesDifference, RpcError> {
+) -> Result<DifferenceAnswer, RpcError> {
     let limit = server.limits.difference_limit;
     let cap = |client: Option<i32>| {
         client
@@ -105,25 +113,29 @@ pub fn apply(
         cap(call.pts_limit),
     )?;
     if difference.is_empty() {
-        return Ok(enums::UpdatesDifference::UpdatesDifferenceEmpty(
-            types::UpdatesDifferenceEmpty { date: now, seq: 0 },
-        ));
+        let empty =
+            enums::UpdatesDifference::UpdatesDifferenceEmpty(types::UpdatesDifferenceEmpty {
+                date: now,
+                seq: 0,
+            });
+        return Ok(DifferenceAnswer {
+            empty: true,
+            json: empty.to_json(),
+            size_hint: 128,
+        });
     }
-    let new_encrypted_messages = difference
-        .messages
-        .iter()
-        .map(|(_, message)| message.as_ref().clone())
-        .collect();
     let other_updates = difference
         .others
         .iter()
         .map(|(_, update)| update.as_ref().clone())
         .collect();
     let state = state_view(difference.state, now);
-    Ok(if difference.complete {
+    // The generated shape, with the messages left out here and written below straight
+    // from the queued (shared) messages, so no payload is copied to answer.
+    let shape = if difference.complete {
         enums::UpdatesDifference::UpdatesDifference(types::UpdatesDifference {
             new_messages: Vec::new(),
-            new_encrypted_messages,
+            new_encrypted_messages: Vec::new(),
             other_updates,
             chats: Vec::new(),
             users: Vec::new(),
@@ -132,11 +144,36 @@ pub fn apply(
     } else {
         enums::UpdatesDifference::UpdatesDifferenceSlice(types::UpdatesDifferenceSlice {
             new_messages: Vec::new(),
-            new_encrypted_messages,
+            new_encrypted_messages: Vec::new(),
             other_updates,
             chats: Vec::new(),
             users: Vec::new(),
             intermediate_state: state,
         })
+    };
+    let mut json = shape.to_json();
+    let mut size_hint = 512 + 256 * difference.others.len();
+    let messages: Vec<Value> = difference
+        .messages
+        .iter()
+        .map(|(_, message)| {
+            size_hint += payload_len(message) / 3 * 4 + 256;
+            message.to_json()
+        })
+        .collect();
+    if let Some(slot) = json.get_mut("new_encrypted_messages") {
+        *slot = Value::Array(messages);
+    }
+    Ok(DifferenceAnswer {
+        empty: false,
+        json,
+        size_hint,
     })
+}
+
+fn payload_len(message: &enums::EncryptedMessage) -> usize {
+    match message {
+        enums::EncryptedMessage::EncryptedMessage(m) => m.bytes.len(),
+        enums::EncryptedMessage::EncryptedMessageService(m) => m.bytes.len(),
+    }
 }

@@ -8,11 +8,10 @@
 //! mixed for one `file_id`). A failed part changes nothing.
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::Response;
 use bytes::Bytes;
 use dashmap::mapref::entry::Entry;
 use secretchat_common::tl::api::functions;
-use serde_json::Value;
 
 use super::{answer, Call, Caller};
 use crate::device::Device;
@@ -24,7 +23,7 @@ pub async fn handle(
     State(server): State<AppState>,
     caller: Caller,
     Call(call): Call<functions::UploadSaveBigFilePart>,
-) -> Result<Json<Value>, RpcError> {
+) -> Result<Response, RpcError> {
     Ok(answer(&apply(&server, &caller, call)?))
 }
 
