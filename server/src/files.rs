@@ -274,10 +274,12 @@ impl StoredFile {
         if offset < 0 || offset % 4096 != 0 {
             return Err(RpcError::OffsetInvalid { offset });
         }
+        // The range must not cross a 1 MiB boundary: (offset mod 1 MiB) + limit <= 1 MiB
+        // (written this way, it cannot overflow for any offset).
         let limit_ok = limit > 0
             && limit % 4096 == 0
             && BLOCK % i64::from(limit) == 0
-            && offset / BLOCK == (offset + i64::from(limit) - 1) / BLOCK;
+            && offset % BLOCK + i64::from(limit) <= BLOCK;
         if !limit_ok {
             return Err(RpcError::LimitInvalid { limit });
         }
@@ -553,6 +555,13 @@ mod tests {
         assert_eq!(range[0], file.blob[4096]);
         assert_eq!(file.range(8192, 4096).unwrap().len(), 10_000 - 8192);
         assert!(file.range(12288, 4096).unwrap().is_empty());
+    }
+
+    #[test]
+    fn get_file_past_the_end_is_empty_even_at_the_largest_offset() {
+        let file = stored(10);
+        let largest = i64::MAX - i64::MAX % 4096;
+        assert_eq!(file.range(largest, 4096).unwrap().len(), 0);
     }
 
     #[test]
