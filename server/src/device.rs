@@ -145,6 +145,11 @@ impl Mailbox {
         }
     }
 
+    /// Wakes every long-poll of this device without delivering anything (it logged out).
+    pub fn wake_waiters(&self) {
+        self.wake.send_modify(|tick| *tick = tick.wrapping_add(1));
+    }
+
     /// Pushes a typing notice to live listeners only.
     pub fn push_typing(&self, chat_id: i32) {
         if self.push.receiver_count() > 0 {

@@ -208,6 +208,7 @@ impl Server {
     pub fn log_out(&self, device: &Device) {
         self.directory.log_out(device);
         device.mailbox.queue().clear();
+        device.mailbox.wake_waiters();
         self.uploads.retain(|(owner, _), _| *owner != device.id);
         for mut chat in self.chats.iter_mut() {
             let live = !matches!(chat.state, ChatState::Discarded { .. });

@@ -352,6 +352,34 @@ async fn a_long_poll_is_woken_by_a_send() {
 }
 
 #[tokio::test]
+async fn a_long_poll_ends_when_its_device_logs_out() {
+    let server = Running::start(config()).await;
+    let bob = server.sign_in("bob", "phone").await;
+    let poll = tokio::spawn({
+        let bob = bob.clone();
+        async move {
+            bob.call(
+                "updates.getDifference",
+                json!({"pts": 1, "qts": 1, "date": 0, "timeout": 30}),
+            )
+            .await
+        }
+    });
+    // Make sure the poll is waiting (its answer would otherwise come at once anyway).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    bob.ok("auth.logOut", json!({})).await;
+    let (status, answer) = tokio::time::timeout(DEADLINE, poll)
+        .await
+        .expect("the long-poll did not end at logout")
+        .expect("poll task");
+    assert_eq!(
+        (status, answer["error_message"].as_str()),
+        (401, Some("AUTH_KEY_UNREGISTERED"))
+    );
+    server.shut_down().await;
+}
+
+#[tokio::test]
 async fn the_event_stream_pushes_messages_and_typing() {
     let server = Running::start(config()).await;
     let alice = server.sign_in("alice", "phone").await;

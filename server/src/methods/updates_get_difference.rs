@@ -12,6 +12,8 @@
 //! `--max-poll-timeout`). When the difference is empty, the call waits up to that long for
 //! something to arrive for this device, then answers. A client can poll without spinning.
 //!
+//! A device that logs out while waiting gets `AUTH_KEY_UNREGISTERED`.
+//!
 //! Errors: `PERSISTENT_TIMESTAMP_INVALID` (`pts` or `qts` negative or ahead of the device's:
 //! call `updates.getState`), `INPUT_REQUEST_INVALID` for a `timeout` that is not a
 //! non-negative integer.
@@ -66,6 +68,10 @@ pub async fn handle(
 ) -> Result<Response, RpcError> {
     let deadline = tokio::time::Instant::now() + call.timeout;
     loop {
+        // A device that logged out while waiting is answered as any unknown token.
+        if server.directory.device(caller.id).is_none() {
+            return Err(RpcError::AuthKeyUnregistered);
+        }
         // Subscribe before looking, so a delivery in between still wakes us.
         let mut wake = caller.mailbox.subscribe_wake();
         let answer = apply(&server, &caller, &call.call)?;
