@@ -16,7 +16,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use secretchat_common::tl::api::enums;
+use secretchat_common::tl::api::{enums, types};
 use tokio::sync::{broadcast, watch};
 
 use crate::error::RpcError;
@@ -165,11 +165,30 @@ impl Mailbox {
     }
 }
 
-/// The answer a send got, remembered by `random_id`.
-#[derive(Debug, Clone)]
+/// The answer a send got, remembered by `random_id`: kept compact (16 bytes; the file,
+/// rare, behind a box) because every send leaves one.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub chat_id: i32,
-    pub answer: enums::MessagesSentEncryptedMessage,
+    pub date: i32,
+    pub file: Option<Box<enums::EncryptedFile>>,
+}
+
+impl Reply {
+    /// `messages.sentEncryptedMessage{date}` or `messages.sentEncryptedFile{date, file}`.
+    pub fn answer(&self) -> enums::MessagesSentEncryptedMessage {
+        match &self.file {
+            None => enums::MessagesSentEncryptedMessage::MessagesSentEncryptedMessage(
+                types::MessagesSentEncryptedMessage { date: self.date },
+            ),
+            Some(file) => enums::MessagesSentEncryptedMessage::MessagesSentEncryptedFile(
+                types::MessagesSentEncryptedFile {
+                    date: self.date,
+                    file: file.as_ref().clone(),
+                },
+            ),
+        }
+    }
 }
 
 /// Answers to a device's sends by `random_id`, forgotten after 7 days like the queue, or
@@ -221,7 +240,6 @@ impl ReplayCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secretchat_common::tl::api::types;
 
     fn message(random_id: i64) -> Arc<enums::EncryptedMessage> {
         Arc::new(enums::EncryptedMessage::EncryptedMessageService(
@@ -299,13 +317,17 @@ mod tests {
     }
 
     #[test]
+    fn a_remembered_answer_takes_16_bytes() {
+        assert!(std::mem::size_of::<Reply>() <= 16);
+    }
+
+    #[test]
     fn remembered_answers_beyond_the_capacity_are_forgotten_oldest_first() {
         let mut cache = ReplayCache::default();
         let reply = || Reply {
             chat_id: 1,
-            answer: enums::MessagesSentEncryptedMessage::MessagesSentEncryptedMessage(
-                types::MessagesSentEncryptedMessage { date: 0 },
-            ),
+            date: 0,
+            file: None,
         };
         for random_id in 0..5 {
             cache.insert(0, random_id, reply(), 3);
@@ -320,9 +342,8 @@ mod tests {
         let mailbox = Mailbox::new();
         let reply = Reply {
             chat_id: 1,
-            answer: enums::MessagesSentEncryptedMessage::MessagesSentEncryptedMessage(
-                types::MessagesSentEncryptedMessage { date: 100 },
-            ),
+            date: 100,
+            file: None,
         };
         mailbox.replies().insert(100, 9, reply, 10);
         mailbox.expire(100 + EXPIRY_SECONDS);

@@ -50,7 +50,7 @@ pub fn relay(
     let mut replies = device.mailbox.replies();
     if let Some(reply) = replies.get(random_id) {
         return if reply.chat_id == input.chat_id {
-            Ok(reply.answer.clone())
+            Ok(reply.answer())
         } else {
             Err(RpcError::RandomIdDuplicate { random_id })
         };
@@ -110,23 +110,13 @@ pub fn relay(
         .mailbox
         .deliver_message(date, Arc::new(message), server.limits.max_queue_len)?;
     drop(chat);
-    let answer = match file_view {
-        Some(file) => enums::MessagesSentEncryptedMessage::MessagesSentEncryptedFile(
-            types::MessagesSentEncryptedFile { date, file },
-        ),
-        None => enums::MessagesSentEncryptedMessage::MessagesSentEncryptedMessage(
-            types::MessagesSentEncryptedMessage { date },
-        ),
-    };
-    replies.insert(
+    let reply = Reply {
+        chat_id,
         date,
-        random_id,
-        Reply {
-            chat_id,
-            answer: answer.clone(),
-        },
-        server.limits.max_queue_len,
-    );
+        file: file_view.map(Box::new),
+    };
+    let answer = reply.answer();
+    replies.insert(date, random_id, reply, server.limits.max_queue_len);
     tracing::debug!(
         chat_id,
         random_id,
