@@ -327,12 +327,8 @@ pub fn seal_with_padding(
     wire.extend_from_slice(&key.fingerprint().to_wire_bytes());
     wire.extend_from_slice(msg_key.as_bytes());
     wire.extend_from_slice(&padded);
-    ige::encrypt_in_place(
-        aes_key_iv.key(),
-        aes_key_iv.iv(),
-        &mut wire[HEADER_LEN..],
-    )
-    .map_err(|_| SealError::PaddedNotBlockAligned { padded_len })?;
+    ige::encrypt_in_place(aes_key_iv.key(), aes_key_iv.iv(), &mut wire[HEADER_LEN..])
+        .map_err(|_| SealError::PaddedNotBlockAligned { padded_len })?;
 
     Ok(Sealed {
         wire,
@@ -446,9 +442,8 @@ impl<'a> Envelope<'a> {
             Version::V2 => kdf::v2::derive(key, &self.msg_key, x),
         };
         let mut padded = self.ciphertext.to_vec();
-        ige::decrypt_in_place(aes_key_iv.key(), aes_key_iv.iv(), &mut padded).map_err(|e| {
-            OpenError::CiphertextNotBlockAligned { len: e.len }
-        })?;
+        ige::decrypt_in_place(aes_key_iv.key(), aes_key_iv.iv(), &mut padded)
+            .map_err(|e| OpenError::CiphertextNotBlockAligned { len: e.len })?;
 
         // `padded` is at least one block (checked above), so the prefix is there.
         let mut prefix = [0u8; LENGTH_PREFIX_LEN];

@@ -149,8 +149,18 @@ fn kdf_v1_vectors_derive_the_exact_key_and_iv() {
     for v in vectors("kdf_v1") {
         let msg_key = MsgKey::from_bytes(v.input_array("msg_key"));
         let derived = kdf::v1::derive_with_x(&v.key(), &msg_key, x_of(&v));
-        assert_eq!(derived.key().as_slice(), v.output_hex("aes_key"), "{}", v.name);
-        assert_eq!(derived.iv().as_slice(), v.output_hex("aes_iv"), "{}", v.name);
+        assert_eq!(
+            derived.key().as_slice(),
+            v.output_hex("aes_key"),
+            "{}",
+            v.name
+        );
+        assert_eq!(
+            derived.iv().as_slice(),
+            v.output_hex("aes_iv"),
+            "{}",
+            v.name
+        );
         if x_of(&v) == X::Zero {
             assert_eq!(kdf::v1::derive(&v.key(), &msg_key), derived, "{}", v.name);
         }
@@ -162,8 +172,18 @@ fn kdf_v2_vectors_derive_the_exact_key_and_iv() {
     for v in vectors("kdf_v2") {
         let msg_key = MsgKey::from_bytes(v.input_array("msg_key"));
         let derived = kdf::v2::derive(&v.key(), &msg_key, x_of(&v));
-        assert_eq!(derived.key().as_slice(), v.output_hex("aes_key"), "{}", v.name);
-        assert_eq!(derived.iv().as_slice(), v.output_hex("aes_iv"), "{}", v.name);
+        assert_eq!(
+            derived.key().as_slice(),
+            v.output_hex("aes_key"),
+            "{}",
+            v.name
+        );
+        assert_eq!(
+            derived.iv().as_slice(),
+            v.output_hex("aes_iv"),
+            "{}",
+            v.name
+        );
     }
 }
 
@@ -172,9 +192,19 @@ fn msg_key_v2_vectors_hash_the_padded_plaintext_with_the_key_slice() {
     for v in vectors("msg_key_v2") {
         let padded = v.input_hex("plaintext_with_len_and_padding");
         let large = msg_key::v2::compute_large(&v.key(), x_of(&v), &padded);
-        assert_eq!(large.as_slice(), v.output_hex("msg_key_large"), "{}", v.name);
+        assert_eq!(
+            large.as_slice(),
+            v.output_hex("msg_key_large"),
+            "{}",
+            v.name
+        );
         let msg_key = msg_key::v2::compute(&v.key(), x_of(&v), &padded);
-        assert_eq!(msg_key.as_bytes().as_slice(), v.output_hex("msg_key"), "{}", v.name);
+        assert_eq!(
+            msg_key.as_bytes().as_slice(),
+            v.output_hex("msg_key"),
+            "{}",
+            v.name
+        );
     }
 }
 
@@ -188,7 +218,12 @@ fn key_fingerprint_vectors_are_the_last_eight_sha1_bytes_little_endian() {
             "{}",
             v.name
         );
-        assert_eq!(fingerprint.as_i64(), v.output_i64("fingerprint_i64"), "{}", v.name);
+        assert_eq!(
+            fingerprint.as_i64(),
+            v.output_i64("fingerprint_i64"),
+            "{}",
+            v.name
+        );
     }
 }
 

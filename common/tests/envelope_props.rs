@@ -139,7 +139,8 @@ fn open_rejects_a_wire_shorter_than_header_and_one_block() {
 
 #[test]
 fn open_rejects_another_keys_fingerprint_and_names_both() {
-    let wire = envelope::seal(&key(2), Version::V2, Side::Participant, &[1; 8], &mut rng()).unwrap();
+    let wire =
+        envelope::seal(&key(2), Version::V2, Side::Participant, &[1; 8], &mut rng()).unwrap();
     assert_eq!(
         open_v2(&wire).unwrap_err(),
         OpenError::UnknownFingerprint {
@@ -287,7 +288,10 @@ fn open_any_reports_why_each_version_failed() {
     };
     assert_eq!(v1, OpenError::MsgKeyMismatch);
     assert_eq!(v2_creator, OpenError::MsgKeyMismatch);
-    assert_eq!(v2_participant, OpenError::V2PaddingOutOfRange { padding: 8 });
+    assert_eq!(
+        v2_participant,
+        OpenError::V2PaddingOutOfRange { padding: 8 }
+    );
 }
 
 #[test]
@@ -308,7 +312,8 @@ fn seal_rejects_empty_tl() {
 
 #[test]
 fn seal_with_padding_enforces_the_v1_minimal_padding() {
-    let result = envelope::seal_with_padding(&key(1), Version::V1, Side::Creator, &[1; 8], &[0; 20]);
+    let result =
+        envelope::seal_with_padding(&key(1), Version::V1, Side::Creator, &[1; 8], &[0; 20]);
     assert_eq!(
         result.unwrap_err(),
         SealError::V1PaddingNotMinimal {
@@ -324,7 +329,10 @@ fn seal_with_padding_enforces_the_v2_padding_range_and_alignment() {
         envelope::seal_with_padding(&key(1), Version::V2, Side::Creator, &[1; 8], padding)
             .map(|sealed| sealed.wire().len())
     };
-    assert_eq!(seal(&[0; 4]), Err(SealError::V2PaddingOutOfRange { got: 4 }));
+    assert_eq!(
+        seal(&[0; 4]),
+        Err(SealError::V2PaddingOutOfRange { got: 4 })
+    );
     assert_eq!(
         seal(&[0; 1036]),
         Err(SealError::V2PaddingOutOfRange { got: 1036 })

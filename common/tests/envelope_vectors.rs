@@ -28,7 +28,12 @@ fn sender_for_receiver(v: &Vector) -> Side {
 /// Checks the outputs a vector has (not every vector records every intermediate value).
 fn assert_optional_output(v: &Vector, field: &str, got: &[u8]) {
     if v.outputs.get(field).is_some() {
-        assert_eq!(hex::encode(got), hex::encode(v.output_hex(field)), "{}: {field}", v.name);
+        assert_eq!(
+            hex::encode(got),
+            hex::encode(v.output_hex(field)),
+            "{}: {field}",
+            v.name
+        );
     }
 }
 
@@ -75,8 +80,16 @@ fn mtproto1_vectors_open_to_the_tl_bytes() {
         let wire = v.output_hex("wire");
         let opened = envelope::open(&v.key(), Version::V1, Side::Creator, &wire).unwrap();
         assert_eq!(opened.tl(), v.input_hex("plaintext_tl"), "{}", v.name);
-        assert_eq!(opened.padding_len(), v.input_hex("padding").len(), "{}", v.name);
-        assert_eq!(opened.aes_key_iv().key().as_slice(), v.output_hex("aes_key"));
+        assert_eq!(
+            opened.padding_len(),
+            v.input_hex("padding").len(),
+            "{}",
+            v.name
+        );
+        assert_eq!(
+            opened.aes_key_iv().key().as_slice(),
+            v.output_hex("aes_key")
+        );
 
         let (any, version, side) = envelope::open_any(&v.key(), &wire).unwrap();
         assert_eq!((version, side), (Version::V1, None), "{}", v.name);
@@ -106,7 +119,12 @@ fn mtproto2_vectors_open_only_under_the_senders_side() {
         let sender = sender_of(&v);
         let opened = envelope::open(&v.key(), Version::V2, sender, &wire).unwrap();
         assert_eq!(opened.tl(), v.input_hex("plaintext_tl"), "{}", v.name);
-        assert_eq!(opened.padding_len(), v.input_hex("padding").len(), "{}", v.name);
+        assert_eq!(
+            opened.padding_len(),
+            v.input_hex("padding").len(),
+            "{}",
+            v.name
+        );
         assert_eq!(opened.msg_key().as_bytes().as_slice(), &wire[8..24]);
 
         assert_eq!(
@@ -252,7 +270,10 @@ fn research_fixture_v1_seals_test12_without_padding() {
     let sealed =
         envelope::seal_with_padding(&fixture_key(), Version::V1, Side::Participant, &tl, &[])
             .unwrap();
-    assert_eq!(sealed.msg_key().to_string(), "9b2e5366f384e69dedd5934ff7f81462");
+    assert_eq!(
+        sealed.msg_key().to_string(),
+        "9b2e5366f384e69dedd5934ff7f81462"
+    );
     assert_eq!(
         hex::encode(sealed.aes_key_iv().key()),
         "2e9a5a564f2595b30c222c5cb6899d69e95e3bbacfb31a790fe0e6b613018729"

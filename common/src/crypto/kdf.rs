@@ -171,9 +171,8 @@ mod tests {
     use super::*;
 
     fn mtcute_auth_key() -> ChatKey {
-        let chunk =
-            hex::decode("98cb29c6ffa89e79da695a54f572e6cb101e81c688b63a4bf73c3622dec230e0")
-                .unwrap();
+        let chunk = hex::decode("98cb29c6ffa89e79da695a54f572e6cb101e81c688b63a4bf73c3622dec230e0")
+            .unwrap();
         ChatKey::from_bytes(&chunk.repeat(8)).unwrap()
     }
 
