@@ -7,7 +7,7 @@
 //!   versions (`kdf::v1`, `kdf::v2`).
 //! * [`visualization`] — the 36-byte key hash users compare, and its 12×12 picture
 //!   (SPEC §1.7).
-//! * [`file`] — encrypted files: the per-file key, its 32-bit fingerprint and the
+//! * [`file`](mod@file) — encrypted files: the per-file key, its 32-bit fingerprint and the
 //!   continuous IGE stream over upload parts (SPEC §6).
 //!
 //! The envelope that puts these together — `key_fingerprint ‖ msg_key ‖ ciphertext` — is
