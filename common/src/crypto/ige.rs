@@ -36,7 +36,7 @@ use aes::cipher::{
     Block, BlockBackend, BlockClosure, BlockDecrypt, BlockEncrypt, BlockSizeUser, KeyInit,
 };
 use aes::Aes256;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::ZeroizeOnDrop;
 
 /// AES block size in bytes; IGE only processes whole blocks.
 pub const BLOCK_LEN: usize = 16;
@@ -144,9 +144,102 @@ fn check_aligned(buf: &[u8]) -> Result<(), NotBlockAligned> {
     }
 }
 
+/// One 16-byte block as a value the CPU can XOR in a single instruction.
+///
+/// On x86-64 it is an SSE2 register (`__m128i`; SSE2 is part of the x86-64 baseline), so the
+/// chaining values stay in the vector registers AES-NI works in: with a plain `u128` the
+/// compiler moves every block to general-purpose registers and back, which lengthens the
+/// dependency chain between two AES calls. Elsewhere a `u128` does the job.
+#[derive(Clone, Copy)]
+struct Lane(lane::Repr);
+
+#[cfg(target_arch = "x86_64")]
+mod lane {
+    use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_storeu_si128, _mm_xor_si128};
+
+    pub type Repr = __m128i;
+
+    #[inline(always)]
+    pub fn load(bytes: &[u8; 16]) -> Repr {
+        // SAFETY: `bytes` is 16 readable bytes, and `loadu` has no alignment requirement.
+        unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) }
+    }
+
+    #[inline(always)]
+    pub fn store(value: Repr, out: &mut [u8; 16]) {
+        // SAFETY: `out` is 16 writable bytes, and `storeu` has no alignment requirement.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), value) }
+    }
+
+    #[inline(always)]
+    pub fn xor(a: Repr, b: Repr) -> Repr {
+        // SAFETY: SSE2 is always available on x86-64.
+        unsafe { _mm_xor_si128(a, b) }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+mod lane {
+    pub type Repr = u128;
+
+    #[inline(always)]
+    pub fn load(bytes: &[u8; 16]) -> Repr {
+        u128::from_ne_bytes(*bytes)
+    }
+
+    #[inline(always)]
+    pub fn store(value: Repr, out: &mut [u8; 16]) {
+        *out = value.to_ne_bytes();
+    }
+
+    #[inline(always)]
+    pub fn xor(a: Repr, b: Repr) -> Repr {
+        a ^ b
+    }
+}
+
+impl Lane {
+    #[inline(always)]
+    fn zero() -> Self {
+        Self::load(&[0; BLOCK_LEN])
+    }
+
+    #[inline(always)]
+    fn load(bytes: &[u8; BLOCK_LEN]) -> Self {
+        Self(lane::load(bytes))
+    }
+
+    #[inline(always)]
+    fn store(self, out: &mut [u8; BLOCK_LEN]) {
+        lane::store(self.0, out)
+    }
+
+    #[inline(always)]
+    fn xor(self, other: Self) -> Self {
+        Self(lane::xor(self.0, other.0))
+    }
+
+    #[inline(always)]
+    fn to_block(self) -> Block<Aes256> {
+        let mut bytes = [0u8; BLOCK_LEN];
+        self.store(&mut bytes);
+        Block::<Aes256>::from(bytes)
+    }
+
+    #[inline(always)]
+    fn from_block(block: Block<Aes256>) -> Self {
+        Self::load(&block.into())
+    }
+}
+
+/// Runs `step` on every 16-byte block of `buf` (whose length is a multiple of 16).
 #[inline(always)]
-fn xor_into(out: &mut [u8; BLOCK_LEN], a: &[u8; BLOCK_LEN], b: &[u8; BLOCK_LEN]) {
-    *out = (u128::from_ne_bytes(*a) ^ u128::from_ne_bytes(*b)).to_ne_bytes();
+fn for_each_block(buf: &mut [u8], mut step: impl FnMut(&mut [u8; BLOCK_LEN])) {
+    for chunk in buf.chunks_exact_mut(BLOCK_LEN) {
+        if let Ok(block) = <&mut [u8; BLOCK_LEN]>::try_from(chunk) {
+            step(block);
+        }
+    }
 }
 
 /// The encryption loop, run by the AES backend (see the module comment for why).
@@ -163,25 +256,28 @@ impl BlockSizeUser for EncryptChain<'_> {
 impl BlockClosure for EncryptChain<'_> {
     #[inline(always)]
     fn call<B: BlockBackend<BlockSize = U16>>(self, backend: &mut B) {
-        let mut y_prev = *self.y_prev;
-        let mut x_prev = *self.x_prev;
-        for chunk in self.buf.chunks_exact_mut(BLOCK_LEN) {
-            let mut x_i = [0u8; BLOCK_LEN];
-            x_i.copy_from_slice(chunk);
-            // y_i = E_K(x_i ⊕ y_{i−1}) ⊕ x_{i−1}
-            let mut block = Block::<Aes256>::default();
-            xor_into(block.as_mut(), &x_i, &y_prev);
+        // The textbook step XORs twice between two AES calls (with y_{i−1}, then x_{i−1}).
+        // Since y_{i−1} = e_{i−1} ⊕ x_{i−2}, where e_{i−1} is the raw AES output, the next
+        // AES input is e_{i−1} ⊕ (x_i ⊕ x_{i−2}): the bracket does not wait for AES, so only
+        // one XOR sits between two AES calls. The state is (e_{i−1}, x_{i−2}, x_{i−1}),
+        // starting from (y₋₁, 0, x₋₁).
+        let mut e_prev = Lane::load(self.y_prev);
+        let mut x_prev_prev = Lane::zero();
+        let mut x_prev = Lane::load(self.x_prev);
+        for_each_block(self.buf, |chunk| {
+            let x_i = Lane::load(chunk);
+            // E_K input: x_i ⊕ y_{i−1} = e_{i−1} ⊕ (x_i ⊕ x_{i−2})
+            let mut block = e_prev.xor(x_i.xor(x_prev_prev)).to_block();
             backend.proc_block((&mut block).into());
-            let mut y_i = [0u8; BLOCK_LEN];
-            xor_into(&mut y_i, block.as_ref(), &x_prev);
-            chunk.copy_from_slice(&y_i);
-            y_prev = y_i;
+            let e_i = Lane::from_block(block);
+            // y_i = E_K(x_i ⊕ y_{i−1}) ⊕ x_{i−1}
+            e_i.xor(x_prev).store(chunk);
+            e_prev = e_i;
+            x_prev_prev = x_prev;
             x_prev = x_i;
-        }
-        *self.y_prev = y_prev;
-        *self.x_prev = x_prev;
-        y_prev.zeroize();
-        x_prev.zeroize();
+        });
+        e_prev.xor(x_prev_prev).store(self.y_prev);
+        x_prev.store(self.x_prev);
     }
 }
 
@@ -199,25 +295,26 @@ impl BlockSizeUser for DecryptChain<'_> {
 impl BlockClosure for DecryptChain<'_> {
     #[inline(always)]
     fn call<B: BlockBackend<BlockSize = U16>>(self, backend: &mut B) {
-        let mut y_prev = *self.y_prev;
-        let mut x_prev = *self.x_prev;
-        for chunk in self.buf.chunks_exact_mut(BLOCK_LEN) {
-            let mut y_i = [0u8; BLOCK_LEN];
-            y_i.copy_from_slice(chunk);
-            // x_i = D_K(y_i ⊕ x_{i−1}) ⊕ y_{i−1}
-            let mut block = Block::<Aes256>::default();
-            xor_into(block.as_mut(), &y_i, &x_prev);
+        // The mirror image of encryption: x_{i−1} = d_{i−1} ⊕ y_{i−2}, so the next AES input
+        // is d_{i−1} ⊕ (y_i ⊕ y_{i−2}). The state is (d_{i−1}, y_{i−2}, y_{i−1}), starting
+        // from (x₋₁, 0, y₋₁).
+        let mut d_prev = Lane::load(self.x_prev);
+        let mut y_prev_prev = Lane::zero();
+        let mut y_prev = Lane::load(self.y_prev);
+        for_each_block(self.buf, |chunk| {
+            let y_i = Lane::load(chunk);
+            // D_K input: y_i ⊕ x_{i−1} = d_{i−1} ⊕ (y_i ⊕ y_{i−2})
+            let mut block = d_prev.xor(y_i.xor(y_prev_prev)).to_block();
             backend.proc_block((&mut block).into());
-            let mut x_i = [0u8; BLOCK_LEN];
-            xor_into(&mut x_i, block.as_ref(), &y_prev);
-            chunk.copy_from_slice(&x_i);
+            let d_i = Lane::from_block(block);
+            // x_i = D_K(y_i ⊕ x_{i−1}) ⊕ y_{i−1}
+            d_i.xor(y_prev).store(chunk);
+            d_prev = d_i;
+            y_prev_prev = y_prev;
             y_prev = y_i;
-            x_prev = x_i;
-        }
-        *self.y_prev = y_prev;
-        *self.x_prev = x_prev;
-        y_prev.zeroize();
-        x_prev.zeroize();
+        });
+        y_prev.store(self.y_prev);
+        d_prev.xor(y_prev_prev).store(self.x_prev);
     }
 }
 
