@@ -173,9 +173,12 @@ impl<S> Exchange<S> {
 
     /// A message arrived under the pending key before the CommitKey (it was lost or is
     /// late): the peer has switched, so do we (SPEC §4 step 4). Returns the new key.
-    pub fn commit_implicitly(&mut self) -> Option<ChatKey> {
+    pub fn commit_implicitly(&mut self) -> Option<(i64, ChatKey)> {
         match std::mem::replace(self, Exchange::Idle) {
-            Exchange::AwaitingCommit { new_key, .. } => Some(new_key),
+            Exchange::AwaitingCommit {
+                exchange_id,
+                new_key,
+            } => Some((exchange_id, new_key)),
             other => {
                 *self = other;
                 None
@@ -363,7 +366,7 @@ mod tests {
     fn a_message_under_the_pending_key_commits_it() {
         let mut exchange: Exchange<&str> = Exchange::Idle;
         exchange.accepted(3, key(9));
-        assert_eq!(exchange.commit_implicitly(), Some(key(9)));
+        assert_eq!(exchange.commit_implicitly(), Some((3, key(9))));
         assert_eq!(exchange.commit_implicitly(), None);
     }
 

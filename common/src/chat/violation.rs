@@ -25,6 +25,10 @@ pub enum AbortReason {
         announced: KeyFingerprint,
         computed: KeyFingerprint,
     },
+    /// The server's `encryptedChat` names another chat than the one we asked for (tdlib:
+    /// "chat_id mismatch", fatal). SPEC §0.
+    #[error("encryptedChat has id {got}, but we asked for chat {expected}")]
+    ChatIdMismatch { expected: i32, got: i32 },
     /// A `g_a`/`g_b` from the peer failed the DH range checks (SPEC §1.3).
     #[error("the peer's {value} failed the DH checks: {reason}")]
     InvalidPublicValue { value: &'static str, reason: String },
