@@ -56,7 +56,9 @@ impl SeqField {
 }
 
 /// A raw counter: a number of messages (0, 1, 2, …).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct RawSeqNo(pub u32);
 
 /// A sequence number as it travels in `decryptedMessageLayer`: `2 · raw + x`.

@@ -1,1 +1,105 @@
-fn main() {}
+//! `secretchat-peer`: the reference peer's command line.
+//!
+//! Each subcommand lives in its own module of the `secretchat_peer` library; this file
+//! only parses arguments, runs the command and turns its outcome into an exit status.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use secretchat_peer::codec_cli::{self, DecodeArgs, EncodeArgs};
+use secretchat_peer::vectors;
+
+#[derive(Parser)]
+#[command(
+    name = "secretchat-peer",
+    version,
+    about = "The reference peer for Telegram secret chats: vectors, decoder and encoder",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check known-answer vector files against this implementation.
+    ///
+    /// Prints one line per vector (pass, or FAIL with what differed) and a closing
+    /// "N passed, M failed" line. Exits non-zero if any vector fails, has an unknown
+    /// kind, or a file cannot be read.
+    Vectors {
+        /// Vector files in the format of vectors/vectors.json.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Open an encrypted message (key_fingerprint ‖ msg_key ‖ ciphertext) and print what is
+    /// inside as JSON: version and x, msg_key, aes_key, aes_iv and the TL object — or which
+    /// check failed.
+    Decode(DecodeArgs),
+    /// Seal a TL object given as JSON into an encrypted message (the reverse of decode).
+    Encode(EncodeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Vectors { files } => run_vectors(&files),
+        Command::Decode(args) => report(codec_cli::decode(&args)),
+        Command::Encode(args) => report(codec_cli::encode(&args)),
+    }
+}
+
+/// Prints a command's JSON answer on stdout, or its error on stderr.
+fn report(outcome: Result<serde_json::Value, codec_cli::CliError>) -> ExitCode {
+    match outcome {
+        Ok(json) => {
+            println!("{}", pretty(&json));
+            ExitCode::SUCCESS
+        }
+        Err(codec_cli::CliError::Rejected(json)) => {
+            // The input was understood but a protocol check failed: the verdict is the
+            // output, still as JSON, and the exit status says it was a rejection.
+            println!("{}", pretty(&json));
+            ExitCode::from(1)
+        }
+        Err(error) => {
+            eprintln!("secretchat-peer: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn pretty(json: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(json).unwrap_or_else(|_| json.to_string())
+}
+
+fn run_vectors(files: &[PathBuf]) -> ExitCode {
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for path in files {
+        match vectors::check_file(path) {
+            Ok(outcomes) => {
+                for outcome in outcomes {
+                    println!("{outcome}");
+                    if outcome.result.is_ok() {
+                        passed += 1;
+                    } else {
+                        failed += 1;
+                    }
+                }
+            }
+            Err(error) => {
+                println!("FAIL  {error}");
+                failed += 1;
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
