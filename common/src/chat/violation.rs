@@ -30,8 +30,11 @@ pub enum AbortReason {
     #[error("encryptedChat has id {got}, but we asked for chat {expected}")]
     ChatIdMismatch { expected: i32, got: i32 },
     /// A `g_a`/`g_b` from the peer failed the DH range checks (SPEC §1.3).
-    #[error("the peer's {value} failed the DH checks: {reason}")]
-    InvalidPublicValue { value: &'static str, reason: String },
+    #[error("the peer's {value} failed the DH checks: {error}")]
+    InvalidPublicValue {
+        value: &'static str,
+        error: crate::dh::DhError,
+    },
 
     // ---- envelope (SPEC §2) ----
     /// A message under a key we hold did not open (bad msg_key, bad length, bad padding):
