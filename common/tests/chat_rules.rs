@@ -206,3 +206,300 @@ fn service_actions_reach_the_peer() {
         ]
     );
 }
+
+mod crafted {
+    use super::chat_support::{config, craft, open_as, Pair, START};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+    use secretchat_common::chat::codec::Wrapper;
+    use secretchat_common::chat::{
+        AbortReason, AcceptedChat, Action, ChatError, DhParams, Event, Layer, MtprotoVersion,
+        Payload, RequestedChat, SecretChat,
+    };
+    use secretchat_common::dh::DhError;
+    use secretchat_common::seq_no::{RawSeqNo, SeqField, WireSeqNo};
+    use secretchat_common::{KeyFingerprint, Side};
+
+    fn aborted_with(chat_events: &[Event]) -> Option<&AbortReason> {
+        chat_events.iter().find_map(|e| match e {
+            Event::Aborted { reason } => Some(reason),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn initiator_aborts_when_the_key_fingerprint_does_not_match() {
+        let mut rng = ChaCha20Rng::seed_from_u64(20);
+        let (mut a, request) =
+            SecretChat::request(config(144), DhParams::telegram(), &[], START, &mut rng).unwrap();
+        let mut b = SecretChat::from_requested(
+            config(144),
+            DhParams::telegram(),
+            RequestedChat {
+                id: request.random_id,
+                access_hash: 1,
+                g_a: request.g_a,
+            },
+            START,
+        )
+        .unwrap();
+        let acceptance = b.accept(START, &[], &mut rng).unwrap();
+        let wrong = KeyFingerprint::from_i64(acceptance.key_fingerprint.as_i64() ^ 1);
+        let result = a.handle_accepted(
+            START,
+            AcceptedChat {
+                id: request.random_id,
+                access_hash: 1,
+                g_a_or_b: acceptance.g_b,
+                key_fingerprint: wrong,
+            },
+            &mut rng,
+        );
+        assert!(matches!(result, Err(ChatError::Aborted { .. })));
+        assert_eq!(
+            a.poll_event(),
+            Some(Event::Aborted {
+                reason: AbortReason::KeyFingerprintMismatch {
+                    announced: wrong,
+                    computed: acceptance.key_fingerprint
+                }
+            })
+        );
+        assert!(a.poll_transmit().is_none());
+    }
+
+    #[test]
+    fn responder_rejects_g_a_outside_the_safety_range() {
+        let mut rng = ChaCha20Rng::seed_from_u64(21);
+        let mut b = SecretChat::from_requested(
+            config(144),
+            DhParams::telegram(),
+            RequestedChat {
+                id: 5,
+                access_hash: 1,
+                g_a: vec![2],
+            },
+            START,
+        )
+        .unwrap();
+        assert!(matches!(
+            b.accept(START, &[], &mut rng),
+            Err(ChatError::Aborted { .. })
+        ));
+        assert!(matches!(
+            b.poll_event(),
+            Some(Event::Aborted {
+                reason: AbortReason::InvalidPublicValue {
+                    value: "g_a",
+                    error: DhError::PublicValueNotAboveSafetyBound { .. }
+                }
+            })
+        ));
+    }
+
+    #[test]
+    fn chat_id_is_the_requesters_positive_31_bit_random_id() {
+        let mut rng = ChaCha20Rng::seed_from_u64(22);
+        for _ in 0..5 {
+            let (chat, request) =
+                SecretChat::request(config(144), DhParams::telegram(), &[], START, &mut rng)
+                    .unwrap();
+            assert!(request.random_id > 0);
+            assert_eq!(chat.id(), request.random_id);
+        }
+    }
+
+    #[test]
+    fn a_chat_that_aborted_refuses_further_input() {
+        let mut pair = Pair::new(config(144), config(144), 23);
+        pair.drive();
+        pair.send_text(Side::Creator, "x");
+        let own = pair.to_b.pop_back().unwrap();
+        pair.to_a.push_back(own);
+        pair.drive();
+        let now = pair.now;
+        assert!(matches!(
+            pair.a.send_text(now, "more", 0, &mut pair.rng_a),
+            Err(ChatError::Aborted { .. })
+        ));
+    }
+
+    #[test]
+    fn mtproto_1_message_at_layer_73_or_above_is_rejected() {
+        let mut pair = Pair::new(config(144), config(144), 24);
+        pair.drive();
+        let (sent, _) = pair.a.seq_counters();
+        let (_, received) = pair.b.seq_counters();
+        let wrapper = Wrapper {
+            layer: Layer(144),
+            in_seq_no: received.to_wire(SeqField::In, Side::Creator).unwrap(),
+            out_seq_no: sent.to_wire(SeqField::Out, Side::Creator).unwrap(),
+        };
+        let data = craft(
+            &pair.a,
+            MtprotoVersion::V1,
+            Some(wrapper),
+            42,
+            &Payload::Service(Action::Noop),
+        );
+        pair.to_b.push_back(super::chat_support::Packet {
+            transmit: secretchat_common::chat::Transmit {
+                method: secretchat_common::chat::SendMethod::SendEncryptedService,
+                random_id: 42,
+                data,
+            },
+        });
+        pair.drive();
+        assert_eq!(
+            aborted_with(&pair.events_b),
+            Some(&AbortReason::MtProto1AtLayer73 {
+                layer: Layer(144),
+                out_seq_no: RawSeqNo(sent.0)
+            })
+        );
+    }
+
+    #[test]
+    fn resend_request_for_more_than_1000_messages_aborts() {
+        let mut pair = Pair::new(config(144), config(144), 25);
+        pair.drive();
+        let (sent, _) = pair.b.seq_counters();
+        let (_, received) = pair.a.seq_counters();
+        let wrapper = Wrapper {
+            layer: Layer(144),
+            in_seq_no: received.to_wire(SeqField::In, Side::Participant).unwrap(),
+            out_seq_no: sent.to_wire(SeqField::Out, Side::Participant).unwrap(),
+        };
+        // In A's out_seq_no form: raw 0 → 1, raw 1000 → 2001.
+        let resend = Payload::Service(Action::Resend {
+            start_seq_no: WireSeqNo(1),
+            end_seq_no: WireSeqNo(2001),
+        });
+        let data = craft(&pair.b, MtprotoVersion::V2, Some(wrapper), 43, &resend);
+        let now = pair.now;
+        let _ = pair.a.handle_encrypted(now, &data, &mut pair.rng_a);
+        pair.collect();
+        assert_eq!(
+            aborted_with(&pair.events_a),
+            Some(&AbortReason::ResendTooLarge {
+                count: 1001,
+                max: 1000
+            })
+        );
+    }
+
+    #[test]
+    fn accept_key_with_a_wrong_fingerprint_aborts() {
+        let mut pair = Pair::new(config(144), config(144), 26);
+        pair.drive();
+        let now = pair.now;
+        pair.a.rekey_now(now, &mut pair.rng_a).unwrap();
+        pair.collect();
+        pair.deliver_one_to_b();
+        let accept = pair.to_a.pop_back().unwrap();
+        let inbound = open_as(&pair.b, MtprotoVersion::V2, &accept.transmit.data);
+        let Payload::Service(Action::AcceptKey {
+            exchange_id,
+            g_b,
+            key_fingerprint,
+        }) = inbound.payload
+        else {
+            panic!("expected AcceptKey, got {:?}", inbound.payload);
+        };
+        let wrong = KeyFingerprint::from_i64(key_fingerprint.as_i64().wrapping_add(1));
+        let forged = Payload::Service(Action::AcceptKey {
+            exchange_id,
+            g_b,
+            key_fingerprint: wrong,
+        });
+        let data = craft(
+            &pair.b,
+            MtprotoVersion::V2,
+            inbound.wrapper,
+            inbound.random_id,
+            &forged,
+        );
+        let _ = pair.a.handle_encrypted(now, &data, &mut pair.rng_a);
+        pair.collect();
+        assert_eq!(
+            aborted_with(&pair.events_a),
+            Some(&AbortReason::NewKeyFingerprintMismatch {
+                announced: wrong,
+                computed: key_fingerprint
+            })
+        );
+    }
+
+    #[test]
+    fn in_seq_no_beyond_what_we_sent_aborts() {
+        let mut pair = Pair::new(config(144), config(144), 27);
+        pair.drive();
+        let (sent_by_b, _) = pair.b.seq_counters();
+        let (sent_by_a, _) = pair.a.seq_counters();
+        let claims = RawSeqNo(sent_by_a.0 + 5);
+        let wrapper = Wrapper {
+            layer: Layer(144),
+            in_seq_no: claims.to_wire(SeqField::In, Side::Participant).unwrap(),
+            out_seq_no: sent_by_b.to_wire(SeqField::Out, Side::Participant).unwrap(),
+        };
+        let data = craft(
+            &pair.b,
+            MtprotoVersion::V2,
+            Some(wrapper),
+            44,
+            &Payload::Service(Action::Noop),
+        );
+        let now = pair.now;
+        let _ = pair.a.handle_encrypted(now, &data, &mut pair.rng_a);
+        pair.collect();
+        assert_eq!(
+            aborted_with(&pair.events_a),
+            Some(&AbortReason::InSeqNoBeyondSent {
+                got: claims,
+                sent: sent_by_a
+            })
+        );
+    }
+
+    #[test]
+    fn deleting_an_unacknowledged_message_makes_its_resend_delete_itself() {
+        let mut pair = Pair::new(config(144), config(144), 28);
+        pair.drive();
+        let now = pair.now;
+        let id = pair.a.send_text(now, "oops", 0, &mut pair.rng_a).unwrap();
+        // Deleted before it left (not acknowledged): the pending copy is rewritten.
+        pair.a
+            .delete_messages(now, vec![id], &mut pair.rng_a)
+            .unwrap();
+        pair.collect();
+        pair.drive();
+        assert!(pair.texts_received(Side::Participant).is_empty());
+        let deletes: Vec<_> = pair
+            .events_b
+            .iter()
+            .filter(|e| {
+                matches!(e, Event::ActionReceived { action: secretchat_common::chat::UserAction::DeleteMessages { random_ids }, .. } if random_ids == &vec![id])
+            })
+            .collect();
+        assert_eq!(
+            deletes.len(),
+            2,
+            "the rewritten copy and the new DeleteMessages"
+        );
+    }
+
+    #[test]
+    fn state_survives_a_serde_round_trip_mid_conversation() {
+        let mut pair = Pair::new(config(144), config(144), 29);
+        pair.drive();
+        pair.send_text(Side::Creator, "before");
+        pair.drive();
+        let saved = serde_json::to_string(&pair.b).unwrap();
+        pair.b = serde_json::from_str(&saved).unwrap();
+        pair.send_text(Side::Creator, "after");
+        pair.send_text(Side::Participant, "reply");
+        pair.drive();
+        assert_eq!(pair.texts_received(Side::Participant), ["before", "after"]);
+        assert_eq!(pair.texts_received(Side::Creator), ["reply"]);
+    }
+}
