@@ -74,6 +74,7 @@ pub use handshake::{Acceptance, AcceptedChat, Request, RequestedChat};
 pub use keys::KeySlot;
 pub use layer::{Layer, MtprotoVersion};
 pub use payload::{Action, FileKind, FileMedia, Media, Message, Payload, TypingAction};
+pub use rekey::RekeyPolicy;
 pub use time::UnixTime;
 pub use violation::AbortReason;
 
