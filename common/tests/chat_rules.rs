@@ -503,3 +503,44 @@ mod crafted {
         assert_eq!(pair.texts_received(Side::Creator), ["reply"]);
     }
 }
+
+mod known_answers {
+    use secretchat_common::chat::agreement::{compute_key, public_value};
+    use secretchat_common::chat::{DhParams, SecretExponent};
+
+    fn rekey_vector() -> serde_json::Value {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors/vectors.json");
+        let all: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        all["vectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["kind"] == "rekey")
+            .unwrap()
+            .clone()
+    }
+
+    fn bytes(value: &serde_json::Value) -> Vec<u8> {
+        hex::decode(value.as_str().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn rekey_vector_gives_the_same_new_key_on_both_sides() {
+        let vector = rekey_vector();
+        let (inputs, outputs) = (&vector["inputs"], &vector["outputs"]);
+        let params = DhParams::telegram();
+        let a = SecretExponent::from_be_bytes(&bytes(&inputs["a_prime"])).unwrap();
+        let b = SecretExponent::from_be_bytes(&bytes(&inputs["b_prime"])).unwrap();
+        assert_eq!(public_value(&params, &a), bytes(&outputs["g_a"]));
+        assert_eq!(public_value(&params, &b), bytes(&outputs["g_b"]));
+        let initiator = compute_key(&params, &a, &bytes(&outputs["g_b"]), "g_b").unwrap();
+        let responder = compute_key(&params, &b, &bytes(&outputs["g_a"]), "g_a").unwrap();
+        assert_eq!(initiator.as_bytes().to_vec(), bytes(&outputs["new_key"]));
+        assert_eq!(initiator, responder);
+        assert_eq!(
+            initiator.fingerprint().as_i64(),
+            outputs["new_key_fingerprint_i64"].as_i64().unwrap()
+        );
+    }
+}
