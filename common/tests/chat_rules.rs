@@ -544,3 +544,48 @@ mod known_answers {
         );
     }
 }
+
+mod layers {
+    use super::chat_support::{config, open_as, Pair};
+    use secretchat_common::chat::{ChatError, Layer, MtprotoVersion, Payload, TypingAction};
+    use secretchat_common::Side;
+
+    #[test]
+    fn typing_cannot_be_sent_to_a_layer_8_peer() {
+        let mut pair = Pair::new(config(144), config(8), 30);
+        pair.drive();
+        let now = pair.now;
+        assert_eq!(
+            pair.a.typing(now, TypingAction::Typing, &mut pair.rng_a),
+            Err(ChatError::NotAtLayer {
+                what: "this action",
+                layer: Layer(8)
+            })
+        );
+    }
+
+    #[test]
+    fn messages_go_as_mtproto_1_below_layer_73_and_mtproto_2_from_73() {
+        for (layer, version) in [(46, MtprotoVersion::V1), (73, MtprotoVersion::V2)] {
+            let mut pair = Pair::new(config(144), config(layer), 31);
+            pair.drive();
+            pair.send_text(Side::Creator, "which version?");
+            let packet = pair.to_b.back().unwrap().clone();
+            let inbound = open_as(&pair.a, version, &packet.transmit.data);
+            assert_eq!(inbound.wrapper.unwrap().layer, Layer(layer));
+            assert!(matches!(inbound.payload, Payload::Message(_)));
+        }
+    }
+
+    #[test]
+    fn layer_8_peers_get_bare_messages_without_seq_numbers() {
+        let mut pair = Pair::new(config(144), config(8), 32);
+        pair.drive();
+        pair.send_text(Side::Creator, "bare");
+        let packet = pair.to_b.back().unwrap().clone();
+        let inbound = open_as(&pair.a, MtprotoVersion::V1, &packet.transmit.data);
+        assert_eq!(inbound.wrapper, None);
+        pair.drive();
+        assert_eq!(pair.texts_received(Side::Participant), ["bare"]);
+    }
+}
