@@ -103,5 +103,18 @@ pub fn rekey(v: &Fields) -> Result<(), Mismatch> {
     v.expect_hex("g_a", &g_a)?;
     v.expect_hex("g_b", &g_b)?;
     v.expect_hex("new_key", key.as_bytes())?;
-    v.expect_i64("new_key_fingerprint_i64", key.fingerprint().as_i64())
+    v.expect_i64("new_key_fingerprint_i64", key.fingerprint().as_i64())?;
+    // The four service messages of the exchange, as TL.
+    if let Some(messages) = v
+        .output("service_messages")
+        .ok()
+        .and_then(|m| m.as_object())
+    {
+        for (step, message) in messages {
+            let fields = Fields::new(message, message);
+            super::tl::object_encodes_to(&fields, "object", "tl")
+                .map_err(|e| bad(&format!("service_messages.{step}"), e.to_string()))?;
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,1054 @@
+//! Rust source from a parsed schema.
+//!
+//! The output follows the layout grammers uses for its TL types:
+//!
+//! ```text
+//! CONSTRUCTORS            every constructor: id, names, layer, TL line
+//! types::X                one struct per constructor (CamelCase of its canonical name)
+//! enums::T                one enum per boxed type, one variant per constructor
+//! functions::F            one struct per function (if the schema has any)
+//! Object                  one enum over every constructor: "decode whatever this is"
+//! ```
+//!
+//! Every struct and enum gets the binary codec (`TlWrite`, `TlRead`) and the JSON form
+//! (`TlJson`, plus serde impls that go through it) of the hand-written runtime whose path is
+//! [`Options::runtime`]. `Bool` and `true` are not generated: they are Rust `bool`s, and the
+//! runtime knows their two ids. The code is emitted already formatted, with each type's TL
+//! line in its doc comment, so it can be read as it is (`tlgen schema.tl` prints it).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::schema::{Declaration, ParamType, Schema, SchemaError, TypeRef};
+
+/// `boolFalse`/`boolTrue` ids the runtime hard-codes; a schema must agree with them.
+const BOOL_FALSE_ID: u32 = 0xbc799737;
+const BOOL_TRUE_ID: u32 = 0x997275b5;
+
+/// How to generate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Path of the hand-written runtime the generated code calls, e.g. `crate::tl`.
+    pub runtime: String,
+    /// Name of the schema file, for the header comment.
+    pub source_name: String,
+    /// Leave out constructors and functions whose fields use a type the schema never
+    /// defines (instead of failing). Off by default: a typo in a type name should fail
+    /// the build. Turn it on for partial schemas such as `api_subset.tl`.
+    pub skip_undefined_types: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            runtime: "crate::tl".to_owned(),
+            source_name: "schema.tl".to_owned(),
+            skip_undefined_types: false,
+        }
+    }
+}
+
+/// Generates the Rust module body for `schema`.
+pub fn generate(schema: &Schema, options: &Options) -> Result<String, SchemaError> {
+    let model = Model::new(schema, options)?;
+    let mut out = String::new();
+    model.write_header(&mut out);
+    model.write_table(&mut out);
+    model.write_types(&mut out);
+    model.write_enums(&mut out);
+    if !model.functions.is_empty() {
+        model.write_functions(&mut out);
+    }
+    model.write_object(&mut out);
+    Ok(out)
+}
+
+/// The schema, checked and arranged for output.
+struct Model<'a> {
+    options: &'a Options,
+    /// Constructors that become structs, in schema order.
+    constructors: Vec<&'a Declaration>,
+    /// `Bool`/`True` constructors: listed in the table only.
+    native: Vec<&'a Declaration>,
+    functions: Vec<&'a Declaration>,
+    /// Boxed type name → its constructors, in schema order.
+    types: BTreeMap<&'a str, Vec<&'a Declaration>>,
+    /// Lines left out by `skip_undefined_types`, with the reason.
+    left_out: Vec<(usize, String)>,
+}
+
+impl<'a> Model<'a> {
+    fn new(schema: &'a Schema, options: &'a Options) -> Result<Self, SchemaError> {
+        let mut native = Vec::new();
+        let mut constructors = Vec::new();
+        for declaration in &schema.constructors {
+            match &declaration.result_type {
+                TypeRef::Bool => {
+                    check_bool_id(declaration)?;
+                    native.push(declaration);
+                }
+                TypeRef::Boxed(name) if name == "True" => native.push(declaration),
+                TypeRef::Boxed(_) => constructors.push(declaration),
+                other => {
+                    return Err(SchemaError {
+                        line: declaration.line,
+                        message: format!(
+                            "a constructor must build a boxed type, not `{}`",
+                            type_text(other)
+                        ),
+                    })
+                }
+            }
+        }
+        let mut functions: Vec<&Declaration> = schema.functions.iter().collect();
+
+        check_unique(&constructors, "constructor")?;
+        check_unique(&functions, "function")?;
+        check_unique_ids(constructors.iter().chain(&native).copied())?;
+
+        // Drop what refers to undefined types (when allowed) until nothing changes: leaving
+        // out a constructor may leave a type with no constructors at all.
+        let mut left_out = Vec::new();
+        loop {
+            let defined: BTreeSet<&str> = constructors.iter().map(|c| result_name(c)).collect();
+            let before = constructors.len() + functions.len();
+            for list in [&mut constructors, &mut functions] {
+                let mut kept = Vec::new();
+                for declaration in list.drain(..) {
+                    match undefined_type(declaration, &defined) {
+                        None => kept.push(declaration),
+                        Some(missing) if options.skip_undefined_types => left_out.push((
+                            declaration.line,
+                            format!("{}: type `{missing}` is not defined", declaration.official_name),
+                        )),
+                        Some(missing) => {
+                            return Err(SchemaError {
+                                line: declaration.line,
+                                message: format!(
+                                    "`{}` uses the type `{missing}`, which no constructor in the schema builds",
+                                    declaration.official_name
+                                ),
+                            })
+                        }
+                    }
+                }
+                *list = kept;
+            }
+            if constructors.len() + functions.len() == before {
+                break;
+            }
+        }
+
+        for declaration in constructors.iter().chain(&functions) {
+            check_supported(declaration)?;
+        }
+
+        let mut types: BTreeMap<&str, Vec<&Declaration>> = BTreeMap::new();
+        for &constructor in &constructors {
+            types
+                .entry(result_name(constructor))
+                .or_default()
+                .push(constructor);
+        }
+        let type_names: BTreeSet<String> = types.keys().map(|t| rust_name(t)).collect();
+        if let Some(clash) = type_names.iter().find(|name| name.as_str() == "Object") {
+            return Err(SchemaError {
+                line: types[clash.as_str()][0].line,
+                message: "a type named `Object` would clash with the generated `Object` enum"
+                    .to_owned(),
+            });
+        }
+
+        Ok(Self {
+            options,
+            constructors,
+            native,
+            functions,
+            types,
+            left_out,
+        })
+    }
+
+    fn rt(&self) -> &str {
+        &self.options.runtime
+    }
+
+    fn write_header(&self, out: &mut String) {
+        out.push_str(&format!(
+            "// @generated by secretchat-tlgen from `{}`. Do not edit: change the schema.\n",
+            self.options.source_name
+        ));
+        out.push_str(
+            "//\n// Layout: `CONSTRUCTORS` (the table), `types` (one struct per constructor),\n",
+        );
+        out.push_str("// `enums` (one enum per boxed type), ");
+        if !self.functions.is_empty() {
+            out.push_str("`functions` (one struct per function), ");
+        }
+        out.push_str("`Object` (any constructor).\n");
+        for (line, reason) in &self.left_out {
+            out.push_str(&format!("// Left out (line {line}): {reason}\n"));
+        }
+        out.push('\n');
+    }
+
+    fn write_table(&self, out: &mut String) {
+        let rt = self.rt();
+        out.push_str(&format!(
+            "/// Every constructor of the schema, in schema order (including the `Bool`/`true`\n\
+             /// constructors, which are plain Rust `bool`s and have no struct).\n\
+             pub const CONSTRUCTORS: &[{rt}::ConstructorInfo] = &[\n"
+        ));
+        let mut all: Vec<&Declaration> = self.native.clone();
+        all.extend(&self.constructors);
+        all.sort_by_key(|d| d.line);
+        for declaration in all {
+            if self.native.iter().any(|n| n.line == declaration.line) {
+                out.push_str(&format!("    {},\n", info_literal(rt, declaration, "    ")));
+            } else {
+                out.push_str(&format!(
+                    "    types::{}::INFO,\n",
+                    rust_name(&declaration.canonical_name)
+                ));
+            }
+        }
+        out.push_str("];\n\n");
+        out.push_str(&format!(
+            "/// Finds a constructor by name: its canonical name, its official name (the newest\n\
+             /// version), or its official name followed by a layer N (the version in force at N).\n\
+             pub fn resolve_name(name: &str) -> Option<&'static {rt}::ConstructorInfo> {{\n    \
+                 {rt}::resolve_name(CONSTRUCTORS, name)\n\
+             }}\n\n\
+             /// Finds a constructor by id.\n\
+             pub fn constructor_info(id: u32) -> Option<&'static {rt}::ConstructorInfo> {{\n    \
+                 CONSTRUCTORS.iter().find(|info| info.id == id)\n\
+             }}\n\n\
+             /// The constructors in force at `layer`: introduced at or before it and not yet\n\
+             /// replaced by a newer version of the same official name.\n\
+             pub fn in_force_at(layer: u32) -> impl Iterator<Item = &'static {rt}::ConstructorInfo> {{\n    \
+                 {rt}::in_force_at(CONSTRUCTORS, layer)\n\
+             }}\n\n"
+        ));
+    }
+
+    fn write_types(&self, out: &mut String) {
+        out.push_str("/// One struct per constructor.\npub mod types {\n");
+        self.write_module_uses(out);
+        for constructor in &self.constructors {
+            self.write_struct(out, constructor, Kind::Constructor);
+        }
+        out.push_str("}\n\n");
+    }
+
+    fn write_functions(&self, out: &mut String) {
+        out.push_str("/// One struct per function (the request; its result type is in the doc).\npub mod functions {\n");
+        self.write_module_uses(out);
+        for function in &self.functions {
+            self.write_struct(out, function, Kind::Function);
+        }
+        out.push_str("}\n\n");
+    }
+
+    fn write_module_uses(&self, out: &mut String) {
+        out.push_str(&format!(
+            "    #[allow(unused_imports)]\n    use {rt}::{{TlJson as _, TlRead as _, TlWrite as _}};\n\n",
+            rt = self.rt()
+        ));
+    }
+
+    fn write_struct(&self, out: &mut String, d: &Declaration, kind: Kind) {
+        let rt = self.rt();
+        let name = rust_name(&d.canonical_name);
+        let layer = match d.layer {
+            Some(layer) => format!("Introduced at layer {layer}"),
+            None => "No layer section".to_owned(),
+        };
+        let builds = match kind {
+            Kind::Constructor => format!(
+                "a constructor of [`super::enums::{}`]",
+                rust_name(result_name(d))
+            ),
+            Kind::Function => format!("a function returning `{}`", type_text(&d.result_type)),
+        };
+        out.push_str(&format!(
+            "    /// `{}`\n    ///\n    /// {layer}; official name `{}`; {builds}.\n",
+            d.tl_line, d.official_name
+        ));
+        out.push_str("    #[derive(Debug, Clone, PartialEq)]\n");
+        let fields: Vec<Field> = d.params.iter().filter_map(Field::new).collect();
+        if fields.is_empty() {
+            out.push_str(&format!("    pub struct {name} {{}}\n\n"));
+        } else {
+            out.push_str(&format!("    pub struct {name} {{\n"));
+            for field in &fields {
+                out.push_str(&format!(
+                    "        pub {}: {},\n",
+                    field.ident, field.rust_type
+                ));
+            }
+            out.push_str("    }\n\n");
+        }
+
+        // Identity constants and the bare codec.
+        out.push_str(&format!("    impl {name} {{\n"));
+        out.push_str(&format!(
+            "        pub const CONSTRUCTOR_ID: u32 = {:#010x};\n",
+            d.id
+        ));
+        out.push_str(&format!(
+            "        pub const NAME: &'static str = {:?};\n",
+            d.canonical_name
+        ));
+        out.push_str(&format!(
+            "        pub const OFFICIAL_NAME: &'static str = {:?};\n",
+            d.official_name
+        ));
+        out.push_str(&format!(
+            "        pub const LAYER: Option<u32> = {};\n",
+            layer_literal(d.layer)
+        ));
+        out.push_str(&format!(
+            "        pub const TL_LINE: &'static str = {:?};\n",
+            d.tl_line
+        ));
+        out.push_str(&format!(
+            "        pub const INFO: {rt}::ConstructorInfo = {rt}::ConstructorInfo {{\n\
+             \x20           id: Self::CONSTRUCTOR_ID,\n\
+             \x20           name: Self::NAME,\n\
+             \x20           official_name: Self::OFFICIAL_NAME,\n\
+             \x20           type_name: {:?},\n\
+             \x20           layer: Self::LAYER,\n\
+             \x20           tl_line: Self::TL_LINE,\n\
+             \x20       }};\n",
+            type_text(&d.result_type)
+        ));
+        let field_names: Vec<String> = fields.iter().map(|f| format!("{:?}", f.tl_name)).collect();
+        let flag_names: Vec<String> = d
+            .params
+            .iter()
+            .filter(|p| p.ty == ParamType::Flags)
+            .map(|p| format!("{:?}", p.name))
+            .collect();
+        out.push_str(&format!(
+            "        /// The JSON keys of the fields.\n        const FIELDS: &'static [&'static str] = &[{}];\n",
+            field_names.join(", ")
+        ));
+        out.push_str(&format!(
+            "        /// `flags` keys: computed on write, ignored on read.\n        const FLAGS: &'static [&'static str] = &[{}];\n\n",
+            flag_names.join(", ")
+        ));
+
+        // write_bare
+        let buf = if d.params.is_empty() { "_buf" } else { "buf" };
+        out.push_str(&format!(
+            "        /// Writes the fields, without the constructor id (the bare form).\n\
+             \x20       pub fn write_bare(&self, {buf}: &mut Vec<u8>) {{\n"
+        ));
+        for param in &d.params {
+            match &param.ty {
+                ParamType::Flags => {
+                    let bits: Vec<(&str, u32, bool)> = d
+                        .params
+                        .iter()
+                        .filter_map(|p| match &p.ty {
+                            ParamType::Conditional { flags, bit, ty } if *flags == param.name => {
+                                Some((p.name.as_str(), *bit, *ty == TypeRef::True))
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    let var = ident(&param.name);
+                    if bits.is_empty() {
+                        out.push_str(&format!("            0u32.write_to({buf});\n"));
+                        continue;
+                    }
+                    out.push_str(&format!("            let mut {var} = 0u32;\n"));
+                    for (field, bit, is_true) in bits {
+                        let test = if is_true {
+                            format!("self.{}", ident(field))
+                        } else {
+                            format!("self.{}.is_some()", ident(field))
+                        };
+                        out.push_str(&format!(
+                            "            if {test} {{\n                {var} |= 1 << {bit};\n            }}\n"
+                        ));
+                    }
+                    out.push_str(&format!("            {var}.write_to({buf});\n"));
+                }
+                ParamType::Conditional {
+                    ty: TypeRef::True, ..
+                } => {}
+                ParamType::Conditional { .. } => {
+                    out.push_str(&format!(
+                        "            if let Some(value) = &self.{} {{\n                value.write_to({buf});\n            }}\n",
+                        ident(&param.name)
+                    ));
+                }
+                ParamType::Plain(_) => {
+                    out.push_str(&format!(
+                        "            self.{}.write_to({buf});\n",
+                        ident(&param.name)
+                    ));
+                }
+            }
+        }
+        out.push_str("        }\n\n");
+
+        // read_bare
+        let reader = if d.params.is_empty() {
+            "_reader"
+        } else {
+            "reader"
+        };
+        out.push_str(&format!(
+            "        /// Reads the fields that follow the constructor id (the bare form).\n\
+             \x20       pub fn read_bare({reader}: &mut {rt}::Reader<'_>) -> Result<Self, {rt}::DecodeError> {{\n"
+        ));
+        for param in &d.params {
+            let var = ident(&param.name);
+            match &param.ty {
+                ParamType::Flags => {
+                    let used = d.params.iter().any(|p| {
+                        matches!(&p.ty, ParamType::Conditional { flags, .. } if *flags == param.name)
+                    });
+                    if used {
+                        out.push_str(&format!("            let {var} = reader.read_u32()?;\n"));
+                    } else {
+                        out.push_str("            reader.read_u32()?;\n");
+                    }
+                }
+                ParamType::Conditional {
+                    flags,
+                    bit,
+                    ty: TypeRef::True,
+                } => {
+                    out.push_str(&format!(
+                        "            let {var} = {} & (1 << {bit}) != 0;\n",
+                        ident(flags)
+                    ));
+                }
+                ParamType::Conditional { flags, bit, ty } => {
+                    out.push_str(&format!(
+                        "            let {var} = if {} & (1 << {bit}) != 0 {{\n\
+                         \x20               Some(<{}>::read_from(reader)?)\n\
+                         \x20           }} else {{\n\
+                         \x20               None\n\
+                         \x20           }};\n",
+                        ident(flags),
+                        rust_type(ty)
+                    ));
+                }
+                ParamType::Plain(ty) => {
+                    out.push_str(&format!(
+                        "            let {var} = <{}>::read_from(reader)?;\n",
+                        rust_type(ty)
+                    ));
+                }
+            }
+        }
+        let idents: Vec<String> = fields.iter().map(|f| f.ident.clone()).collect();
+        if idents.is_empty() {
+            out.push_str("            Ok(Self {})\n        }\n\n");
+        } else {
+            out.push_str(&format!(
+                "            Ok(Self {{ {} }})\n        }}\n\n",
+                idents.join(", ")
+            ));
+        }
+
+        // JSON fields
+        let object = if fields.is_empty() {
+            "_object"
+        } else {
+            "object"
+        };
+        out.push_str(&format!(
+            "        /// Reads the fields of a JSON object whose `\"_\"` was already checked.\n\
+             \x20       pub(crate) fn from_json_fields(\n\
+             \x20           object: &serde_json::Map<String, serde_json::Value>,\n\
+             \x20       ) -> Result<Self, {rt}::JsonError> {{\n\
+             \x20           {rt}::json::check_fields(object, Self::NAME, Self::FIELDS, Self::FLAGS)?;\n"
+        ));
+        let _ = object;
+        if fields.is_empty() {
+            out.push_str("            Ok(Self {})\n        }\n");
+        } else {
+            out.push_str("            Ok(Self {\n");
+            for field in &fields {
+                let getter = match field.shape {
+                    Shape::Required => "field",
+                    Shape::Optional => "optional_field",
+                    Shape::Flag => "flag_field",
+                };
+                out.push_str(&format!(
+                    "                {}: {rt}::json::{getter}(object, Self::NAME, {:?})?,\n",
+                    field.ident, field.tl_name
+                ));
+            }
+            out.push_str("            })\n        }\n");
+        }
+        out.push_str("    }\n\n");
+
+        // Boxed codec.
+        out.push_str(&format!(
+            "    impl {rt}::TlWrite for {name} {{\n\
+             \x20       fn write_to(&self, buf: &mut Vec<u8>) {{\n\
+             \x20           Self::CONSTRUCTOR_ID.write_to(buf);\n\
+             \x20           self.write_bare(buf);\n\
+             \x20       }}\n\
+             \x20   }}\n\n\
+             \x20   impl {rt}::TlRead for {name} {{\n\
+             \x20       const MIN_WIRE_SIZE: usize = {};\n\n\
+             \x20       fn read_from(reader: &mut {rt}::Reader<'_>) -> Result<Self, {rt}::DecodeError> {{\n\
+             \x20           reader.expect_constructor(Self::CONSTRUCTOR_ID, Self::NAME)?;\n\
+             \x20           Self::read_bare(reader)\n\
+             \x20       }}\n\
+             \x20   }}\n\n",
+            min_wire_size(d)
+        ));
+
+        // JSON.
+        out.push_str(&format!(
+            "    impl {rt}::TlJson for {name} {{\n\
+             \x20       fn to_json(&self) -> serde_json::Value {{\n"
+        ));
+        let mutable = if fields.is_empty() { "" } else { "mut " };
+        out.push_str(&format!(
+            "            let {mutable}object = {rt}::json::object_named(Self::NAME);\n"
+        ));
+        for field in &fields {
+            match field.shape {
+                Shape::Required => out.push_str(&format!(
+                    "            object.insert({:?}.into(), self.{}.to_json());\n",
+                    field.tl_name, field.ident
+                )),
+                Shape::Optional => out.push_str(&format!(
+                    "            if let Some(value) = &self.{} {{\n                object.insert({:?}.into(), value.to_json());\n            }}\n",
+                    field.ident, field.tl_name
+                )),
+                Shape::Flag => out.push_str(&format!(
+                    "            if self.{} {{\n                object.insert({:?}.into(), true.into());\n            }}\n",
+                    field.ident, field.tl_name
+                )),
+            }
+        }
+        out.push_str(&format!(
+            "            serde_json::Value::Object(object)\n\
+             \x20       }}\n\n\
+             \x20       fn from_json(value: &serde_json::Value) -> Result<Self, {rt}::JsonError> {{\n\
+             \x20           let object = {rt}::json::object_of_constructor(value, super::CONSTRUCTORS, &Self::INFO)?;\n\
+             \x20           Self::from_json_fields(object)\n\
+             \x20       }}\n\
+             \x20   }}\n\n\
+             \x20   {rt}::serde_via_json!({name});\n\n"
+        ));
+    }
+
+    fn write_enums(&self, out: &mut String) {
+        let rt = self.rt();
+        out.push_str(
+            "/// One enum per boxed type; each variant holds the struct of one constructor.\n\
+             #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]\n\
+             pub mod enums {\n",
+        );
+        self.write_module_uses(out);
+        for (type_name, constructors) in &self.types {
+            let name = rust_name(type_name);
+            out.push_str(&format!("    /// The TL type `{type_name}`:\n    ///\n"));
+            for c in constructors {
+                out.push_str(&format!(
+                    "    /// * [`super::types::{}`] — `{}#{:08x}`{}\n",
+                    rust_name(&c.canonical_name),
+                    c.official_name,
+                    c.id,
+                    match c.layer {
+                        Some(layer) => format!(", layer {layer}"),
+                        None => String::new(),
+                    }
+                ));
+            }
+            let variants: Vec<String> = constructors
+                .iter()
+                .map(|c| rust_name(&c.canonical_name))
+                .collect();
+            self.write_sum_type(
+                out,
+                &name,
+                type_name,
+                &variants,
+                "super::types",
+                "super::CONSTRUCTORS",
+            );
+        }
+        out.push_str("}\n\n");
+        let _ = rt;
+    }
+
+    fn write_object(&self, out: &mut String) {
+        out.push_str(
+            "/// Any constructor of the schema, for \"decode whatever this is\" (by constructor id)\n\
+             /// and for JSON whose type is not known in advance.\n\
+             #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]\n\
+             mod object {\n",
+        );
+        self.write_module_uses(out);
+        let variants: Vec<String> = self
+            .constructors
+            .iter()
+            .map(|c| rust_name(&c.canonical_name))
+            .collect();
+        self.write_sum_type(
+            out,
+            "Object",
+            "Object",
+            &variants,
+            "super::types",
+            "super::CONSTRUCTORS",
+        );
+        out.push_str("}\n\npub use object::Object;\n");
+    }
+
+    /// An enum over some constructors, with its codec and JSON form.
+    fn write_sum_type(
+        &self,
+        out: &mut String,
+        name: &str,
+        type_name: &str,
+        variants: &[String],
+        types: &str,
+        table: &str,
+    ) {
+        let rt = self.rt();
+        out.push_str("    #[derive(Debug, Clone, PartialEq)]\n");
+        out.push_str(&format!("    pub enum {name} {{\n"));
+        for variant in variants {
+            out.push_str(&format!("        {variant}({types}::{variant}),\n"));
+        }
+        out.push_str("    }\n\n");
+
+        out.push_str(&format!("    impl {name} {{\n"));
+        out.push_str(&format!(
+            "        /// The TL type name, as used in error messages.\n        pub const TYPE_NAME: &'static str = {type_name:?};\n\n"
+        ));
+        out.push_str("        /// The id of the constructor this value was built with.\n        pub fn constructor_id(&self) -> u32 {\n            match self {\n");
+        for variant in variants {
+            out.push_str(&format!(
+                "                Self::{variant}(_) => {types}::{variant}::CONSTRUCTOR_ID,\n"
+            ));
+        }
+        out.push_str("            }\n        }\n\n");
+        out.push_str("        /// The canonical name of the constructor this value was built with.\n        pub fn name(&self) -> &'static str {\n            match self {\n");
+        for variant in variants {
+            out.push_str(&format!(
+                "                Self::{variant}(_) => {types}::{variant}::NAME,\n"
+            ));
+        }
+        out.push_str("            }\n        }\n    }\n\n");
+
+        for variant in variants {
+            out.push_str(&format!(
+                "    impl From<{types}::{variant}> for {name} {{\n\
+                 \x20       fn from(value: {types}::{variant}) -> Self {{\n\
+                 \x20           Self::{variant}(value)\n\
+                 \x20       }}\n\
+                 \x20   }}\n\n"
+            ));
+        }
+
+        out.push_str(&format!(
+            "    impl {rt}::TlWrite for {name} {{\n        fn write_to(&self, buf: &mut Vec<u8>) {{\n            match self {{\n"
+        ));
+        for variant in variants {
+            out.push_str(&format!(
+                "                Self::{variant}(value) => value.write_to(buf),\n"
+            ));
+        }
+        out.push_str("            }\n        }\n    }\n\n");
+
+        out.push_str(&format!(
+            "    impl {rt}::TlRead for {name} {{\n\
+             \x20       const MIN_WIRE_SIZE: usize = 4;\n\n\
+             \x20       fn read_from(reader: &mut {rt}::Reader<'_>) -> Result<Self, {rt}::DecodeError> {{\n\
+             \x20           reader.nested(|reader| {{\n\
+             \x20               let (id, at) = reader.read_constructor_id()?;\n\
+             \x20               match id {{\n"
+        ));
+        for variant in variants {
+            out.push_str(&format!(
+                "                    {types}::{variant}::CONSTRUCTOR_ID => {{\n\
+                 \x20                       {types}::{variant}::read_bare(reader).map(Self::{variant})\n\
+                 \x20                   }}\n"
+            ));
+        }
+        out.push_str(&format!(
+            "                    _ => Err({rt}::DecodeError::UnknownConstructor {{\n\
+             \x20                       id,\n\
+             \x20                       expected: Self::TYPE_NAME,\n\
+             \x20                       at,\n\
+             \x20                   }}),\n\
+             \x20               }}\n\
+             \x20           }})\n\
+             \x20       }}\n\
+             \x20   }}\n\n"
+        ));
+
+        out.push_str(&format!(
+            "    impl {rt}::TlJson for {name} {{\n        fn to_json(&self) -> serde_json::Value {{\n            match self {{\n"
+        ));
+        for variant in variants {
+            out.push_str(&format!(
+                "                Self::{variant}(value) => value.to_json(),\n"
+            ));
+        }
+        let any = if name == "Object" {
+            "None"
+        } else {
+            "Some(Self::TYPE_NAME)"
+        };
+        out.push_str(&format!(
+            "            }}\n        }}\n\n\
+             \x20       fn from_json(value: &serde_json::Value) -> Result<Self, {rt}::JsonError> {{\n\
+             \x20           let (object, info) = {rt}::json::object_of_type(value, {table}, {any})?;\n\
+             \x20           match info.id {{\n"
+        ));
+        for variant in variants {
+            out.push_str(&format!(
+                "                {types}::{variant}::CONSTRUCTOR_ID => {{\n\
+                 \x20                   {types}::{variant}::from_json_fields(object).map(Self::{variant})\n\
+                 \x20               }}\n"
+            ));
+        }
+        out.push_str(&format!(
+            "                _ => Err({rt}::JsonError::wrong_constructor(info.name, Self::TYPE_NAME)),\n\
+             \x20           }}\n\
+             \x20       }}\n\
+             \x20   }}\n\n\
+             \x20   {rt}::serde_via_json!({name});\n\n"
+        ));
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Constructor,
+    Function,
+}
+
+/// How a field appears in Rust and JSON.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    /// Always present.
+    Required,
+    /// `flags.N?T`: `Option<T>`, omitted from JSON when absent.
+    Optional,
+    /// `flags.N?true`: a `bool`, in JSON only when true.
+    Flag,
+}
+
+/// A field as stored in the struct (`flags:#` fields are not stored).
+struct Field {
+    tl_name: String,
+    ident: String,
+    rust_type: String,
+    shape: Shape,
+}
+
+impl Field {
+    fn new(param: &crate::schema::Param) -> Option<Self> {
+        let (rust_type, shape) = match &param.ty {
+            ParamType::Flags => return None,
+            ParamType::Conditional {
+                ty: TypeRef::True, ..
+            } => ("bool".to_owned(), Shape::Flag),
+            ParamType::Conditional { ty, .. } => {
+                (format!("Option<{}>", rust_type(ty)), Shape::Optional)
+            }
+            ParamType::Plain(ty) => (rust_type(ty), Shape::Required),
+        };
+        Some(Self {
+            tl_name: param.name.clone(),
+            ident: ident(&param.name),
+            rust_type,
+            shape,
+        })
+    }
+}
+
+/// The Rust type of a TL type, as seen from inside `types`, `enums` or `functions`.
+fn rust_type(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Int => "i32".to_owned(),
+        TypeRef::Long => "i64".to_owned(),
+        TypeRef::Double => "f64".to_owned(),
+        TypeRef::String => "String".to_owned(),
+        TypeRef::Bytes => "Vec<u8>".to_owned(),
+        TypeRef::Int128 => "[u8; 16]".to_owned(),
+        TypeRef::Int256 => "[u8; 32]".to_owned(),
+        TypeRef::Bool | TypeRef::True => "bool".to_owned(),
+        TypeRef::Vector(item) => format!("Vec<{}>", rust_type(item)),
+        TypeRef::Boxed(name) => format!("super::enums::{}", rust_name(name)),
+        TypeRef::Bare(name) => rust_name(name),
+    }
+}
+
+/// The TL spelling of a type.
+fn type_text(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Int => "int".to_owned(),
+        TypeRef::Long => "long".to_owned(),
+        TypeRef::Double => "double".to_owned(),
+        TypeRef::String => "string".to_owned(),
+        TypeRef::Bytes => "bytes".to_owned(),
+        TypeRef::Int128 => "int128".to_owned(),
+        TypeRef::Int256 => "int256".to_owned(),
+        TypeRef::Bool => "Bool".to_owned(),
+        TypeRef::True => "true".to_owned(),
+        TypeRef::Vector(item) => format!("Vector<{}>", type_text(item)),
+        TypeRef::Boxed(name) | TypeRef::Bare(name) => name.clone(),
+    }
+}
+
+/// Smallest number of bytes the boxed form can take: the id plus every unconditional field.
+fn min_wire_size(d: &Declaration) -> usize {
+    fn of(ty: &TypeRef) -> usize {
+        match ty {
+            TypeRef::Long | TypeRef::Double => 8,
+            TypeRef::Int128 => 16,
+            TypeRef::Int256 => 32,
+            // Vector id + count.
+            TypeRef::Vector(_) => 8,
+            // Int, a constructor id, or a 1-byte length padded to 4.
+            _ => 4,
+        }
+    }
+    4 + d
+        .params
+        .iter()
+        .map(|p| match &p.ty {
+            ParamType::Flags => 4,
+            ParamType::Conditional { .. } => 0,
+            ParamType::Plain(ty) => of(ty),
+        })
+        .sum::<usize>()
+}
+
+/// CamelCase of a (possibly namespaced) TL name: `messages.dhConfig` → `MessagesDhConfig`.
+pub fn rust_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        if c == '.' || c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A field name as a Rust identifier (`type` → `r#type`).
+fn ident(name: &str) -> String {
+    const KEYWORDS: &[&str] = &[
+        "as", "async", "await", "box", "break", "const", "continue", "do", "dyn", "else", "enum",
+        "extern", "false", "final", "fn", "for", "if", "impl", "in", "let", "loop", "macro",
+        "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "static",
+        "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual",
+        "where", "while", "yield", "gen",
+    ];
+    if KEYWORDS.contains(&name) {
+        format!("r#{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+fn layer_literal(layer: Option<u32>) -> String {
+    match layer {
+        Some(layer) => format!("Some({layer})"),
+        None => "None".to_owned(),
+    }
+}
+
+fn info_literal(rt: &str, d: &Declaration, indent: &str) -> String {
+    format!(
+        "{rt}::ConstructorInfo {{\n\
+         {indent}    id: {:#010x},\n\
+         {indent}    name: {:?},\n\
+         {indent}    official_name: {:?},\n\
+         {indent}    type_name: {:?},\n\
+         {indent}    layer: {},\n\
+         {indent}    tl_line: {:?},\n\
+         {indent}}}",
+        d.id,
+        d.canonical_name,
+        d.official_name,
+        type_text(&d.result_type),
+        layer_literal(d.layer),
+        d.tl_line
+    )
+}
+
+fn result_name(d: &Declaration) -> &str {
+    match &d.result_type {
+        TypeRef::Boxed(name) => name,
+        _ => "",
+    }
+}
+
+fn check_bool_id(d: &Declaration) -> Result<(), SchemaError> {
+    let expected = match d.official_name.as_str() {
+        "boolFalse" => BOOL_FALSE_ID,
+        "boolTrue" => BOOL_TRUE_ID,
+        other => {
+            return Err(SchemaError {
+                line: d.line,
+                message: format!("`{other}` builds Bool, but only boolFalse and boolTrue may"),
+            })
+        }
+    };
+    if d.id == expected {
+        Ok(())
+    } else {
+        Err(SchemaError {
+            line: d.line,
+            message: format!(
+                "`{}` must have id #{expected:08x}, got #{:08x}",
+                d.official_name, d.id
+            ),
+        })
+    }
+}
+
+/// Canonical names (and the Rust names made from them) must be unique.
+fn check_unique(declarations: &[&Declaration], what: &str) -> Result<(), SchemaError> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for d in declarations {
+        let key = rust_name(&d.canonical_name);
+        if let Some(first) = seen.insert(key, d.line) {
+            return Err(SchemaError {
+                line: d.line,
+                message: format!(
+                    "{what} name `{}` is already used on line {first}; give the line a unique `// tdlib: NAME` comment",
+                    d.canonical_name
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_unique_ids<'a>(
+    declarations: impl Iterator<Item = &'a Declaration>,
+) -> Result<(), SchemaError> {
+    let mut seen: BTreeMap<u32, usize> = BTreeMap::new();
+    for d in declarations {
+        if let Some(first) = seen.insert(d.id, d.line) {
+            return Err(SchemaError {
+                line: d.line,
+                message: format!("id #{:08x} is already used on line {first}", d.id),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first boxed type a declaration uses that no constructor builds.
+fn undefined_type<'s>(d: &'s Declaration, defined: &BTreeSet<&str>) -> Option<&'s str> {
+    fn find<'s>(ty: &'s TypeRef, defined: &BTreeSet<&str>) -> Option<&'s str> {
+        match ty {
+            TypeRef::Boxed(name) if name == "True" => None,
+            TypeRef::Boxed(name) => (!defined.contains(name.as_str())).then_some(name.as_str()),
+            TypeRef::Vector(item) => find(item, defined),
+            _ => None,
+        }
+    }
+    d.params.iter().find_map(|p| match &p.ty {
+        ParamType::Flags => None,
+        ParamType::Conditional { ty, .. } | ParamType::Plain(ty) => find(ty, defined),
+    })
+}
+
+/// Field types the generator does not handle, and field names that would clash with the
+/// generated code's own locals.
+fn check_supported(d: &Declaration) -> Result<(), SchemaError> {
+    fn unsupported(ty: &TypeRef) -> Option<String> {
+        match ty {
+            TypeRef::Bare(name) => Some(format!("the bare type `{name}`")),
+            TypeRef::Int128 | TypeRef::Int256 => Some(format!("`{}`", type_text(ty))),
+            TypeRef::Vector(item) => unsupported(item),
+            _ => None,
+        }
+    }
+    for p in &d.params {
+        if p.name == "reader" || p.name == "buf" {
+            return Err(SchemaError {
+                line: d.line,
+                message: format!(
+                    "a field may not be named `{}` (the generated code uses it)",
+                    p.name
+                ),
+            });
+        }
+        let problem = match &p.ty {
+            ParamType::Flags => None,
+            ParamType::Plain(TypeRef::True) => Some("`true` outside `flags.N?true`".to_owned()),
+            ParamType::Conditional { ty, .. } | ParamType::Plain(ty) => unsupported(ty),
+        };
+        if let Some(problem) = problem {
+            return Err(SchemaError {
+                line: d.line,
+                message: format!(
+                    "field `{}` uses {problem}, which the generator does not support",
+                    p.name
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::parse;
+
+    #[test]
+    fn camel_case_keeps_layer_suffix_and_joins_namespaces() {
+        assert_eq!(
+            rust_name("decryptedMessageMediaPhoto23"),
+            "DecryptedMessageMediaPhoto23"
+        );
+        assert_eq!(rust_name("messages.dhConfig"), "MessagesDhConfig");
+    }
+
+    #[test]
+    fn undefined_type_fails_by_default_with_its_line() {
+        let schema = parse("\nfoo x:Bar = Foo;").unwrap();
+        let err = generate(&schema, &Options::default()).unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("`Bar`"), "{err}");
+    }
+
+    #[test]
+    fn undefined_type_can_be_skipped_and_the_skip_cascades() {
+        let schema = parse("foo x:Bar = Foo;\nbaz f:Foo = Baz;\nok = Ok;").unwrap();
+        let options = Options {
+            skip_undefined_types: true,
+            ..Options::default()
+        };
+        let code = generate(&schema, &options).unwrap();
+        assert!(code.contains("pub struct Ok {}"));
+        assert!(!code.contains("pub struct Foo"));
+        assert!(!code.contains("pub struct Baz"));
+        assert!(code.contains("// Left out (line 2): baz: type `Foo` is not defined"));
+    }
+
+    #[test]
+    fn repeated_canonical_name_is_an_error() {
+        let schema = parse("foo = Foo;\nfoo x:int = Foo;").unwrap_or_else(|e| panic!("{e}"));
+        let err = generate(&schema, &Options::default()).unwrap_err();
+        assert_eq!(err.line, 2);
+    }
+}
