@@ -208,15 +208,16 @@ fn service_actions_reach_the_peer() {
 }
 
 mod crafted {
-    use super::chat_support::{config, craft, open_as, Pair, START};
+    use super::chat_support::{config, craft, open_as, payload_of, Pair, START};
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
     use secretchat_common::chat::codec::Wrapper;
     use secretchat_common::chat::{
-        AbortReason, AcceptedChat, Action, ChatError, DhParams, Event, Layer, MtprotoVersion,
-        Payload, RequestedChat, SecretChat,
+        AbortReason, AcceptedChat, Action, ChatError, DhParams, Event, Layer, Payload,
+        RequestedChat, SecretChat,
     };
     use secretchat_common::dh::DhError;
+    use secretchat_common::envelope::Version as MtprotoVersion;
     use secretchat_common::seq_no::{RawSeqNo, SeqField, WireSeqNo};
     use secretchat_common::{KeyFingerprint, Side};
 
@@ -398,13 +399,14 @@ mod crafted {
         pair.deliver_one_to_b();
         let accept = pair.to_a.pop_back().unwrap();
         let inbound = open_as(&pair.b, MtprotoVersion::V2, &accept.transmit.data);
+        let (random_id, payload) = payload_of(&inbound);
         let Payload::Service(Action::AcceptKey {
             exchange_id,
             g_b,
             key_fingerprint,
-        }) = inbound.payload
+        }) = payload.clone()
         else {
-            panic!("expected AcceptKey, got {:?}", inbound.payload);
+            panic!("expected AcceptKey, got {payload:?}");
         };
         let wrong = KeyFingerprint::from_i64(key_fingerprint.as_i64().wrapping_add(1));
         let forged = Payload::Service(Action::AcceptKey {
@@ -416,7 +418,7 @@ mod crafted {
             &pair.b,
             MtprotoVersion::V2,
             inbound.wrapper,
-            inbound.random_id,
+            random_id,
             &forged,
         );
         let _ = pair.a.handle_encrypted(now, &data, &mut pair.rng_a);
@@ -546,8 +548,11 @@ mod known_answers {
 }
 
 mod layers {
+    use super::chat_support::payload_of;
     use super::chat_support::{config, open_as, Pair};
-    use secretchat_common::chat::{ChatError, Layer, MtprotoVersion, Payload, TypingAction};
+    use secretchat_common::chat::codec::CodecError;
+    use secretchat_common::chat::{ChatError, Layer, Payload, TypingAction};
+    use secretchat_common::envelope::Version as MtprotoVersion;
     use secretchat_common::Side;
 
     #[test]
@@ -557,10 +562,10 @@ mod layers {
         let now = pair.now;
         assert_eq!(
             pair.a.typing(now, TypingAction::Typing, &mut pair.rng_a),
-            Err(ChatError::NotAtLayer {
-                what: "this action",
+            Err(ChatError::Codec(CodecError::NotAtLayer {
+                what: "decryptedMessageActionTyping",
                 layer: Layer(8)
-            })
+            }))
         );
     }
 
@@ -573,7 +578,7 @@ mod layers {
             let packet = pair.to_b.back().unwrap().clone();
             let inbound = open_as(&pair.a, version, &packet.transmit.data);
             assert_eq!(inbound.wrapper.unwrap().layer, Layer(layer));
-            assert!(matches!(inbound.payload, Payload::Message(_)));
+            assert!(matches!(payload_of(&inbound).1, Payload::Message(_)));
         }
     }
 

@@ -1,5 +1,9 @@
 //! A seeded run recorded byte for byte: handshake, a message each way, one re-key.
 //!
+//! Each message is shown as its wire parts, `key_fingerprint ‖ msg_key ‖ ciphertext`
+//! (SPEC §2.1): the fingerprint changes after the re-key, the ciphertext length shows the
+//! padding rule (MTProto 2.0 here: tdlib's length buckets).
+//!
 //! Any change to what goes on the wire (TL encoding, envelope, seq numbers, which method
 //! carries what) changes `chat_transcript.txt`, so it shows up in review. After an
 //! intended change, regenerate with
@@ -35,12 +39,18 @@ fn record() -> String {
         ("participant", &pair.sent_by_b),
     ] {
         for transmit in sent {
+            // data = key_fingerprint (8) ‖ msg_key (16) ‖ AES-256-IGE ciphertext
+            let (fingerprint, rest) = transmit.data.split_at(8);
+            let (msg_key, ciphertext) = rest.split_at(16);
             writeln!(
                 out,
-                "{who} {} random_id {} data {}",
+                "{who} {} random_id {}\n  key_fingerprint {} msg_key {}\n  ciphertext ({} bytes) {}",
                 transmit.method.name(),
                 transmit.random_id,
-                hex::encode(&transmit.data)
+                hex::encode(fingerprint),
+                hex::encode(msg_key),
+                ciphertext.len(),
+                hex::encode(ciphertext)
             )
             .unwrap();
         }

@@ -15,10 +15,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::VISUALIZATION_LEN;
 use super::layer::Layer;
 use super::payload::{Message, TypingAction};
 use super::violation::AbortReason;
+use crate::crypto::visualization::KeyVisualization;
 use crate::key::KeyFingerprint;
 use crate::seq_no::RawSeqNo;
 
@@ -89,8 +89,13 @@ pub enum IgnoreReason {
     UnknownFingerprint { key_fingerprint: KeyFingerprint },
     /// Shorter than the 24-byte `key_fingerprint ‖ msg_key` header.
     TooShort { len: usize },
-    /// `random_bytes` shorter than 15 bytes (SPEC §2.1).
-    RandomBytesTooShort { got: usize },
+    /// `random_bytes` shorter than 15 bytes (SPEC §2.1): dropped before its seq numbers
+    /// are looked at, as Android does.
+    RandomBytesTooShort { got: usize, min: usize },
+    /// A `decryptedMessageLayer` whose inner message does not decode (most likely a
+    /// constructor newer than our schema): its seq numbers are used up, its content is
+    /// dropped — as tdlib does with the message forms it does not handle (SPEC §5).
+    UndecodableMessage { error: String },
     /// A RequestKey that lost the exchange_id tie-break to ours (SPEC §4).
     RequestKeyLostTieBreak { theirs: i64, ours: i64 },
     /// Both sides picked the same exchange_id: both exchanges dropped (SPEC §4).
@@ -105,7 +110,7 @@ pub enum Event {
     /// The key exists: show the fingerprint and the 36-byte visualization (SPEC §1.7).
     Established {
         key_fingerprint: KeyFingerprint,
-        visualization: [u8; VISUALIZATION_LEN],
+        visualization: KeyVisualization,
     },
     /// A user message arrived (in order).
     MessageReceived { random_id: i64, message: Message },

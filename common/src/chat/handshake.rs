@@ -23,7 +23,7 @@ use super::keys::KeyRing;
 use super::time::UnixTime;
 use super::violation::AbortReason;
 use super::{ChatError, Config, Event, SecretChat, State};
-use crate::key::KeyFingerprint;
+use crate::key::{ChatKey, KeyFingerprint};
 use crate::side::Side;
 
 /// What to send with `messages.requestEncryption`.
@@ -172,6 +172,35 @@ impl SecretChat {
         }
         self.access_hash = accepted.access_hash;
         self.establish(now, KeyRing::new(key, now), rng)
+    }
+
+    /// A chat whose key already exists: for scenarios that start from a prepared state, for
+    /// tests that feed known-answer wire bytes to a chat holding the vectors' key, and for
+    /// tools. A live chat comes from [`SecretChat::request`] / [`SecretChat::from_requested`].
+    ///
+    /// `side` is our role (it fixes the seq_no parities and the MTProto 2.0 `x`), `key` the
+    /// chat key both sides hold. The chat is established at `now` with nothing sent or
+    /// received yet; the layers start from `config` (set `initial_remote_layer` to what the
+    /// peer is known to speak). [`Event::Established`] is emitted, but — unlike a fresh
+    /// handshake — no NotifyLayer is queued: the chat is taken to have announced its layer
+    /// when it was created.
+    pub fn from_key(
+        config: Config,
+        dh: DhParams,
+        id: i32,
+        access_hash: i64,
+        side: Side,
+        key: ChatKey,
+        now: UnixTime,
+    ) -> Result<Self, ChatError> {
+        let mut chat = Self::new(config, id, access_hash, side, State::Established, dh, now)?;
+        let keys = KeyRing::new(key, now);
+        chat.emit(Event::Established {
+            key_fingerprint: keys.current().fingerprint(),
+            visualization: keys.visualization(),
+        });
+        chat.keys = Some(keys);
+        Ok(chat)
     }
 
     /// `encryptedChatDiscarded`: the peer closed (or declined) the chat.

@@ -19,14 +19,10 @@
 //! as secret as the key), and the usage counters that decide when to re-key.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sha1::{Digest, Sha1};
-use sha2::Sha256;
 
 use super::time::UnixTime;
+use crate::crypto::visualization::{KeyVisualization, KEY_HASH_LEN};
 use crate::key::{ChatKey, KeyFingerprint};
-
-/// Length of the key visualization: 16 bytes of SHA-1 and 20 of SHA-256.
-pub const VISUALIZATION_LEN: usize = 36;
 
 /// `serde(with = "key_serde")` for a [`ChatKey`]: 256 bytes as lowercase hex.
 pub mod key_serde {
@@ -130,9 +126,9 @@ pub struct KeyRing {
     usage: KeyUsage,
     #[serde(with = "option_key_serde")]
     previous: Option<ChatKey>,
-    /// `SHA1(initial_key)[0..16) ‖ SHA256(initial_key)[0..20)` (SPEC §1.7).
+    /// The key hash of the original key (SPEC §1.7), kept across re-keys.
     #[serde(with = "hex_array")]
-    visualization: [u8; VISUALIZATION_LEN],
+    visualization: [u8; KEY_HASH_LEN],
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -151,7 +147,10 @@ impl std::fmt::Debug for KeyRing {
 impl KeyRing {
     /// The ring of a chat whose first key was just agreed at `now`.
     pub fn new(initial: ChatKey, now: UnixTime) -> Self {
-        let visualization = visualization_of(&initial);
+        // For a chat created below layer 46 the SHA-256 half should hash the key in use
+        // when the chat reached 46; we take both halves from the original key, which is
+        // what every chat created at layer 46 or later gets anyway.
+        let visualization = *KeyVisualization::of_key(&initial).as_bytes();
         Self {
             current: initial,
             usage: KeyUsage::new(now),
@@ -178,8 +177,8 @@ impl KeyRing {
     }
 
     /// The 36-byte key visualization, from the *original* key (SPEC §1.7).
-    pub fn visualization(&self) -> [u8; VISUALIZATION_LEN] {
-        self.visualization
+    pub fn visualization(&self) -> KeyVisualization {
+        KeyVisualization::from_bytes(self.visualization)
     }
 
     /// The held key (current or previous) with this fingerprint.
@@ -204,20 +203,6 @@ impl KeyRing {
     pub fn drop_previous(&mut self) -> bool {
         self.previous.take().is_some()
     }
-}
-
-/// `SHA1(key)[0..16) ‖ SHA256(key)[0..20)`: the 36 bytes behind the 12×12 picture.
-///
-/// For a chat created below layer 46 the SHA-256 half should come from the key in use when
-/// the chat reached layer 46; this crate takes both halves from the original key (what
-/// every chat created at layer 46 or later gets anyway).
-pub fn visualization_of(key: &ChatKey) -> [u8; VISUALIZATION_LEN] {
-    let sha1 = Sha1::digest(key.as_bytes());
-    let sha256 = Sha256::digest(key.as_bytes());
-    let mut out = [0u8; VISUALIZATION_LEN];
-    out[..16].copy_from_slice(&sha1[..16]);
-    out[16..].copy_from_slice(&sha256[..20]);
-    out
 }
 
 #[cfg(test)]
@@ -251,7 +236,7 @@ mod tests {
         ring.switch_to(key(2), UnixTime(10));
         ring.drop_previous();
         assert_eq!(ring.visualization(), before);
-        assert_eq!(before, visualization_of(&key(1)));
+        assert_eq!(before, KeyVisualization::of_key(&key(1)));
     }
 
     #[test]

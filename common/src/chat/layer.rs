@@ -32,6 +32,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::envelope::Version;
+
 /// A layer of the end-to-end schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Layer(pub i32);
@@ -67,11 +69,11 @@ impl Layer {
 
     /// The message envelope version to *send* at this common layer (SPEC §2.5): MTProto 1.0
     /// below 73, MTProto 2.0 from 73 on.
-    pub const fn sending_version(self) -> MtprotoVersion {
+    pub const fn sending_version(self) -> Version {
         if self.0 >= Layer::MTPROTO_2.0 {
-            MtprotoVersion::V2
+            Version::V2
         } else {
-            MtprotoVersion::V1
+            Version::V1
         }
     }
 
@@ -92,22 +94,6 @@ impl Layer {
 impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "layer {}", self.0)
-    }
-}
-
-/// The encrypted-envelope version: MTProto 1.0 (SHA-1 KDF, 0..15 padding) or 2.0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum MtprotoVersion {
-    V1,
-    V2,
-}
-
-impl MtprotoVersion {
-    pub const fn other(self) -> MtprotoVersion {
-        match self {
-            MtprotoVersion::V1 => MtprotoVersion::V2,
-            MtprotoVersion::V2 => MtprotoVersion::V1,
-        }
     }
 }
 
@@ -278,9 +264,9 @@ mod tests {
 
     #[test]
     fn mtproto_2_is_sent_from_layer_73_and_mtproto_1_below() {
-        assert_eq!(Layer(72).sending_version(), MtprotoVersion::V1);
-        assert_eq!(Layer(73).sending_version(), MtprotoVersion::V2);
-        assert_eq!(Layer(8).sending_version(), MtprotoVersion::V1);
+        assert_eq!(Layer(72).sending_version(), Version::V1);
+        assert_eq!(Layer(73).sending_version(), Version::V2);
+        assert_eq!(Layer(8).sending_version(), Version::V1);
     }
 
     #[test]

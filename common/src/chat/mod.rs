@@ -36,8 +36,8 @@
 //! The parts, one concept each: [`handshake`] (creating the key), [`receive`] (one incoming
 //! message, check by check), [`send`] (the user's actions), [`pfs`] (re-keying as the chat
 //! runs it) on top of the pure pieces [`layer`], [`version`], [`sequence`], [`history`],
-//! [`rekey`] and [`keys`]; [`codec`] and [`sealing`] connect to the TL codec and the
-//! envelope; [`events`] is what comes out, [`violation`] why a chat is aborted.
+//! [`rekey`] and [`keys`]; [`codec`] maps payloads onto the TL schema ([`crate::tl::e2e`])
+//! and [`crate::envelope`] seals and opens them; [`events`] is what comes out, [`violation`] why a chat is aborted.
 //!
 //! A chat serializes with `serde` (keys included — store it like a key file): a peer can
 //! stop and resume, a scenario can start from a prepared state. Drain `poll_event` and
@@ -55,7 +55,6 @@ pub mod payload;
 pub mod pfs;
 pub mod receive;
 pub mod rekey;
-pub mod sealing;
 pub mod send;
 pub mod sequence;
 pub mod time;
@@ -72,7 +71,7 @@ pub use config::Config;
 pub use events::{Event, IgnoreReason, SendMethod, Step, Transmit, UserAction};
 pub use handshake::{Acceptance, AcceptedChat, Request, RequestedChat};
 pub use keys::KeySlot;
-pub use layer::{Layer, MtprotoVersion};
+pub use layer::Layer;
 pub use payload::{Action, FileKind, FileMedia, Media, Message, Payload, TypingAction};
 pub use rekey::RekeyPolicy;
 pub use time::UnixTime;
@@ -86,6 +85,8 @@ use rekey::Exchange;
 use sequence::IncomingSequence;
 use version::VersionRules;
 
+use crate::crypto::visualization::KeyVisualization;
+use crate::envelope;
 use crate::key::KeyFingerprint;
 use crate::seq_no::{RawSeqNo, SeqField};
 use crate::side::Side;
@@ -106,9 +107,12 @@ pub enum ChatError {
         state: &'static str,
         expected: &'static str,
     },
-    /// The payload has no constructor at the common layer.
-    #[error("{what} cannot be sent at {layer}")]
-    NotAtLayer { what: &'static str, layer: Layer },
+    /// The payload has no constructor at the common layer (or a file is too large for it).
+    #[error(transparent)]
+    Codec(#[from] codec::CodecError),
+    /// TL bytes the envelope refused: a bug in the codec, never the caller's data.
+    #[error(transparent)]
+    Seal(#[from] envelope::SealError),
     /// A re-key was asked for while one cannot start.
     #[error("re-keying cannot start now: {why}")]
     RekeyUnavailable { why: &'static str },
@@ -153,11 +157,16 @@ struct Stored {
 /// One received message waiting for its turn.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Queued {
-    random_id: i64,
     in_seq_no: RawSeqNo,
-    payload: Payload,
+    content: codec::Content,
     /// Which key opened it (a message under the current key lets us drop the previous).
     slot: KeySlot,
+}
+
+/// The `msg_key` of a sealed blob (bytes 8..24), for the explain trace.
+fn wire_msg_key(wire: &[u8]) -> &[u8] {
+    wire.get(envelope::HEADER_LEN - 16..envelope::HEADER_LEN)
+        .unwrap_or_default()
 }
 
 /// How many bare (layer-8) random_ids are remembered to drop replays.
@@ -279,7 +288,7 @@ impl SecretChat {
     }
 
     /// The 36-byte key visualization of the original key (SPEC §1.7).
-    pub fn visualization(&self) -> Option<[u8; keys::VISUALIZATION_LEN]> {
+    pub fn visualization(&self) -> Option<KeyVisualization> {
         self.keys.as_ref().map(KeyRing::visualization)
     }
 
@@ -468,6 +477,8 @@ impl SecretChat {
         self.seal_message(Some(wrapper), random_id, payload, rng)
     }
 
+    /// Encodes `payload` at the common layer and seals it with the current key, as our side,
+    /// with the version the common layer calls for (SPEC §2.5: v1 below 73, v2 from 73).
     fn seal_message(
         &mut self,
         wrapper: Option<Wrapper>,
@@ -483,26 +494,21 @@ impl SecretChat {
                 payload,
             },
             rng,
-        )
-        .map_err(|error| match error {
-            codec::CodecError::NotAtLayer { what, layer } => ChatError::NotAtLayer { what, layer },
-            codec::CodecError::Malformed(_) => ChatError::NotAtLayer {
-                what: "this payload",
-                layer,
-            },
-        })?;
+        )?;
         let version = layer.sending_version();
         let side = self.side;
         let keys = self.keys.as_ref().ok_or(ChatError::WrongState {
             state: "without a key",
             expected: "established",
         })?;
-        let wire = sealing::seal(keys.current(), version, side, &tl, rng);
         let fingerprint = keys.current().fingerprint();
+        let wire = envelope::seal(keys.current(), version, side, &tl, rng)?;
         self.step("seal", || {
             format!(
-                "random_id {random_id}, {layer}, {version:?}, key {fingerprint}, msg_key {}, {} bytes",
-                hex::encode(sealing::msg_key(&wire).unwrap_or_default()),
+                "random_id {random_id}, {layer}, {version:?} as {side:?}, key {fingerprint}, \
+                 msg_key {}, {} TL bytes → {} wire bytes",
+                hex::encode(wire_msg_key(&wire)),
+                tl.len(),
                 wire.len()
             )
         });

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::layer::Layer;
 use crate::key::KeyFingerprint;
 use crate::seq_no::WireSeqNo;
+use crate::tl::e2e::enums;
 
 /// The body of one secret-chat message, without its envelope and seq numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,10 @@ pub struct Message {
     /// Self-destruct timer in seconds (0 = none); layer 17 and up.
     pub ttl: i32,
     pub media: Option<Media>,
+    /// Formatting of `text` (layer 46 and up). On sending, the entities the common layer
+    /// does not have are dropped (underline/strike/blockquote need 101, spoiler and custom
+    /// emoji 144), as tdlib does (SPEC §5).
+    pub entities: Vec<enums::MessageEntity>,
     /// Deliver without notification; layer 73 and up.
     pub silent: bool,
 }
@@ -44,6 +49,28 @@ pub enum Media {
     File(FileMedia),
     /// `decryptedMessageMediaGeoPoint`.
     GeoPoint { lat: f64, long: f64 },
+    /// `decryptedMessageMediaContact`.
+    Contact {
+        phone_number: String,
+        first_name: String,
+        last_name: String,
+        user_id: i32,
+    },
+    /// `decryptedMessageMediaVenue` (layer 46 and up).
+    Venue {
+        lat: f64,
+        long: f64,
+        title: String,
+        address: String,
+        provider: String,
+        venue_id: String,
+    },
+    /// `decryptedMessageMediaWebPage` (layer 46 and up).
+    WebPage { url: String },
+    /// Any other media constructor, kept as it came: `decryptedMessageMediaExternalDocument`
+    /// (stickers), or a file whose key or IV is not 32 bytes (the transport could not
+    /// decrypt it). Sent as is when the common layer has the constructor.
+    Other(enums::DecryptedMessageMedia),
 }
 
 /// Which `decryptedMessageMedia*` constructor a file goes in.
@@ -56,6 +83,11 @@ pub enum FileKind {
 }
 
 /// An encrypted file's description (SPEC §6): its key and IV are 32 bytes each.
+///
+/// One type for every layer; [`super::codec`] picks the constructor (e.g. a document is
+/// `decryptedMessageMediaDocument8` below 46, `…Document46` with attributes from 46, and
+/// `…Document` with `size:long` from 143) and drops what the layer cannot carry. `w`, `h`
+/// and `duration` of documents travel as attributes from layer 46.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileMedia {
     pub kind: FileKind,
@@ -64,8 +96,10 @@ pub struct FileMedia {
     pub key: [u8; 32],
     pub iv: [u8; 32],
     pub mime_type: String,
-    /// Caption (layer 45/46 and up) or, for layer-8 documents, the file name.
+    /// Caption (layer 46 and up).
     pub caption: String,
+    /// Documents: the file name (a field at layer 8, `documentAttributeFilename` from 46).
+    pub file_name: String,
     pub thumb: Vec<u8>,
     pub thumb_w: i32,
     pub thumb_h: i32,
@@ -151,6 +185,25 @@ impl Action {
             | Action::AbortKey { .. }
             | Action::CommitKey { .. }
             | Action::Noop => Layer::PFS,
+        }
+    }
+
+    /// The TL constructor that carries this action.
+    pub fn constructor_name(&self) -> &'static str {
+        match self {
+            Action::SetMessageTtl { .. } => "decryptedMessageActionSetMessageTTL",
+            Action::ReadMessages { .. } => "decryptedMessageActionReadMessages",
+            Action::DeleteMessages { .. } => "decryptedMessageActionDeleteMessages",
+            Action::ScreenshotMessages { .. } => "decryptedMessageActionScreenshotMessages",
+            Action::FlushHistory => "decryptedMessageActionFlushHistory",
+            Action::Resend { .. } => "decryptedMessageActionResend",
+            Action::NotifyLayer { .. } => "decryptedMessageActionNotifyLayer",
+            Action::Typing { .. } => "decryptedMessageActionTyping",
+            Action::RequestKey { .. } => "decryptedMessageActionRequestKey",
+            Action::AcceptKey { .. } => "decryptedMessageActionAcceptKey",
+            Action::AbortKey { .. } => "decryptedMessageActionAbortKey",
+            Action::CommitKey { .. } => "decryptedMessageActionCommitKey",
+            Action::Noop => "decryptedMessageActionNoop",
         }
     }
 

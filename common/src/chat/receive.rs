@@ -18,21 +18,18 @@
 
 use rand::{CryptoRng, RngCore};
 
-use super::codec::{self, MIN_RANDOM_BYTES};
+use super::codec::{self, Content, MIN_RANDOM_BYTES};
 use super::events::{Event, IgnoreReason, UserAction};
 use super::keys::KeySlot;
-use super::layer::{self, Layer, MtprotoVersion, RemoteLayerChange};
+use super::layer::{self, Layer, RemoteLayerChange};
 use super::payload::{Action, Payload};
-use super::sealing;
 use super::sequence::Arrival;
 use super::time::UnixTime;
 use super::version::VersionRules;
 use super::violation::AbortReason;
-use super::{ChatError, Queued, SecretChat, SEEN_BARE_LIMIT};
+use super::{wire_msg_key, ChatError, Queued, SecretChat, SEEN_BARE_LIMIT};
+use crate::envelope::{self, OpenError, Version};
 use crate::key::{ChatKey, KeyFingerprint};
-
-/// The 24-byte header: `key_fingerprint ‖ msg_key`.
-const HEADER_LEN: usize = 24;
 
 impl SecretChat {
     /// An `encryptedMessage(.Service).bytes` arrived. Violations abort the chat (an
@@ -63,15 +60,13 @@ impl SecretChat {
         data: &[u8],
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), Failure> {
-        let Some(fingerprint) = data.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) else {
+        // Too short to hold a header and one block: there may not even be a fingerprint.
+        let fingerprint =
+            envelope::key_fingerprint(data).filter(|_| data.len() >= envelope::MIN_WIRE_LEN);
+        let Some(fingerprint) = fingerprint else {
             self.ignore(IgnoreReason::TooShort { len: data.len() });
             return Ok(());
         };
-        if data.len() < HEADER_LEN {
-            self.ignore(IgnoreReason::TooShort { len: data.len() });
-            return Ok(());
-        }
-        let fingerprint = KeyFingerprint::from_wire_bytes(fingerprint);
         let Some((slot, key)) = self.key_for(fingerprint) else {
             self.ignore(IgnoreReason::UnknownFingerprint {
                 key_fingerprint: fingerprint,
@@ -79,18 +74,20 @@ impl SecretChat {
             return Ok(());
         };
         let (tl, version) = self.open(&key, fingerprint, data)?;
+        let sender = self.side.peer();
         self.step("open", || {
             format!(
-                "key {fingerprint} ({slot:?}), {version:?}, msg_key {}",
-                hex::encode(sealing::msg_key(data).unwrap_or_default())
+                "key {fingerprint} ({slot:?}), {version:?} from the {sender:?}: msg_key {} \
+                 checked, {} TL bytes",
+                hex::encode(wire_msg_key(data)),
+                tl.len()
             )
         });
-        let inbound = codec::decode(&tl).map_err(|e| AbortReason::Malformed {
-            reason: e.to_string(),
-        })?;
+        let inbound = codec::decode(&tl).map_err(|error| AbortReason::Malformed { error })?;
         if inbound.random_bytes_len < MIN_RANDOM_BYTES {
             self.ignore(IgnoreReason::RandomBytesTooShort {
                 got: inbound.random_bytes_len,
+                min: MIN_RANDOM_BYTES,
             });
             return Ok(());
         }
@@ -98,21 +95,21 @@ impl SecretChat {
         let Some(wrapper) = inbound.wrapper else {
             // A bare layer-8 message: no seq numbers, processed at once.
             self.versions.check(version, Layer::BASE, None)?;
-            if self.seen_bare.contains(&inbound.random_id) {
-                self.ignore(IgnoreReason::DuplicateRandomId {
-                    random_id: inbound.random_id,
-                });
-                return Ok(());
+            if let Content::Payload { random_id, .. } = &inbound.content {
+                let random_id = *random_id;
+                if self.seen_bare.contains(&random_id) {
+                    self.ignore(IgnoreReason::DuplicateRandomId { random_id });
+                    return Ok(());
+                }
+                if self.seen_bare.len() >= SEEN_BARE_LIMIT {
+                    self.seen_bare.pop_front();
+                }
+                self.seen_bare.push_back(random_id);
             }
-            if self.seen_bare.len() >= SEEN_BARE_LIMIT {
-                self.seen_bare.pop_front();
-            }
-            self.seen_bare.push_back(inbound.random_id);
             self.switch_if_pending(now, slot, rng)?;
             let queued = Queued {
-                random_id: inbound.random_id,
                 in_seq_no: self.incoming.received().min(self.history.sent()),
-                payload: inbound.payload,
+                content: inbound.content,
                 slot,
             };
             return self.process(now, queued, false, rng);
@@ -145,17 +142,20 @@ impl SecretChat {
             self.observe_layer(now, wrapper.layer, rng)?;
         }
         // A Resend is answered on arrival, even when it waits behind a gap (SPEC §3.3).
-        if let Payload::Service(Action::Resend {
-            start_seq_no,
-            end_seq_no,
-        }) = &inbound.payload
+        if let Content::Payload {
+            payload:
+                Payload::Service(Action::Resend {
+                    start_seq_no,
+                    end_seq_no,
+                }),
+            ..
+        } = &inbound.content
         {
             self.answer_resend(*start_seq_no, *end_seq_no, rng)?;
         }
         let queued = Queued {
-            random_id: inbound.random_id,
             in_seq_no: seq.in_seq_no,
-            payload: inbound.payload,
+            content: inbound.content,
             slot,
         };
         match self.incoming.arrive(seq, queued)? {
@@ -193,29 +193,42 @@ impl SecretChat {
             .map(|key| (KeySlot::Pending, key.clone()))
     }
 
-    /// Opens with the expected version, then the other (SPEC §2.5). If neither works,
-    /// checks whether the message was sealed by *our* side (mirrored) before calling it
-    /// undecryptable.
+    /// Opens with the expected version, then the other (SPEC §2.5), always as sent by the
+    /// *peer's* side: a message we sealed ourselves and that came back does not open. When
+    /// neither version works, one more try with our own side tells a reflected message
+    /// ([`AbortReason::MirroredMessage`]) from a broken one; either way the chat aborts.
     fn open(
         &mut self,
         key: &ChatKey,
         fingerprint: KeyFingerprint,
         data: &[u8],
-    ) -> Result<(Vec<u8>, MtprotoVersion), Failure> {
+    ) -> Result<(Vec<u8>, Version), Failure> {
         let sender = self.side.peer();
-        let mut last_error = String::new();
+        let mut failures = Vec::with_capacity(2);
         for version in VersionRules::try_order(self.layers.common()) {
-            match sealing::open(key, version, sender, data) {
-                Ok(tl) => return Ok((tl, version)),
-                Err(error) => last_error = error,
+            match envelope::open(key, version, sender, data) {
+                Ok(opened) => return Ok((opened.into_tl(), version)),
+                Err(error) => {
+                    self.step("open", || {
+                        format!("{version:?} from the {sender:?} does not open: {error}")
+                    });
+                    failures.push(error);
+                }
             }
         }
-        if sealing::open(key, MtprotoVersion::V2, self.side, data).is_ok() {
+        if envelope::open(key, Version::V2, self.side, data).is_ok() {
             return Err(AbortReason::MirroredMessage.into());
         }
+        // The most telling failure: a length or padding rule broken under a matching
+        // msg_key says more than a msg_key mismatch under the other version.
+        let error = failures
+            .iter()
+            .copied()
+            .find(|error| *error != OpenError::MsgKeyMismatch)
+            .unwrap_or(OpenError::MsgKeyMismatch);
         Err(AbortReason::Undecryptable {
             key_fingerprint: fingerprint,
-            reason: last_error,
+            error,
         }
         .into())
     }
@@ -314,12 +327,19 @@ impl SecretChat {
                 }
             }
         }
-        let random_id = queued.random_id;
-        match queued.payload {
-            Payload::Message(message) => {
-                self.emit(Event::MessageReceived { random_id, message });
+        match queued.content {
+            Content::Payload {
+                random_id,
+                payload: Payload::Message(message),
+            } => self.emit(Event::MessageReceived { random_id, message }),
+            Content::Payload {
+                random_id,
+                payload: Payload::Service(action),
+            } => self.process_action(now, random_id, action, rng)?,
+            // Its seq number is used up; its content is not for us.
+            Content::Undecodable { error } => {
+                self.ignore(IgnoreReason::UndecodableMessage { error })
             }
-            Payload::Service(action) => self.process_action(now, random_id, action, rng)?,
         }
         self.maybe_start_rekey(now, rng);
         Ok(())

@@ -15,8 +15,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::layer::{Layer, MtprotoVersion};
+use super::layer::Layer;
 use super::violation::AbortReason;
+use crate::envelope::Version;
 use crate::seq_no::RawSeqNo;
 
 /// What the receiver has learnt about the peer's envelope version.
@@ -28,9 +29,13 @@ pub struct VersionRules {
 
 impl VersionRules {
     /// The versions to try, in order, for a message received at this common layer.
-    pub fn try_order(common: Layer) -> [MtprotoVersion; 2] {
+    pub fn try_order(common: Layer) -> [Version; 2] {
         let expected = common.sending_version();
-        [expected, expected.other()]
+        let other = match expected {
+            Version::V1 => Version::V2,
+            Version::V2 => Version::V1,
+        };
+        [expected, other]
     }
 
     /// The raw out_seq_no from which MTProto 1.0 is refused, if it is known.
@@ -42,12 +47,12 @@ impl VersionRules {
     /// `out_seq_no`, then remembers it.
     pub fn check(
         &mut self,
-        version: MtprotoVersion,
+        version: Version,
         layer: Layer,
         out_seq_no: Option<RawSeqNo>,
     ) -> Result<(), AbortReason> {
         match version {
-            MtprotoVersion::V1 => {
+            Version::V1 => {
                 if layer >= Layer::MTPROTO_2 {
                     return Err(AbortReason::MtProto1AtLayer73 {
                         layer,
@@ -63,7 +68,7 @@ impl VersionRules {
                     }
                 }
             }
-            MtprotoVersion::V2 => self.remember_v2(out_seq_no),
+            Version::V2 => self.remember_v2(out_seq_no),
         }
         if layer >= Layer::MTPROTO_2 {
             self.remember_v2(out_seq_no);
@@ -86,11 +91,11 @@ mod tests {
     fn expected_version_is_tried_first() {
         assert_eq!(
             VersionRules::try_order(Layer(46)),
-            [MtprotoVersion::V1, MtprotoVersion::V2]
+            [Version::V1, Version::V2]
         );
         assert_eq!(
             VersionRules::try_order(Layer(144)),
-            [MtprotoVersion::V2, MtprotoVersion::V1]
+            [Version::V2, Version::V1]
         );
     }
 
@@ -98,7 +103,7 @@ mod tests {
     fn mtproto_1_message_at_layer_73_is_rejected() {
         let mut rules = VersionRules::default();
         assert_eq!(
-            rules.check(MtprotoVersion::V1, Layer(73), Some(RawSeqNo(4))),
+            rules.check(Version::V1, Layer(73), Some(RawSeqNo(4))),
             Err(AbortReason::MtProto1AtLayer73 {
                 layer: Layer(73),
                 out_seq_no: RawSeqNo(4)
@@ -110,10 +115,10 @@ mod tests {
     fn mtproto_1_after_mtproto_2_with_a_higher_seq_no_is_rejected() {
         let mut rules = VersionRules::default();
         rules
-            .check(MtprotoVersion::V2, Layer(46), Some(RawSeqNo(5)))
+            .check(Version::V2, Layer(46), Some(RawSeqNo(5)))
             .unwrap();
         assert_eq!(
-            rules.check(MtprotoVersion::V1, Layer(46), Some(RawSeqNo(6))),
+            rules.check(Version::V1, Layer(46), Some(RawSeqNo(6))),
             Err(AbortReason::MtProto1AfterMtProto2 {
                 out_seq_no: RawSeqNo(6),
                 v2_from: RawSeqNo(5)
@@ -125,10 +130,10 @@ mod tests {
     fn mtproto_1_may_still_fill_an_older_gap() {
         let mut rules = VersionRules::default();
         rules
-            .check(MtprotoVersion::V2, Layer(73), Some(RawSeqNo(5)))
+            .check(Version::V2, Layer(73), Some(RawSeqNo(5)))
             .unwrap();
         assert_eq!(
-            rules.check(MtprotoVersion::V1, Layer(46), Some(RawSeqNo(3))),
+            rules.check(Version::V1, Layer(46), Some(RawSeqNo(3))),
             Ok(())
         );
     }
@@ -137,7 +142,7 @@ mod tests {
     fn a_layer_73_message_counts_as_mtproto_2_seen() {
         let mut rules = VersionRules::default();
         rules
-            .check(MtprotoVersion::V2, Layer(144), Some(RawSeqNo(2)))
+            .check(Version::V2, Layer(144), Some(RawSeqNo(2)))
             .unwrap();
         assert_eq!(rules.v2_from(), Some(RawSeqNo(2)));
     }

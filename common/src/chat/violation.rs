@@ -39,10 +39,10 @@ pub enum AbortReason {
     // ---- envelope (SPEC §2) ----
     /// A message under a key we hold did not open (bad msg_key, bad length, bad padding):
     /// tdlib treats this as fatal. SPEC §2.6.
-    #[error("a message under key {key_fingerprint} does not open: {reason}")]
+    #[error("a message under key {key_fingerprint} does not open: {error}")]
     Undecryptable {
         key_fingerprint: KeyFingerprint,
-        reason: String,
+        error: crate::envelope::OpenError,
     },
     /// Our own message came back: it opens only with our side's key offset. SPEC §2.3, §3.1.
     #[error("a message we sent ourselves was delivered back to us")]
@@ -56,9 +56,11 @@ pub enum AbortReason {
         out_seq_no: RawSeqNo,
         v2_from: RawSeqNo,
     },
-    /// The decrypted TL did not decode.
-    #[error("the decrypted message does not decode: {reason}")]
-    Malformed { reason: String },
+    /// The decrypted TL is not a message: it does not decode, or it is another object.
+    /// (A `decryptedMessageLayer` that decodes up to an unknown inner message is not this:
+    /// it is ignored, see [`super::events::IgnoreReason::UndecodableMessage`].)
+    #[error("the decrypted message does not decode: {error}")]
+    Malformed { error: super::codec::CodecError },
 
     // ---- sequence numbers (SPEC §3) ----
     /// Wrong parity (a mirrored or forged message) or a negative number. SPEC §3.1.

@@ -275,23 +275,35 @@ pub fn current_key(chat: &SecretChat) -> secretchat_common::ChatKey {
 /// Opens a message `sender` sealed, and decodes it.
 pub fn open_as(
     sender: &SecretChat,
-    version: secretchat_common::chat::MtprotoVersion,
+    version: secretchat_common::envelope::Version,
     data: &[u8],
 ) -> secretchat_common::chat::codec::Inbound {
-    use secretchat_common::chat::{codec, sealing};
-    let tl = sealing::open(&current_key(sender), version, sender.side(), data).unwrap();
-    codec::decode(&tl).unwrap()
+    use secretchat_common::{chat::codec, envelope};
+    let opened = envelope::open(&current_key(sender), version, sender.side(), data).unwrap();
+    codec::decode(opened.tl()).unwrap()
+}
+
+/// The random_id and payload of a decoded message (panics if it did not decode).
+pub fn payload_of(
+    inbound: &secretchat_common::chat::codec::Inbound,
+) -> (i64, &secretchat_common::chat::Payload) {
+    match &inbound.content {
+        secretchat_common::chat::codec::Content::Payload { random_id, payload } => {
+            (*random_id, payload)
+        }
+        other => panic!("expected a payload, got {other:?}"),
+    }
 }
 
 /// Seals a message as `sender` would, with chosen numbers and version.
 pub fn craft(
     sender: &SecretChat,
-    version: secretchat_common::chat::MtprotoVersion,
+    version: secretchat_common::envelope::Version,
     wrapper: Option<secretchat_common::chat::codec::Wrapper>,
     random_id: i64,
     payload: &secretchat_common::chat::Payload,
 ) -> Vec<u8> {
-    use secretchat_common::chat::{codec, sealing};
+    use secretchat_common::{chat::codec, envelope};
     let mut rng = ChaCha20Rng::seed_from_u64(99);
     let tl = codec::encode(
         codec::Outbound {
@@ -302,5 +314,5 @@ pub fn craft(
         &mut rng,
     )
     .unwrap();
-    sealing::seal(&current_key(sender), version, sender.side(), &tl, &mut rng)
+    envelope::seal(&current_key(sender), version, sender.side(), &tl, &mut rng).unwrap()
 }
