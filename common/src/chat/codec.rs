@@ -919,3 +919,365 @@ fn decode_typing(action: &enums::SendMessageAction) -> TypingAction {
         S::SendMessageUploadRoundAction(_) => TypingAction::UploadRound,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    use super::*;
+
+    fn wrapped(layer: i32) -> Option<Wrapper> {
+        Some(Wrapper {
+            layer: Layer(layer),
+            in_seq_no: WireSeqNo(0),
+            out_seq_no: WireSeqNo(1),
+        })
+    }
+
+    fn encode_at(wrapper: Option<Wrapper>, payload: &Payload) -> Result<Vec<u8>, CodecError> {
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        encode(
+            Outbound {
+                wrapper,
+                random_id: 42,
+                payload,
+            },
+            &mut rng,
+        )
+    }
+
+    /// The constructor name of the message (inside the wrapper, if any).
+    fn message_constructor(bytes: &[u8]) -> &'static str {
+        match e2e::Object::from_bytes(bytes).unwrap() {
+            e2e::Object::DecryptedMessageLayer(layer) => layer.message.name(),
+            other => other.name(),
+        }
+    }
+
+    /// The media constructor of a user message.
+    fn media_constructor(bytes: &[u8]) -> &'static str {
+        let e2e::Object::DecryptedMessageLayer(layer) = e2e::Object::from_bytes(bytes).unwrap()
+        else {
+            panic!("not wrapped");
+        };
+        match layer.message {
+            enums::DecryptedMessage::DecryptedMessage23(m) => m.media.name(),
+            enums::DecryptedMessage::DecryptedMessage46(m) => m.media.unwrap().name(),
+            enums::DecryptedMessage::DecryptedMessage(m) => m.media.unwrap().name(),
+            other => panic!("unexpected {}", other.name()),
+        }
+    }
+
+    fn text(text: &str) -> Payload {
+        Payload::Message(Message {
+            text: text.to_owned(),
+            ttl: 5,
+            ..Message::default()
+        })
+    }
+
+    fn file(kind: FileKind, size: i64) -> FileMedia {
+        FileMedia {
+            kind,
+            size,
+            key: [0x11; 32],
+            iv: [0x22; 32],
+            mime_type: "application/octet-stream".to_owned(),
+            caption: "a caption".to_owned(),
+            file_name: "notes.txt".to_owned(),
+            thumb: vec![1, 2, 3],
+            thumb_w: 90,
+            thumb_h: 60,
+            w: 0,
+            h: 0,
+            duration: 0,
+        }
+    }
+
+    fn with_media(media: Media) -> Payload {
+        Payload::Message(Message {
+            media: Some(media),
+            ..Message::default()
+        })
+    }
+
+    fn decoded_payload(bytes: &[u8]) -> Payload {
+        match decode(bytes).unwrap().content {
+            Content::Payload { payload, .. } => payload,
+            other => panic!("expected a payload, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn user_messages_take_the_constructor_of_the_layer() {
+        assert_eq!(
+            message_constructor(&encode_at(None, &text("hi")).unwrap()),
+            "decryptedMessage8"
+        );
+        for (layer, name) in [
+            (17, "decryptedMessage23"),
+            (45, "decryptedMessage23"),
+            (46, "decryptedMessage46"),
+            (72, "decryptedMessage46"),
+            (73, "decryptedMessage"),
+            (144, "decryptedMessage"),
+        ] {
+            let bytes = encode_at(wrapped(layer), &text("hi")).unwrap();
+            assert_eq!(message_constructor(&bytes), name, "layer {layer}");
+        }
+    }
+
+    #[test]
+    fn service_messages_are_bare_service8_at_layer_8_and_service_from_17() {
+        let ttl = Payload::Service(Action::SetMessageTtl { ttl_seconds: 9 });
+        assert_eq!(
+            message_constructor(&encode_at(None, &ttl).unwrap()),
+            "decryptedMessageService8"
+        );
+        assert_eq!(
+            message_constructor(&encode_at(wrapped(17), &ttl).unwrap()),
+            "decryptedMessageService"
+        );
+    }
+
+    #[test]
+    fn notify_layer_goes_bare_to_a_layer_8_peer_but_other_layer_17_actions_do_not() {
+        let notify = Payload::Service(Action::NotifyLayer { layer: Layer(144) });
+        let bytes = encode_at(None, &notify).unwrap();
+        assert_eq!(message_constructor(&bytes), "decryptedMessageService8");
+        assert_eq!(decoded_payload(&bytes), notify);
+        let typing = Payload::Service(Action::Typing {
+            action: TypingAction::Typing,
+        });
+        assert_eq!(
+            encode_at(None, &typing),
+            Err(CodecError::NotAtLayer {
+                what: "decryptedMessageActionTyping",
+                layer: Layer(8)
+            })
+        );
+    }
+
+    #[test]
+    fn round_video_typing_needs_layer_66() {
+        let round = Payload::Service(Action::Typing {
+            action: TypingAction::RecordRound,
+        });
+        assert!(matches!(
+            encode_at(wrapped(46), &round),
+            Err(CodecError::NotAtLayer { .. })
+        ));
+        assert_eq!(
+            decoded_payload(&encode_at(wrapped(66), &round).unwrap()),
+            round
+        );
+    }
+
+    #[test]
+    fn we_send_31_random_bytes_in_the_wrapper() {
+        let bytes = encode_at(wrapped(73), &text("hi")).unwrap();
+        assert_eq!(decode(&bytes).unwrap().random_bytes_len, RANDOM_BYTES_LEN);
+        assert_eq!(RANDOM_BYTES_LEN, 31);
+    }
+
+    #[test]
+    fn a_document_is_document8_then_document46_then_document_with_size_long_at_143() {
+        let document = with_media(Media::File(file(FileKind::Document, 1000)));
+        let at = |layer| media_constructor(&encode_at(wrapped(layer), &document).unwrap());
+        assert_eq!(at(17), "decryptedMessageMediaDocument8");
+        assert_eq!(at(46), "decryptedMessageMediaDocument46");
+        assert_eq!(at(142), "decryptedMessageMediaDocument46");
+        assert_eq!(at(143), "decryptedMessageMediaDocument");
+    }
+
+    #[test]
+    fn a_file_over_2_gib_is_described_only_from_layer_143() {
+        let size = 3_000_000_000;
+        let big = with_media(Media::File(file(FileKind::Document, size)));
+        assert_eq!(
+            encode_at(wrapped(142), &big),
+            Err(CodecError::FileTooLarge {
+                size,
+                layer: Layer(142)
+            })
+        );
+        assert_eq!(
+            decoded_payload(&encode_at(wrapped(143), &big).unwrap()),
+            big
+        );
+    }
+
+    #[test]
+    fn photo_video_and_audio_constructors_follow_the_layer() {
+        let photo = with_media(Media::File(file(FileKind::Photo, 10)));
+        let video = with_media(Media::File(file(FileKind::Video, 10)));
+        let audio = with_media(Media::File(file(FileKind::Audio, 10)));
+        let at = |payload, layer| media_constructor(&encode_at(wrapped(layer), payload).unwrap());
+        assert_eq!(at(&photo, 17), "decryptedMessageMediaPhoto23");
+        assert_eq!(at(&photo, 46), "decryptedMessageMediaPhoto");
+        assert_eq!(at(&video, 17), "decryptedMessageMediaVideo23");
+        assert_eq!(at(&video, 46), "decryptedMessageMediaVideo");
+        assert_eq!(at(&audio, 17), "decryptedMessageMediaAudio");
+        let bare = encode_at(None, &video).unwrap();
+        let Ok(e2e::Object::DecryptedMessage8(m)) = e2e::Object::from_bytes(&bare) else {
+            panic!("not a bare decryptedMessage8");
+        };
+        assert_eq!(m.media.name(), "decryptedMessageMediaVideo8");
+    }
+
+    #[test]
+    fn entities_are_dropped_below_46_and_when_newer_than_the_layer() {
+        let entity = |e: enums::MessageEntity| e;
+        let bold = entity(
+            types::MessageEntityBold {
+                offset: 0,
+                length: 2,
+            }
+            .into(),
+        );
+        let underline = entity(
+            types::MessageEntityUnderline {
+                offset: 0,
+                length: 2,
+            }
+            .into(),
+        );
+        let spoiler = entity(
+            types::MessageEntitySpoiler {
+                offset: 0,
+                length: 2,
+            }
+            .into(),
+        );
+        let message = Payload::Message(Message {
+            text: "hi".to_owned(),
+            entities: vec![bold.clone(), underline.clone(), spoiler.clone()],
+            ..Message::default()
+        });
+        let entities_at =
+            |layer| match decoded_payload(&encode_at(wrapped(layer), &message).unwrap()) {
+                Payload::Message(m) => m.entities,
+                other => panic!("{other:?}"),
+            };
+        assert_eq!(entities_at(17), []);
+        assert_eq!(entities_at(46), [bold.clone()]);
+        assert_eq!(entities_at(101), [bold.clone(), underline.clone()]);
+        assert_eq!(entities_at(144), [bold, underline, spoiler]);
+    }
+
+    #[test]
+    fn a_file_key_that_is_not_32_bytes_stays_raw_media() {
+        let raw: enums::DecryptedMessageMedia = types::DecryptedMessageMediaAudio {
+            duration: 1,
+            mime_type: "audio/ogg".to_owned(),
+            size: 10,
+            key: vec![1; 31],
+            iv: vec![2; 32],
+        }
+        .into();
+        let bytes = types::DecryptedMessageLayer {
+            random_bytes: vec![0; 15],
+            layer: 46,
+            in_seq_no: 0,
+            out_seq_no: 1,
+            message: types::DecryptedMessage23 {
+                random_id: 1,
+                ttl: 0,
+                message: String::new(),
+                media: raw.clone(),
+            }
+            .into(),
+        }
+        .to_bytes();
+        let Payload::Message(message) = decoded_payload(&bytes) else {
+            panic!("not a message");
+        };
+        assert_eq!(message.media, Some(Media::Other(raw)));
+    }
+
+    #[test]
+    fn an_unknown_inner_constructor_keeps_the_wrappers_seq_numbers() {
+        let mut bytes = types::DecryptedMessageLayer {
+            random_bytes: vec![0; 15],
+            layer: 200,
+            in_seq_no: 4,
+            out_seq_no: 7,
+            message: types::DecryptedMessageService {
+                random_id: 1,
+                action: types::DecryptedMessageActionNoop {}.into(),
+            }
+            .into(),
+        }
+        .to_bytes();
+        // Replace the inner constructor id (after id 4 + bytes 16 + three ints 12) with one
+        // no layer we know defines.
+        bytes[32..36].copy_from_slice(&0xdead_beef_u32.to_le_bytes());
+        let inbound = decode(&bytes).unwrap();
+        assert_eq!(
+            inbound.wrapper,
+            Some(Wrapper {
+                layer: Layer(200),
+                in_seq_no: WireSeqNo(4),
+                out_seq_no: WireSeqNo(7),
+            })
+        );
+        assert_eq!(inbound.random_bytes_len, 15);
+        assert!(matches!(inbound.content, Content::Undecodable { .. }));
+    }
+
+    #[test]
+    fn tl_that_is_not_a_message_is_refused_with_its_name() {
+        let bytes = types::DecryptedMessageActionNoop {}.to_bytes();
+        assert_eq!(
+            decode(&bytes),
+            Err(CodecError::NotAMessage {
+                constructor: "decryptedMessageActionNoop"
+            })
+        );
+        assert!(matches!(decode(&[1, 2, 3, 4]), Err(CodecError::Decode(_))));
+    }
+
+    #[test]
+    fn every_action_survives_a_round_trip_at_layer_144() {
+        let actions = [
+            Action::SetMessageTtl { ttl_seconds: 3 },
+            Action::ReadMessages {
+                random_ids: vec![1, 2],
+            },
+            Action::DeleteMessages {
+                random_ids: vec![3],
+            },
+            Action::ScreenshotMessages { random_ids: vec![] },
+            Action::FlushHistory,
+            Action::Resend {
+                start_seq_no: WireSeqNo(2),
+                end_seq_no: WireSeqNo(6),
+            },
+            Action::NotifyLayer { layer: Layer(144) },
+            Action::Typing {
+                action: TypingAction::UploadRound,
+            },
+            Action::RequestKey {
+                exchange_id: -5,
+                g_a: vec![9; 256],
+            },
+            Action::AcceptKey {
+                exchange_id: 5,
+                g_b: vec![8; 256],
+                key_fingerprint: KeyFingerprint::from_i64(-77),
+            },
+            Action::AbortKey { exchange_id: 6 },
+            Action::CommitKey {
+                exchange_id: 7,
+                key_fingerprint: KeyFingerprint::from_i64(77),
+            },
+            Action::Noop,
+        ];
+        for action in actions {
+            let payload = Payload::Service(action);
+            let bytes = encode_at(wrapped(144), &payload).unwrap();
+            assert_eq!(decoded_payload(&bytes), payload);
+        }
+    }
+}
