@@ -94,7 +94,7 @@ fn files_of_every_kind_reach_the_peer_with_their_key_and_iv_at_layers_8_to_144()
             let now = pair.now;
             let message = Message {
                 text: String::new(),
-                media: Some(Media::File(sent.clone())),
+                media: Some(Media::File(Box::new(sent.clone()))),
                 ..Message::default()
             };
             let random_id = pair.a.send_message(now, message, &mut pair.rng_a).unwrap();
@@ -111,7 +111,7 @@ fn files_of_every_kind_reach_the_peer_with_their_key_and_iv_at_layers_8_to_144()
             });
             assert_eq!(
                 received,
-                Some(Media::File(as_seen_at(layer, &sent))),
+                Some(Media::File(Box::new(as_seen_at(layer, &sent)))),
                 "{kind:?} at layer {layer}"
             );
         }
@@ -122,7 +122,7 @@ fn files_of_every_kind_reach_the_peer_with_their_key_and_iv_at_layers_8_to_144()
 fn a_document_over_2_gib_goes_to_a_layer_143_peer_and_is_refused_for_a_layer_142_peer() {
     let big = file(FileKind::Document, 5_000_000_000);
     let message = Message {
-        media: Some(Media::File(big.clone())),
+        media: Some(Media::File(Box::new(big.clone()))),
         ..Message::default()
     };
     let mut old = Pair::new(config(144), config(142), 650);
@@ -142,7 +142,7 @@ fn a_document_over_2_gib_goes_to_a_layer_143_peer_and_is_refused_for_a_layer_142
         Event::MessageReceived { message, .. } => message.media.clone(),
         _ => None,
     });
-    assert_eq!(received, Some(Media::File(as_seen_at(143, &big))));
+    assert_eq!(received, Some(Media::File(Box::new(as_seen_at(143, &big)))));
 }
 
 #[test]

@@ -45,8 +45,8 @@ pub struct Message {
 /// encrypted bytes travel separately (`sendEncryptedFile`), which is the transport's part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Media {
-    /// An encrypted file (photo, video, document, audio).
-    File(FileMedia),
+    /// An encrypted file (photo, video, document, audio); boxed, as it is large.
+    File(Box<FileMedia>),
     /// `decryptedMessageMediaGeoPoint`.
     GeoPoint { lat: f64, long: f64 },
     /// `decryptedMessageMediaContact`.
@@ -70,7 +70,7 @@ pub enum Media {
     /// Any other media constructor, kept as it came: `decryptedMessageMediaExternalDocument`
     /// (stickers), or a file whose key or IV is not 32 bytes (the transport could not
     /// decrypt it). Sent as is when the common layer has the constructor.
-    Other(enums::DecryptedMessageMedia),
+    Other(Box<enums::DecryptedMessageMedia>),
 }
 
 /// Which `decryptedMessageMedia*` constructor a file goes in.
