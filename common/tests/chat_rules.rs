@@ -217,7 +217,7 @@ mod crafted {
         RequestedChat, SecretChat,
     };
     use secretchat_common::dh::DhError;
-    use secretchat_common::envelope::Version as MtprotoVersion;
+    use secretchat_common::envelope::Version;
     use secretchat_common::seq_no::{RawSeqNo, SeqField, WireSeqNo};
     use secretchat_common::{KeyFingerprint, Side};
 
@@ -338,7 +338,7 @@ mod crafted {
         };
         let data = craft(
             &pair.a,
-            MtprotoVersion::V1,
+            Version::V1,
             Some(wrapper),
             42,
             &Payload::Service(Action::Noop),
@@ -376,7 +376,7 @@ mod crafted {
             start_seq_no: WireSeqNo(1),
             end_seq_no: WireSeqNo(2001),
         });
-        let data = craft(&pair.b, MtprotoVersion::V2, Some(wrapper), 43, &resend);
+        let data = craft(&pair.b, Version::V2, Some(wrapper), 43, &resend);
         let now = pair.now;
         let _ = pair.a.handle_encrypted(now, &data, &mut pair.rng_a);
         pair.collect();
@@ -398,7 +398,7 @@ mod crafted {
         pair.collect();
         pair.deliver_one_to_b();
         let accept = pair.to_a.pop_back().unwrap();
-        let inbound = open_as(&pair.b, MtprotoVersion::V2, &accept.transmit.data);
+        let inbound = open_as(&pair.b, Version::V2, &accept.transmit.data);
         let (random_id, payload) = payload_of(&inbound);
         let Payload::Service(Action::AcceptKey {
             exchange_id,
@@ -414,13 +414,7 @@ mod crafted {
             g_b,
             key_fingerprint: wrong,
         });
-        let data = craft(
-            &pair.b,
-            MtprotoVersion::V2,
-            inbound.wrapper,
-            random_id,
-            &forged,
-        );
+        let data = craft(&pair.b, Version::V2, inbound.wrapper, random_id, &forged);
         let _ = pair.a.handle_encrypted(now, &data, &mut pair.rng_a);
         pair.collect();
         assert_eq!(
@@ -446,7 +440,7 @@ mod crafted {
         };
         let data = craft(
             &pair.b,
-            MtprotoVersion::V2,
+            Version::V2,
             Some(wrapper),
             44,
             &Payload::Service(Action::Noop),
@@ -552,7 +546,7 @@ mod layers {
     use super::chat_support::{config, open_as, Pair};
     use secretchat_common::chat::codec::CodecError;
     use secretchat_common::chat::{ChatError, Layer, Payload, TypingAction};
-    use secretchat_common::envelope::Version as MtprotoVersion;
+    use secretchat_common::envelope::Version;
     use secretchat_common::Side;
 
     #[test]
@@ -571,7 +565,7 @@ mod layers {
 
     #[test]
     fn messages_go_as_mtproto_1_below_layer_73_and_mtproto_2_from_73() {
-        for (layer, version) in [(46, MtprotoVersion::V1), (73, MtprotoVersion::V2)] {
+        for (layer, version) in [(46, Version::V1), (73, Version::V2)] {
             let mut pair = Pair::new(config(144), config(layer), 31);
             pair.drive();
             pair.send_text(Side::Creator, "which version?");
@@ -588,7 +582,7 @@ mod layers {
         pair.drive();
         pair.send_text(Side::Creator, "bare");
         let packet = pair.to_b.back().unwrap().clone();
-        let inbound = open_as(&pair.a, MtprotoVersion::V1, &packet.transmit.data);
+        let inbound = open_as(&pair.a, Version::V1, &packet.transmit.data);
         assert_eq!(inbound.wrapper, None);
         pair.drive();
         assert_eq!(pair.texts_received(Side::Participant), ["bare"]);

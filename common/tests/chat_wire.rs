@@ -394,3 +394,78 @@ fn an_unknown_inner_message_uses_up_its_seq_number_and_is_ignored() {
         "no Resend for a used-up number"
     );
 }
+
+// ---- MTProto 1.0 after 2.0 (SPEC §2.5), on chats made from one key ----
+
+/// A message from the creator with raw out_seq_no `out`, sealed with `version`.
+fn from_creator(key: &ChatKey, layer: i32, out: u32, version: Version) -> Vec<u8> {
+    use secretchat_common::chat::codec::{self, Outbound, Wrapper};
+    use secretchat_common::chat::Payload;
+    let mut rng = ChaCha20Rng::seed_from_u64(u64::from(out));
+    let payload = Payload::Message(Message {
+        text: format!("message {out}"),
+        ..Message::default()
+    });
+    let tl = codec::encode(
+        Outbound {
+            wrapper: Some(Wrapper {
+                layer: Layer(layer),
+                in_seq_no: WireSeqNo(0),
+                out_seq_no: RawSeqNo(out).to_wire(SeqField::Out, Side::Creator).unwrap(),
+            }),
+            random_id: i64::from(out) + 100,
+            payload: &payload,
+        },
+        &mut rng,
+    )
+    .unwrap();
+    envelope::seal(key, version, Side::Creator, &tl, &mut rng).unwrap()
+}
+
+#[test]
+fn mtproto_1_fills_a_gap_below_the_first_v2_message_but_is_refused_above_it() {
+    let key = ChatKey::from_bytes(&[0x3c; 256]).unwrap();
+    let config = Config {
+        initial_remote_layer: Layer(46),
+        ..Config::default()
+    };
+    let mut b = SecretChat::from_key(
+        config,
+        DhParams::telegram(),
+        9,
+        9,
+        Side::Participant,
+        key.clone(),
+        START,
+    )
+    .unwrap();
+    b.poll_event();
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+
+    // raw 1 under v2 first: a gap at raw 0, queued.
+    b.handle_encrypted(START, &from_creator(&key, 46, 1, Version::V2), &mut rng)
+        .unwrap();
+    // raw 0 under v1: below the first v2 message, so it may still fill the gap.
+    b.handle_encrypted(START, &from_creator(&key, 46, 0, Version::V1), &mut rng)
+        .unwrap();
+    let texts: Vec<_> = std::iter::from_fn(|| b.poll_event())
+        .filter_map(|e| match e {
+            Event::MessageReceived { message, .. } => Some(message.text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, ["message 0", "message 1"]);
+
+    // raw 2 under v1: above the first v2 message — a downgrade.
+    let result = b.handle_encrypted(START, &from_creator(&key, 46, 2, Version::V1), &mut rng);
+    assert!(matches!(result, Err(ChatError::Aborted { .. })));
+    assert_eq!(
+        b.poll_event(),
+        Some(Event::Aborted {
+            reason: AbortReason::MtProto1AfterMtProto2 {
+                out_seq_no: RawSeqNo(2),
+                v2_from: RawSeqNo(1),
+            }
+        })
+    );
+}

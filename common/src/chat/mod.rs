@@ -22,7 +22,9 @@
 //! [`SecretChat::from_requested`] when an `encryptedChatRequested` arrives, then
 //! [`SecretChat::accept`] (send the returned `g_b` and `key_fingerprint` with
 //! `messages.acceptEncryption`) or [`SecretChat::decline`]. The requester passes the
-//! `encryptedChat` it then receives to [`SecretChat::handle_accepted`]. From then on, after
+//! `encryptedChat` it then receives to [`SecretChat::handle_accepted`]. (A chat whose key
+//! already exists — a prepared scenario, a known-answer vector — starts with
+//! [`SecretChat::from_key`] instead, already established.) From then on, after
 //! **every** call — an input from the server, a user action, or a timeout — drain
 //! [`SecretChat::poll_transmit`] (hand each message to the server with the method it names,
 //! in order, and report the server's acceptance with [`SecretChat::handle_sent_ack`]) and
