@@ -87,6 +87,7 @@ use rekey::Exchange;
 use sequence::IncomingSequence;
 use version::VersionRules;
 
+use crate::crypto::msg_key::MSG_KEY_LEN;
 use crate::crypto::visualization::KeyVisualization;
 use crate::envelope;
 use crate::key::KeyFingerprint;
@@ -167,7 +168,7 @@ struct Queued {
 
 /// The `msg_key` of a sealed blob (bytes 8..24), for the explain trace.
 fn wire_msg_key(wire: &[u8]) -> &[u8] {
-    wire.get(envelope::HEADER_LEN - 16..envelope::HEADER_LEN)
+    wire.get(envelope::HEADER_LEN - MSG_KEY_LEN..envelope::HEADER_LEN)
         .unwrap_or_default()
 }
 
