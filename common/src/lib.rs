@@ -18,7 +18,10 @@
 //!   with every check the spec demands on the way in.
 //! * [`side`] and [`seq_no`] — who created the chat, and the `2·raw + x` sequence numbers
 //!   whose parity depends on it.
+//! * [`chat`] — the secret chat as a sans-I/O state machine: the handshake, layer
+//!   negotiation, sequence numbers and resends, re-keying; `handle_*` in, `poll_*` out.
 
+pub mod chat;
 pub mod crypto;
 pub mod dh;
 pub mod envelope;

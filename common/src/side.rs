@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::kdf::X;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
@@ -18,6 +20,15 @@ pub enum Side {
 }
 
 impl Side {
+    /// MTProto 2.0 `x` for messages this side sends: 0 for the creator, 8 for the participant
+    /// (SPEC §2.3).
+    pub const fn x(self) -> X {
+        match self {
+            Side::Creator => X::Zero,
+            Side::Participant => X::Eight,
+        }
+    }
+
     /// The other end of the chat.
     pub const fn peer(self) -> Side {
         match self {

@@ -72,8 +72,12 @@ fn report(outcome: Result<serde_json::Value, codec_cli::CliError>) -> ExitCode {
     }
 }
 
+/// JSON pretty-printed; a bare string (e.g. `encode --wire-only`) as plain text.
 fn pretty(json: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(json).unwrap_or_else(|_| json.to_string())
+    match json {
+        serde_json::Value::String(text) => text.clone(),
+        other => serde_json::to_string_pretty(other).unwrap_or_else(|_| other.to_string()),
+    }
 }
 
 fn run_vectors(files: &[PathBuf]) -> ExitCode {

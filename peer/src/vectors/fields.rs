@@ -108,12 +108,6 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| bad(&format!("outputs.{name}"), "expected true or false"))
     }
 
-    pub fn output_str(&self, name: &str) -> Result<&'a str, Mismatch> {
-        self.output(name)?
-            .as_str()
-            .ok_or_else(|| bad(&format!("outputs.{name}"), "expected a string"))
-    }
-
     /// Compares `got` with the hex output `name`.
     pub fn expect_hex(&self, name: &str, got: &[u8]) -> Result<(), Mismatch> {
         let expected = self.output_hex(name)?;

@@ -10,9 +10,10 @@
 //! ⇄ bytes), [`dh`] (parameters, public values, exchanges, re-keying), [`seq`] (sequence
 //! numbers).
 
+mod crypto;
 mod dh;
+mod envelope;
 mod fields;
-mod pending;
 mod seq;
 mod tl;
 
@@ -100,18 +101,18 @@ pub fn check_file(path: &Path) -> Result<Vec<Outcome>, FileError> {
 pub fn check(vector: &Vector) -> Result<(), Mismatch> {
     let v = fields::Fields::new(&vector.inputs, &vector.outputs);
     match vector.kind.as_str() {
-        "aes_ige" => pending::pending("aes_ige"),
-        "kdf_v1" => pending::pending("kdf_v1"),
-        "kdf_v2" => pending::pending("kdf_v2"),
-        "msg_key_v2" => pending::pending("msg_key_v2"),
-        "key_fingerprint" => pending::pending("key_fingerprint"),
-        "key_visualization" => pending::pending("key_visualization"),
-        "file_fingerprint" => pending::pending("file_fingerprint"),
-        "file_encryption" => pending::pending("file_encryption"),
-        "mtproto1_encrypt" => pending::pending("mtproto1_encrypt"),
-        "mtproto2_encrypt" => pending::pending("mtproto2_encrypt"),
-        "decrypt_negative" => pending::pending("decrypt_negative"),
-        "decrypt_positive" => pending::pending("decrypt_positive"),
+        "aes_ige" => crypto::aes_ige(&v),
+        "kdf_v1" => crypto::kdf_v1(&v),
+        "kdf_v2" => crypto::kdf_v2(&v),
+        "msg_key_v2" => crypto::msg_key_v2(&v),
+        "key_fingerprint" => crypto::key_fingerprint(&v),
+        "key_visualization" => crypto::key_visualization(&v),
+        "file_fingerprint" => crypto::file_fingerprint(&v),
+        "file_encryption" => crypto::file_encryption(&v),
+        "mtproto1_encrypt" => envelope::mtproto1_encrypt(&v),
+        "mtproto2_encrypt" => envelope::mtproto2_encrypt(&v),
+        "decrypt_negative" => envelope::decrypt(&v, false),
+        "decrypt_positive" => envelope::decrypt(&v, true),
         "tl" => tl::object(&v),
         "tl_parse_only" => tl::parse_only(&v),
         "dh_params" => dh::params(&v),

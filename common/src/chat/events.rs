@@ -1,0 +1,145 @@
+//! What a chat hands back to its driver: messages to send, events for the user, and an
+//! optional trace of every step for `--explain`.
+//!
+//! Three queues, each drained with its own `poll_*` (quinn-proto's shape):
+//!
+//! ```text
+//!   poll_transmit()  → Transmit   which server method, the random_id, the sealed bytes
+//!   poll_event()     → Event      what the user (or a scenario test) should learn
+//!   poll_step()      → Step       what was checked, with msg_key and seq numbers
+//!                                 (only recorded when Config::explain is on)
+//! ```
+//!
+//! Ignoring a message is an event too ([`Event::Ignored`]), so a test can assert that a
+//! replayed message was dropped rather than guess from silence.
+
+use serde::{Deserialize, Serialize};
+
+use super::layer::Layer;
+use super::payload::{Message, TypingAction};
+use super::violation::AbortReason;
+use crate::crypto::visualization::KeyVisualization;
+use crate::key::KeyFingerprint;
+use crate::seq_no::RawSeqNo;
+
+/// Which server method carries a message (SPEC §8.1). The server treats the bytes as
+/// opaque either way; this follows tdlib: user-visible content and the user's actions go
+/// with `sendEncrypted` (`sendEncryptedFile` when a file is attached), the protocol's own
+/// messages (NotifyLayer, Resend, re-keying, Noop, typing) with `sendEncryptedService`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SendMethod {
+    /// `messages.sendEncrypted`.
+    SendEncrypted,
+    /// `messages.sendEncryptedFile`: the transport uploads and attaches the file.
+    SendEncryptedFile,
+    /// `messages.sendEncryptedService`.
+    SendEncryptedService,
+}
+
+impl SendMethod {
+    pub const fn name(self) -> &'static str {
+        match self {
+            SendMethod::SendEncrypted => "messages.sendEncrypted",
+            SendMethod::SendEncryptedFile => "messages.sendEncryptedFile",
+            SendMethod::SendEncryptedService => "messages.sendEncryptedService",
+        }
+    }
+}
+
+/// One message to hand to the server.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transmit {
+    pub method: SendMethod,
+    /// Also inside the encrypted message; a re-send uses the same one.
+    pub random_id: i64,
+    /// `key_fingerprint ‖ msg_key ‖ ciphertext`: the `data:bytes` argument.
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Transmit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transmit")
+            .field("method", &self.method.name())
+            .field("random_id", &self.random_id)
+            .field("data_len", &self.data.len())
+            .finish()
+    }
+}
+
+/// A service action the user should see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserAction {
+    SetMessageTtl { ttl_seconds: i32 },
+    ReadMessages { random_ids: Vec<i64> },
+    DeleteMessages { random_ids: Vec<i64> },
+    ScreenshotMessages { random_ids: Vec<i64> },
+    FlushHistory,
+    Typing { action: TypingAction },
+}
+
+/// Why a received message was dropped without effect. None of these harm the chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IgnoreReason {
+    /// Its out_seq_no was already processed or is already queued (SPEC §3.2): a replay or
+    /// a re-send we no longer need.
+    Duplicate { out_seq_no: RawSeqNo },
+    /// A bare layer-8 message whose random_id we have already seen.
+    DuplicateRandomId { random_id: i64 },
+    /// No key we hold has this fingerprint (SPEC §2.6): a dropped old key, or garbage.
+    UnknownFingerprint { key_fingerprint: KeyFingerprint },
+    /// Shorter than the 24-byte `key_fingerprint ‖ msg_key` header.
+    TooShort { len: usize },
+    /// `random_bytes` shorter than 15 bytes (SPEC §2.1): dropped before its seq numbers
+    /// are looked at, as Android does.
+    RandomBytesTooShort { got: usize, min: usize },
+    /// A `decryptedMessageLayer` whose inner message does not decode (most likely a
+    /// constructor newer than our schema): its seq numbers are used up, its content is
+    /// dropped — as tdlib does with the message forms it does not handle (SPEC §5).
+    UndecodableMessage { error: String },
+    /// A RequestKey that lost the exchange_id tie-break to ours (SPEC §4).
+    RequestKeyLostTieBreak { theirs: i64, ours: i64 },
+    /// Both sides picked the same exchange_id: both exchanges dropped (SPEC §4).
+    RequestKeySameExchangeId { exchange_id: i64 },
+    /// An AbortKey naming no exchange we know.
+    UnknownAbortKey { exchange_id: i64 },
+}
+
+/// Something the user (or a scenario) should learn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The key exists: show the fingerprint and the 36-byte visualization (SPEC §1.7).
+    Established {
+        key_fingerprint: KeyFingerprint,
+        visualization: KeyVisualization,
+    },
+    /// A user message arrived (in order).
+    MessageReceived { random_id: i64, message: Message },
+    /// A user-visible service action arrived (in order).
+    ActionReceived { random_id: i64, action: UserAction },
+    /// The peer revealed a higher layer.
+    PeerLayerRaised { from: Layer, to: Layer },
+    /// The peer speaks a layer above ours: the user should update (SPEC §5).
+    PeerIsNewer { peer_layer: Layer, own_layer: Layer },
+    /// A re-keying exchange finished on our side: we now send with this key.
+    KeyChanged {
+        exchange_id: i64,
+        key_fingerprint: KeyFingerprint,
+    },
+    /// The peer aborted our re-keying request.
+    RekeyAborted { exchange_id: i64 },
+    /// A received message was dropped without effect.
+    Ignored { reason: IgnoreReason },
+    /// The peer broke a rule: the chat is over; the transport should call
+    /// `messages.discardEncryption`.
+    Aborted { reason: AbortReason },
+    /// The chat was declined or discarded (`encryptedChatDiscarded`).
+    Discarded,
+}
+
+/// One line of the `--explain` trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// What kind of step: "open", "seq", "seal", "rekey", "layer", …
+    pub kind: &'static str,
+    pub detail: String,
+}

@@ -1,0 +1,588 @@
+//! The secret chat: a sans-I/O state machine for one chat, seen from one side
+//! (SPEC §1, §3, §4, §5, §8).
+//!
+//! A [`SecretChat`] never touches a socket, a clock or the OS's randomness. Its driver (the
+//! reference peer, or a test) feeds it what the server delivered and drains what it wants
+//! to send, quinn-proto style:
+//!
+//! ```text
+//!          ┌────────────── inputs ──────────────┐        ┌──────── outputs ────────┐
+//!   request / from_requested + accept / decline │        │ poll_transmit → Transmit │
+//!   handle_accepted(encryptedChat{g_b, fp})     │        │ poll_event    → Event    │
+//!   handle_encrypted(now, bytes, rng)           ├──────▶ │ poll_step     → Step     │
+//!   handle_sent_ack(random_id)                  │        │ poll_timeout  → UnixTime │
+//!   handle_timeout(now, rng), handle_discarded  │        └──────────────────────────┘
+//!   send_text / send_message / set_ttl / read / delete / screenshot / flush / typing /
+//!   rekey_now (the user's actions)              │
+//!          └────────────────────────────────────┘
+//! ```
+//!
+//! **Call order.** Create the chat with [`SecretChat::request`] (we ask: send the returned
+//! `g_a` with `messages.requestEncryption` and the chat id as its `random_id`) or with
+//! [`SecretChat::from_requested`] when an `encryptedChatRequested` arrives, then
+//! [`SecretChat::accept`] (send the returned `g_b` and `key_fingerprint` with
+//! `messages.acceptEncryption`) or [`SecretChat::decline`]. The requester passes the
+//! `encryptedChat` it then receives to [`SecretChat::handle_accepted`]. (A chat whose key
+//! already exists — a prepared scenario, a known-answer vector — starts with
+//! [`SecretChat::from_key`] instead, already established.) From then on, after
+//! **every** call — an input from the server, a user action, or a timeout — drain
+//! [`SecretChat::poll_transmit`] (hand each message to the server with the method it names,
+//! in order, and report the server's acceptance with [`SecretChat::handle_sent_ack`]) and
+//! [`SecretChat::poll_event`], then ask [`SecretChat::poll_timeout`] when to call
+//! [`SecretChat::handle_timeout`] next. `now` is always the caller's clock, and every call
+//! that may encrypt takes the random source, so a seeded RNG replays a run exactly. When an
+//! [`Event::Aborted`] or [`Event::Discarded`] comes out, the chat is over: it refuses
+//! further input with [`ChatError::Aborted`] / [`ChatError::Discarded`], and after an abort
+//! the transport should call `messages.discardEncryption`.
+//!
+//! The parts, one concept each: [`handshake`] (creating the key), [`receive`] (one incoming
+//! message, check by check), [`send`] (the user's actions), [`pfs`] (re-keying as the chat
+//! runs it) on top of the pure pieces [`layer`], [`version`], [`sequence`], [`history`],
+//! [`rekey`] and [`keys`]; [`codec`] maps payloads onto the TL schema ([`crate::tl::e2e`])
+//! and [`crate::envelope`] seals and opens them; [`events`] is what comes out, [`violation`] why a chat is aborted.
+//!
+//! A chat serializes with `serde` (keys included — store it like a key file): a peer can
+//! stop and resume, a scenario can start from a prepared state. Drain `poll_event` and
+//! `poll_step` first: events and the explain trace are not part of the saved state.
+
+pub mod agreement;
+pub mod codec;
+pub mod config;
+pub mod events;
+pub mod handshake;
+pub mod history;
+pub mod keys;
+pub mod layer;
+pub mod payload;
+pub mod pfs;
+pub mod receive;
+pub mod rekey;
+pub mod send;
+pub mod sequence;
+pub mod time;
+pub mod version;
+pub mod violation;
+
+use std::collections::VecDeque;
+
+use rand::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+
+pub use agreement::{DhParams, SecretExponent};
+pub use config::Config;
+pub use events::{Event, IgnoreReason, SendMethod, Step, Transmit, UserAction};
+pub use handshake::{Acceptance, AcceptedChat, Request, RequestedChat};
+pub use keys::KeySlot;
+pub use layer::Layer;
+pub use payload::{Action, FileKind, FileMedia, Media, Message, Payload, TypingAction};
+pub use rekey::RekeyPolicy;
+pub use time::UnixTime;
+pub use violation::AbortReason;
+
+use codec::{Outbound, Wrapper};
+use history::OutgoingHistory;
+use keys::KeyRing;
+use layer::{Layers, UnsupportedLayer};
+use rekey::Exchange;
+use sequence::IncomingSequence;
+use version::VersionRules;
+
+use crate::crypto::msg_key::MSG_KEY_LEN;
+use crate::crypto::visualization::KeyVisualization;
+use crate::envelope;
+use crate::key::KeyFingerprint;
+use crate::seq_no::{RawSeqNo, SeqField};
+use crate::side::Side;
+
+/// A mistake by the caller, or a call on a chat that is over. (The peer's mistakes are
+/// [`AbortReason`]s.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChatError {
+    /// The chat was aborted earlier (or just now, by the input given).
+    #[error("the chat was aborted: {reason}")]
+    Aborted { reason: String },
+    /// The chat was declined or discarded.
+    #[error("the chat was discarded")]
+    Discarded,
+    /// This call does not fit the chat's state.
+    #[error("the chat is {state}; this call needs it to be {expected}")]
+    WrongState {
+        state: &'static str,
+        expected: &'static str,
+    },
+    /// The payload has no constructor at the common layer (or a file is too large for it).
+    #[error(transparent)]
+    Codec(#[from] codec::CodecError),
+    /// TL bytes the envelope refused: a bug in the codec, never the caller's data.
+    #[error(transparent)]
+    Seal(#[from] envelope::SealError),
+    /// A re-key was asked for while one cannot start.
+    #[error("re-keying cannot start now: {why}")]
+    RekeyUnavailable { why: &'static str },
+    #[error(transparent)]
+    UnsupportedLayer(#[from] UnsupportedLayer),
+}
+
+/// Where the chat is in its life.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum State {
+    /// We sent requestEncryption with `g_a`; waiting for `encryptedChat` with `g_b`.
+    AwaitingAccepted { a: Box<SecretExponent> },
+    /// The peer asked; waiting for our user to accept or decline.
+    AwaitingDecision { g_a: Vec<u8> },
+    /// The key exists; messages flow.
+    Established,
+    /// The peer broke a rule.
+    Aborted { reason: String },
+    /// Declined, or discarded by either side.
+    Discarded,
+}
+
+impl State {
+    fn name(&self) -> &'static str {
+        match self {
+            State::AwaitingAccepted { .. } => "awaiting encryptedChat",
+            State::AwaitingDecision { .. } => "awaiting the user's decision",
+            State::Established => "established",
+            State::Aborted { .. } => "aborted",
+            State::Discarded => "discarded",
+        }
+    }
+}
+
+/// One sent message as the history keeps it, for re-sending.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Stored {
+    method: SendMethod,
+    payload: Payload,
+}
+
+/// One received message waiting for its turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Queued {
+    in_seq_no: RawSeqNo,
+    content: codec::Content,
+    /// Which key opened it (a message under the current key lets us drop the previous).
+    slot: KeySlot,
+}
+
+/// The `msg_key` of a sealed blob (bytes 8..24), for the explain trace.
+fn wire_msg_key(wire: &[u8]) -> &[u8] {
+    wire.get(envelope::HEADER_LEN - MSG_KEY_LEN..envelope::HEADER_LEN)
+        .unwrap_or_default()
+}
+
+/// How many bare (layer-8) random_ids are remembered to drop replays.
+const SEEN_BARE_LIMIT: usize = 1000;
+
+/// One secret chat, one side of it.
+#[derive(Serialize, Deserialize)]
+pub struct SecretChat {
+    config: Config,
+    /// The chat id: the requester's `random_id` (SPEC §0).
+    id: i32,
+    access_hash: i64,
+    side: Side,
+    state: State,
+    created: UnixTime,
+    layers: Layers,
+    dh: DhParams,
+    keys: Option<KeyRing>,
+    exchange: Exchange<SecretExponent>,
+    /// The last exchange we switched keys for: a late CommitKey for it is harmless.
+    committed: Option<(i64, KeyFingerprint)>,
+    incoming: IncomingSequence<Queued>,
+    history: OutgoingHistory<Stored>,
+    versions: VersionRules,
+    seen_bare: VecDeque<i64>,
+    /// When to ask again for holes that are still open.
+    resend_retry_at: Option<UnixTime>,
+    outbox: VecDeque<Transmit>,
+    #[serde(skip)]
+    events: VecDeque<Event>,
+    #[serde(skip)]
+    steps: VecDeque<Step>,
+}
+
+impl std::fmt::Debug for SecretChat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretChat")
+            .field("id", &self.id)
+            .field("side", &self.side)
+            .field("state", &self.state.name())
+            .field("layers", &self.layers)
+            .field("keys", &self.keys)
+            .field("exchange", &self.exchange)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretChat {
+    fn new(
+        config: Config,
+        id: i32,
+        access_hash: i64,
+        side: Side,
+        state: State,
+        dh: DhParams,
+        now: UnixTime,
+    ) -> Result<Self, ChatError> {
+        let layers = Layers::new(config.own_layer, config.initial_remote_layer)?;
+        Ok(Self {
+            config,
+            id,
+            access_hash,
+            side,
+            state,
+            created: now,
+            layers,
+            dh,
+            keys: None,
+            exchange: Exchange::Idle,
+            committed: None,
+            incoming: IncomingSequence::new(side.peer()),
+            history: OutgoingHistory::new(side),
+            versions: VersionRules::default(),
+            seen_bare: VecDeque::new(),
+            resend_retry_at: None,
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+            steps: VecDeque::new(),
+        })
+    }
+
+    // ---- accessors ----
+
+    /// The chat id (the requester's `random_id`).
+    pub fn id(&self) -> i32 {
+        self.id
+    }
+
+    pub fn access_hash(&self) -> i64 {
+        self.access_hash
+    }
+
+    /// Creator (we asked for the chat) or participant.
+    pub fn side(&self) -> Side {
+        self.side
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn is_established(&self) -> bool {
+        matches!(self.state, State::Established)
+    }
+
+    /// Whether the chat is over (aborted or discarded).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Aborted { .. } | State::Discarded)
+    }
+
+    /// Our maximum layer, the peer's known layer, and the common one.
+    pub fn layers(&self) -> Layers {
+        self.layers
+    }
+
+    /// The fingerprint of the key we send with, once there is one.
+    pub fn key_fingerprint(&self) -> Option<KeyFingerprint> {
+        self.keys.as_ref().map(|k| k.current().fingerprint())
+    }
+
+    /// The 36-byte key visualization of the original key (SPEC §1.7).
+    pub fn visualization(&self) -> Option<KeyVisualization> {
+        self.keys.as_ref().map(KeyRing::visualization)
+    }
+
+    /// How many wrapped messages we have sent and received (raw counters).
+    pub fn seq_counters(&self) -> (RawSeqNo, RawSeqNo) {
+        (self.history.sent(), self.incoming.received())
+    }
+
+    /// Whether a re-keying exchange is in progress or an old key is still held.
+    pub fn is_rekeying(&self) -> bool {
+        !self.exchange.is_idle() || self.keys.as_ref().is_some_and(KeyRing::holds_previous)
+    }
+
+    // ---- outputs ----
+
+    /// The next message to hand to the server.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.outbox.pop_front()
+    }
+
+    /// The next event for the user.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The next line of the explain trace (only recorded with `Config::explain`).
+    pub fn poll_step(&mut self) -> Option<Step> {
+        self.steps.pop_front()
+    }
+
+    /// When [`SecretChat::handle_timeout`] should be called next, if ever.
+    pub fn poll_timeout(&self) -> Option<UnixTime> {
+        if !self.is_established() {
+            return None;
+        }
+        let rekey = self
+            .keys
+            .as_ref()
+            .filter(|keys| keys.usage().encrypted >= 1 && self.can_start_rekey().is_ok())
+            .map(|keys| self.config.rekey.deadline(keys.usage()));
+        match (self.resend_retry_at, rekey) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Time has passed: ask again for holes still open, and re-key when the key is due.
+    pub fn handle_timeout(
+        &mut self,
+        now: UnixTime,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), ChatError> {
+        self.check_established()?;
+        if self.resend_retry_at.is_some_and(|at| at <= now) {
+            self.resend_retry_at = None;
+            let holes = self.incoming.holes();
+            match holes {
+                Ok(holes) => {
+                    for hole in holes {
+                        self.step("seq", || {
+                            format!(
+                                "retry: hole raw {}..={} still open, asking again",
+                                hole.start_raw.0, hole.end_raw.0
+                            )
+                        });
+                        self.send_resend_request(now, hole, rng)?;
+                    }
+                }
+                Err(reason) => return Err(self.abort(reason)),
+            }
+        }
+        self.maybe_start_rekey(now, rng);
+        Ok(())
+    }
+
+    // ---- internals shared by the parts ----
+
+    fn check_established(&self) -> Result<(), ChatError> {
+        match &self.state {
+            State::Established => Ok(()),
+            State::Aborted { reason } => Err(ChatError::Aborted {
+                reason: reason.clone(),
+            }),
+            State::Discarded => Err(ChatError::Discarded),
+            other => Err(ChatError::WrongState {
+                state: other.name(),
+                expected: "established",
+            }),
+        }
+    }
+
+    /// Records an abort: the state, the event, and the error for the caller.
+    fn abort(&mut self, reason: AbortReason) -> ChatError {
+        let text = reason.to_string();
+        self.step("abort", || text.clone());
+        self.state = State::Aborted {
+            reason: text.clone(),
+        };
+        self.outbox.clear();
+        self.exchange = Exchange::Idle;
+        self.events.push_back(Event::Aborted { reason });
+        ChatError::Aborted { reason: text }
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.events.push_back(event);
+    }
+
+    /// Adds a line to the explain trace; `detail` is only evaluated when explaining.
+    fn step(&mut self, kind: &'static str, detail: impl FnOnce() -> String) {
+        if self.config.explain {
+            self.steps.push_back(Step {
+                kind,
+                detail: detail(),
+            });
+        }
+    }
+
+    /// Sends a new message: assigns its seq numbers (when wrapped), encodes it at the common
+    /// layer, seals it with the current key, stores it for Resend, queues the transmit.
+    fn send_payload(
+        &mut self,
+        now: UnixTime,
+        payload: Payload,
+        method: SendMethod,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<i64, ChatError> {
+        self.check_established()?;
+        let random_id = rng.next_u64() as i64;
+        let common = self.layers.common();
+        if common.has_seq_no() {
+            let in_seq_no = self.incoming.received();
+            let out_seq_no = self.history.sent();
+            let data = self.seal_wrapped(random_id, in_seq_no, out_seq_no, &payload, rng)?;
+            self.history
+                .push(random_id, in_seq_no, Stored { method, payload });
+            self.outbox.push_back(Transmit {
+                method,
+                random_id,
+                data,
+            });
+        } else {
+            let data = self.seal_message(None, random_id, &payload, rng)?;
+            self.outbox.push_back(Transmit {
+                method,
+                random_id,
+                data,
+            });
+        }
+        if let Some(keys) = self.keys.as_mut() {
+            keys.usage_mut().encrypted = keys.usage().encrypted.saturating_add(1);
+        }
+        let _ = now;
+        Ok(random_id)
+    }
+
+    /// Encodes and seals a wrapped message with the given numbers at the current common
+    /// layer (used for new messages and for re-sends, which keep their numbers).
+    fn seal_wrapped(
+        &mut self,
+        random_id: i64,
+        in_seq_no: RawSeqNo,
+        out_seq_no: RawSeqNo,
+        payload: &Payload,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Vec<u8>, ChatError> {
+        let seq_error = |_| ChatError::WrongState {
+            state: "out of sequence numbers",
+            expected: "below 2^30 messages",
+        };
+        let wrapper = Wrapper {
+            layer: self.layers.common(),
+            in_seq_no: in_seq_no
+                .to_wire(SeqField::In, self.side)
+                .map_err(seq_error)?,
+            out_seq_no: out_seq_no
+                .to_wire(SeqField::Out, self.side)
+                .map_err(seq_error)?,
+        };
+        self.step("seq", || {
+            format!(
+                "assign in_seq_no raw {} → wire {}, out_seq_no raw {} → wire {}",
+                in_seq_no.0, wrapper.in_seq_no.0, out_seq_no.0, wrapper.out_seq_no.0
+            )
+        });
+        self.seal_message(Some(wrapper), random_id, payload, rng)
+    }
+
+    /// Encodes `payload` at the common layer and seals it with the current key, as our side,
+    /// with the version the common layer calls for (SPEC §2.5: v1 below 73, v2 from 73).
+    fn seal_message(
+        &mut self,
+        wrapper: Option<Wrapper>,
+        random_id: i64,
+        payload: &Payload,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Vec<u8>, ChatError> {
+        let layer = self.layers.common();
+        let tl = codec::encode(
+            Outbound {
+                wrapper,
+                random_id,
+                payload,
+            },
+            rng,
+        )?;
+        let version = layer.sending_version();
+        let side = self.side;
+        let keys = self.keys.as_ref().ok_or(ChatError::WrongState {
+            state: "without a key",
+            expected: "established",
+        })?;
+        let fingerprint = keys.current().fingerprint();
+        let wire = envelope::seal(keys.current(), version, side, &tl, rng)?;
+        self.step("seal", || {
+            format!(
+                "random_id {random_id}, {layer}, {version:?} as {side:?}, key {fingerprint}, \
+                 msg_key {}, {} TL bytes → {} wire bytes",
+                hex::encode(wire_msg_key(&wire)),
+                tl.len(),
+                wire.len()
+            )
+        });
+        Ok(wire)
+    }
+
+    /// Re-sends a stored message with its original numbers and random_id, sealed with the
+    /// key in use now (SPEC §3.3).
+    fn resend_stored(
+        &mut self,
+        out_seq_no: RawSeqNo,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), ChatError> {
+        let Some(stored) = self.history.get(out_seq_no).cloned() else {
+            return Ok(());
+        };
+        self.step("resend", || {
+            format!(
+                "re-sending out_seq_no raw {} (random_id {})",
+                stored.out_seq_no.0, stored.random_id
+            )
+        });
+        let data = self.seal_wrapped(
+            stored.random_id,
+            stored.in_seq_no,
+            stored.out_seq_no,
+            &stored.payload.payload,
+            rng,
+        )?;
+        self.outbox.push_back(Transmit {
+            method: stored.payload.method,
+            random_id: stored.random_id,
+            data,
+        });
+        Ok(())
+    }
+
+    fn send_resend_request(
+        &mut self,
+        now: UnixTime,
+        hole: sequence::ResendRequest,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), ChatError> {
+        self.send_payload(
+            now,
+            Payload::Service(Action::Resend {
+                start_seq_no: hole.start_seq_no,
+                end_seq_no: hole.end_seq_no,
+            }),
+            SendMethod::SendEncryptedService,
+            rng,
+        )?;
+        self.resend_retry_at = Some(now.plus_seconds(self.config.resend_retry_seconds));
+        Ok(())
+    }
+
+    /// Sends `NotifyLayer{own maximum}` (SPEC §5): bare in the layer-8 form while the peer
+    /// is believed to be below 17, wrapped otherwise.
+    fn send_notify_layer(
+        &mut self,
+        now: UnixTime,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), ChatError> {
+        let layer = self.layers.own_max();
+        self.step("layer", || format!("NotifyLayer {layer}"));
+        self.send_payload(
+            now,
+            Payload::Service(Action::NotifyLayer { layer }),
+            SendMethod::SendEncryptedService,
+            rng,
+        )
+        .map(|_| ())
+    }
+}

@@ -1,0 +1,222 @@
+//! Long runs of two chats over a lossy, duplicating, reordering network, and a model test.
+
+mod chat_support;
+
+use chat_support::{config, Faults, Pair};
+use proptest::prelude::*;
+use rand::Rng;
+use secretchat_common::chat::{Config, Event, Layer, RekeyPolicy};
+use secretchat_common::Side;
+
+fn key_changes(events: &[Event]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e, Event::KeyChanged { .. }))
+        .count()
+}
+
+fn aborted(events: &[Event]) -> Option<&Event> {
+    events.iter().find(|e| matches!(e, Event::Aborted { .. }))
+}
+
+/// 300 messages each way between a creator at `layer_a` and a participant at `layer_b`.
+fn long_run(layer_a: i32, layer_b: i32, seed: u64) -> Pair {
+    let with_rekey = |layer| Config {
+        rekey: RekeyPolicy {
+            after_messages: 250,
+            ..RekeyPolicy::default()
+        },
+        ..config(layer)
+    };
+    let mut pair = Pair::new(with_rekey(layer_a), with_rekey(layer_b), seed);
+    pair.drive(); // NotifyLayer both ways, before the network turns hostile
+    let common = pair.a.layers().common();
+    pair.faults = if common.has_seq_no() {
+        Faults {
+            drop: 0.05,
+            duplicate: 0.05,
+            reorder: 0.1,
+        }
+    } else {
+        // Bare layer-8 messages have no seq numbers: a loss or a reorder cannot be repaired.
+        Faults {
+            duplicate: 0.1,
+            ..Faults::default()
+        }
+    };
+    for i in 0..300 {
+        pair.send_text(Side::Creator, &format!("a{i}"));
+        pair.send_text(Side::Participant, &format!("b{i}"));
+        let deliveries = pair.net.gen_range(0..4);
+        for _ in 0..deliveries {
+            pair.deliver_one_to_b();
+            pair.deliver_one_to_a();
+        }
+        if i % 25 == 0 {
+            let seconds = pair.net.gen_range(1..30);
+            pair.advance(seconds);
+        }
+    }
+    pair.faults = Faults::default();
+    pair.drive();
+    pair.send_text(Side::Creator, "a-end");
+    pair.send_text(Side::Participant, "b-end");
+    pair.settle();
+    pair
+}
+
+fn expected(prefix: &str) -> Vec<String> {
+    (0..300)
+        .map(|i| format!("{prefix}{i}"))
+        .chain([format!("{prefix}-end")])
+        .collect()
+}
+
+fn assert_complete(pair: &Pair, rekeys: bool) {
+    assert_eq!(aborted(&pair.events_a), None);
+    assert_eq!(aborted(&pair.events_b), None);
+    assert_eq!(pair.texts_received(Side::Participant), expected("a"));
+    assert_eq!(pair.texts_received(Side::Creator), expected("b"));
+    assert_eq!(pair.a.key_fingerprint(), pair.b.key_fingerprint());
+    if rekeys {
+        assert!(
+            key_changes(&pair.events_a) >= 2,
+            "{}",
+            key_changes(&pair.events_a)
+        );
+        assert_eq!(key_changes(&pair.events_a), key_changes(&pair.events_b));
+    }
+}
+
+#[test]
+fn three_hundred_messages_each_way_at_layer_144_with_rekeys_and_resends() {
+    let pair = long_run(144, 144, 100);
+    assert_complete(&pair, true);
+    let resends = pair
+        .sent_by_a
+        .iter()
+        .chain(&pair.sent_by_b)
+        .filter(|t| {
+            let count = pair
+                .sent_by_a
+                .iter()
+                .chain(&pair.sent_by_b)
+                .filter(|u| u.random_id == t.random_id)
+                .count();
+            count > 1
+        })
+        .count();
+    assert!(resends > 0, "the lossy network should have forced re-sends");
+}
+
+#[test]
+fn mixed_layers_both_roles() {
+    for (seed, (a, b)) in [
+        (73, 144),
+        (144, 46),
+        (17, 144),
+        (144, 73),
+        (46, 17),
+        (8, 144),
+        (144, 8),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let pair = long_run(a, b, 200 + seed as u64);
+        let common = Layer(a.min(b));
+        assert_eq!(pair.a.layers().common(), common, "layers {a}/{b}");
+        assert_eq!(pair.b.layers().common(), common, "layers {a}/{b}");
+        assert_complete(&pair, common.has_pfs());
+    }
+}
+
+/// One step of the model test.
+#[derive(Debug, Clone)]
+enum Op {
+    Send(Side),
+    Deliver(Side),
+    Drop(Side),
+    Duplicate(Side),
+    Reorder(Side),
+    Advance(u64),
+    Rekey(Side),
+}
+
+fn side() -> impl Strategy<Value = Side> {
+    prop_oneof![Just(Side::Creator), Just(Side::Participant)]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => side().prop_map(Op::Send),
+        4 => side().prop_map(Op::Deliver),
+        1 => side().prop_map(Op::Drop),
+        1 => side().prop_map(Op::Duplicate),
+        1 => side().prop_map(Op::Reorder),
+        1 => (1u64..40).prop_map(Op::Advance),
+        1 => side().prop_map(Op::Rekey),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The reference model: each side's texts arrive at the other exactly once, in the
+    /// order sent, whatever the network does; and both sides end with the same key.
+    #[test]
+    fn no_message_is_lost_or_delivered_twice(ops in proptest::collection::vec(op(), 1..80), seed in 0u64..1000) {
+        let mut pair = Pair::new(config(144), config(144), seed);
+        pair.drive();
+        let mut sent = [Vec::new(), Vec::new()];
+        for (i, op) in ops.into_iter().enumerate() {
+            match op {
+                Op::Send(side) => {
+                    let text = format!("{side:?}{i}");
+                    pair.send_text(side, &text);
+                    sent[side as usize].push(text);
+                }
+                Op::Deliver(Side::Creator) => { pair.deliver_one_to_b(); }
+                Op::Deliver(Side::Participant) => { pair.deliver_one_to_a(); }
+                Op::Drop(side) => { queue(&mut pair, side).pop_front(); }
+                Op::Duplicate(side) => {
+                    let q = queue(&mut pair, side);
+                    if let Some(p) = q.front().cloned() { q.push_back(p); }
+                }
+                Op::Reorder(side) => {
+                    let q = queue(&mut pair, side);
+                    if q.len() > 1 { q.swap(0, 1); }
+                }
+                Op::Advance(seconds) => pair.advance(seconds),
+                Op::Rekey(side) => {
+                    let now = pair.now;
+                    let (chat, rng) = match side {
+                        Side::Creator => (&mut pair.a, &mut pair.rng_a),
+                        Side::Participant => (&mut pair.b, &mut pair.rng_b),
+                    };
+                    let _ = chat.rekey_now(now, rng);
+                    pair.collect();
+                }
+            }
+        }
+        pair.drive();
+        for side in [Side::Creator, Side::Participant] {
+            let text = format!("{side:?}-end");
+            pair.send_text(side, &text);
+            sent[side as usize].push(text);
+        }
+        pair.settle();
+        prop_assert_eq!(aborted(&pair.events_a), None);
+        prop_assert_eq!(aborted(&pair.events_b), None);
+        prop_assert_eq!(pair.texts_received(Side::Participant), sent[0].clone());
+        prop_assert_eq!(pair.texts_received(Side::Creator), sent[1].clone());
+        prop_assert_eq!(pair.a.key_fingerprint(), pair.b.key_fingerprint());
+    }
+}
+
+fn queue(pair: &mut Pair, from: Side) -> &mut std::collections::VecDeque<chat_support::Packet> {
+    match from {
+        Side::Creator => &mut pair.to_b,
+        Side::Participant => &mut pair.to_a,
+    }
+}
