@@ -506,33 +506,32 @@ impl<'a> Model<'a> {
             min_wire_size(d)
         ));
 
-        // JSON.
+        // JSON: written straight into the serializer, field by field (no `Value` tree).
         out.push_str(&format!(
             "    impl {rt}::TlJson for {name} {{\n\
-             \x20       fn to_json(&self) -> serde_json::Value {{\n"
-        ));
-        let mutable = if fields.is_empty() { "" } else { "mut " };
-        out.push_str(&format!(
-            "            let {mutable}object = {rt}::json::object_named(Self::NAME);\n"
+             \x20       fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n\
+             \x20           use serde::ser::SerializeMap as _;\n\
+             \x20           let mut map = serializer.serialize_map(None)?;\n\
+             \x20           map.serialize_entry(\"_\", Self::NAME)?;\n"
         ));
         for field in &fields {
             match field.shape {
                 Shape::Required => out.push_str(&format!(
-                    "            object.insert({:?}.into(), self.{}.to_json());\n",
+                    "            map.serialize_entry({:?}, &{rt}::json::AsJson(&self.{}))?;\n",
                     field.tl_name, field.ident
                 )),
                 Shape::Optional => out.push_str(&format!(
-                    "            if let Some(value) = &self.{} {{\n                object.insert({:?}.into(), value.to_json());\n            }}\n",
+                    "            if let Some(value) = &self.{} {{\n                map.serialize_entry({:?}, &{rt}::json::AsJson(value))?;\n            }}\n",
                     field.ident, field.tl_name
                 )),
                 Shape::Flag => out.push_str(&format!(
-                    "            if self.{} {{\n                object.insert({:?}.into(), true.into());\n            }}\n",
+                    "            if self.{} {{\n                map.serialize_entry({:?}, &true)?;\n            }}\n",
                     field.ident, field.tl_name
                 )),
             }
         }
         out.push_str(&format!(
-            "            serde_json::Value::Object(object)\n\
+            "            map.end()\n\
              \x20       }}\n\n\
              \x20       fn from_json(value: &serde_json::Value) -> Result<Self, {rt}::JsonError> {{\n\
              \x20           let object = {rt}::json::object_of_constructor(value, super::CONSTRUCTORS, &Self::INFO)?;\n\
@@ -692,11 +691,11 @@ impl<'a> Model<'a> {
         ));
 
         out.push_str(&format!(
-            "    impl {rt}::TlJson for {name} {{\n        fn to_json(&self) -> serde_json::Value {{\n            match self {{\n"
+            "    impl {rt}::TlJson for {name} {{\n        fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n            match self {{\n"
         ));
         for variant in variants {
             out.push_str(&format!(
-                "                Self::{variant}(value) => value.to_json(),\n"
+                "                Self::{variant}(value) => value.write_json(serializer),\n"
             ));
         }
         let any = if name == "Object" {

@@ -28,9 +28,32 @@ use super::decode::MAX_BYTES_LEN;
 use super::names::{resolve_name, ConstructorInfo};
 
 /// A TL value with a JSON form.
+///
+/// Writing goes straight into any serde `Serializer` ([`TlJson::write_json`]), so an HTTP
+/// answer is rendered into its buffer without building a `Value` tree first; `to_json` is
+/// the same output as a `Value`, for code that wants to look at or edit it.
 pub trait TlJson: Sized {
-    fn to_json(&self) -> Value;
+    /// Writes this value's JSON form into `serializer`.
+    fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
+
     fn from_json(value: &Value) -> Result<Self, JsonError>;
+
+    /// The JSON form as a `serde_json::Value`.
+    fn to_json(&self) -> Value {
+        // Writing a TL value into a `Value` cannot fail: every key is a string and every
+        // number is finite or written as null.
+        self.write_json(serde_json::value::Serializer)
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// Serializes any TL value in its JSON form (`serde_json::to_writer(&mut out, &AsJson(&x))`).
+pub struct AsJson<'a, T>(pub &'a T);
+
+impl<T: TlJson> serde::Serialize for AsJson<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.write_json(serializer)
+    }
 }
 
 /// A JSON value that does not describe a valid TL value.
@@ -141,13 +164,6 @@ fn json_type(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// A new JSON object holding only `"_": name`.
-pub fn object_named(name: &str) -> Map<String, Value> {
-    let mut object = Map::new();
-    object.insert("_".to_owned(), Value::String(name.to_owned()));
-    object
 }
 
 fn object_and_name(value: &Value) -> Result<(&Map<String, Value>, &str), JsonError> {
@@ -276,8 +292,8 @@ fn integer(value: &Value, expected: &'static str) -> Result<i64, JsonError> {
 
 /// `int`: a JSON number within the 32-bit range.
 impl TlJson for i32 {
-    fn to_json(&self) -> Value {
-        Value::from(*self)
+    fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i32(*self)
     }
 
     fn from_json(value: &Value) -> Result<Self, JsonError> {
@@ -293,8 +309,8 @@ impl TlJson for i32 {
 
 /// `long`: a decimal string out; a string or a JSON integer in.
 impl TlJson for i64 {
-    fn to_json(&self) -> Value {
-        Value::String(self.to_string())
+    fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 
     fn from_json(value: &Value) -> Result<Self, JsonError> {
@@ -311,8 +327,12 @@ impl TlJson for i64 {
 
 /// `double`: a JSON number.
 impl TlJson for f64 {
-    fn to_json(&self) -> Value {
-        serde_json::Number::from_f64(*self).map_or(Value::Null, Value::Number)
+    fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.is_finite() {
+            serializer.serialize_f64(*self)
+        } else {
+            serializer.serialize_none()
+        }
     }
 
     fn from_json(value: &Value) -> Result<Self, JsonError> {
@@ -327,8 +347,8 @@ impl TlJson for f64 {
 
 /// `Bool`: a JSON boolean.
 impl TlJson for bool {
-    fn to_json(&self) -> Value {
-        Value::Bool(*self)
+    fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bool(*self)
     }
 
     fn from_json(value: &Value) -> Result<Self, JsonError> {
@@ -352,8 +372,8 @@ fn check_len(len: usize) -> Result<(), JsonError> {
 
 /// `string`: a JSON string.
 impl TlJson for String {
-    fn to_json(&self) -> Value {
-        Value::String(self.clone())
+    fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
     }
 
     fn from_json(value: &Value) -> Result<Self, JsonError> {
@@ -366,8 +386,12 @@ impl TlJson for String {
 
 /// `bytes`: standard base64 out; base64 or `{"$hex": "..."}` in.
 impl TlJson for Vec<u8> {
-    fn to_json(&self) -> Value {
-        Value::String(base64::engine::general_purpose::STANDARD.encode(self))
+    fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Base64 straight into the output, without an intermediate String.
+        serializer.collect_str(&base64::display::Base64Display::new(
+            self,
+            &base64::engine::general_purpose::STANDARD,
+        ))
     }
 
     fn from_json(value: &Value) -> Result<Self, JsonError> {
@@ -398,8 +422,8 @@ impl TlJson for Vec<u8> {
 
 /// `Vector<T>`: a JSON array.
 impl<T: TlJson> TlJson for Vec<T> {
-    fn to_json(&self) -> Value {
-        Value::Array(self.iter().map(TlJson::to_json).collect())
+    fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter().map(AsJson))
     }
 
     fn from_json(value: &Value) -> Result<Self, JsonError> {
@@ -420,7 +444,7 @@ macro_rules! serde_via_json {
     ($name:ident) => {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serde::Serialize::serialize(&$crate::tl::TlJson::to_json(self), serializer)
+                $crate::tl::TlJson::write_json(self, serializer)
             }
         }
 

@@ -19,6 +19,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use dashmap::mapref::one::RefMut;
 use secretchat_common::tl::api::{enums, functions};
+use secretchat_common::tl::json::AsJson;
 use secretchat_common::tl::TlJson;
 
 use crate::chats::{Role, SecretChat};
@@ -195,16 +196,16 @@ pub fn routes() -> Router<AppState> {
 
 /// A TL answer as the JSON response body.
 pub fn answer(value: &impl TlJson) -> Response {
-    json_response(&value.to_json(), 256)
+    json_response(&AsJson(value), 256)
 }
 
 /// A JSON body serialized into a buffer of `size_hint` bytes to start with, so a large
 /// answer (a difference carrying many messages) is not copied over and over as it grows.
-pub fn json_response(value: &serde_json::Value, size_hint: usize) -> Response {
+pub fn json_response(value: &impl serde::Serialize, size_hint: usize) -> Response {
     let mut body = Vec::with_capacity(size_hint);
     match serde_json::to_writer(&mut body, value) {
         Ok(()) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
-        // Serializing a `Value` to memory cannot fail; answer something sane regardless.
+        // Serializing TL values to memory cannot fail; answer something sane regardless.
         Err(err) => {
             RpcError::bad_request(format!("cannot serialize the answer: {err}")).into_response()
         }

@@ -18,11 +18,13 @@
 //! call `updates.getState`), `INPUT_REQUEST_INVALID` for a `timeout` that is not a
 //! non-negative integer.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{FromRequest, Request, State};
 use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
+use secretchat_common::tl::json::AsJson;
 use secretchat_common::tl::TlJson;
 use serde_json::Value;
 
@@ -76,27 +78,71 @@ pub async fn handle(
         let mut wake = caller.mailbox.subscribe_wake();
         let answer = apply(&server, &caller, &call.call)?;
         if !answer.empty || tokio::time::Instant::now() >= deadline {
-            return Ok(json_response(&answer.json, answer.size_hint));
+            return Ok(json_response(&answer, answer.size_hint));
         }
         if tokio::time::timeout_at(deadline, wake.changed())
             .await
             .is_err()
         {
             let answer = apply(&server, &caller, &call.call)?;
-            return Ok(json_response(&answer.json, answer.size_hint));
+            return Ok(json_response(&answer, answer.size_hint));
         }
     }
 }
 
-/// An `updates.Difference` as JSON, ready to send.
+/// An `updates.Difference`, ready to send.
+///
+/// The answer's shape (state, other updates) is a small JSON value; the queued messages
+/// stay shared (`Arc`) and are written straight into the response body when it is
+/// serialized, so answering copies no payload and builds no JSON tree per message.
 #[derive(Debug)]
 pub struct DifferenceAnswer {
     /// `updates.differenceEmpty`: a long-poll keeps waiting.
     pub empty: bool,
-    pub json: Value,
+    /// The difference with `new_encrypted_messages` left empty.
+    pub shape: Value,
+    /// What goes into `new_encrypted_messages`, in qts order.
+    pub messages: Vec<Arc<enums::EncryptedMessage>>,
     /// Bytes to reserve for the serialized answer (base64 makes `bytes` 4/3 longer; a few
     /// hundred bytes of JSON around each message), so a large answer is not regrown.
     pub size_hint: usize,
+}
+
+impl DifferenceAnswer {
+    /// The whole answer as a `Value` (for tests and tools; the server streams it instead).
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+impl serde::Serialize for DifferenceAnswer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let Value::Object(fields) = &self.shape else {
+            return self.shape.serialize(serializer);
+        };
+        let mut map = serializer.serialize_map(Some(fields.len()))?;
+        for (name, value) in fields {
+            if name == MESSAGES_FIELD {
+                map.serialize_entry(name, &Messages(&self.messages))?;
+            } else {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// The field of `updates.difference(Slice)` that carries the messages.
+const MESSAGES_FIELD: &str = "new_encrypted_messages";
+
+/// The shared queued messages, written as a JSON array of TL objects.
+struct Messages<'a>(&'a [Arc<enums::EncryptedMessage>]);
+
+impl serde::Serialize for Messages<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|message| AsJson(message.as_ref())))
+    }
 }
 
 pub fn apply(
@@ -126,7 +172,8 @@ pub fn apply(
             });
         return Ok(DifferenceAnswer {
             empty: true,
-            json: empty.to_json(),
+            shape: empty.to_json(),
+            messages: Vec::new(),
             size_hint: 128,
         });
     }
@@ -157,22 +204,21 @@ pub fn apply(
             intermediate_state: state,
         })
     };
-    let mut json = shape.to_json();
-    let mut size_hint = 512 + 256 * difference.others.len();
-    let messages: Vec<Value> = difference
+    let size_hint = difference
         .messages
         .iter()
-        .map(|(_, message)| {
-            size_hint += payload_len(message) / 3 * 4 + 256;
-            message.to_json()
-        })
-        .collect();
-    if let Some(slot) = json.get_mut("new_encrypted_messages") {
-        *slot = Value::Array(messages);
-    }
+        .map(|(_, message)| payload_len(message) / 3 * 4 + 256)
+        .sum::<usize>()
+        + 512
+        + 256 * difference.others.len();
     Ok(DifferenceAnswer {
         empty: false,
-        json,
+        shape: shape.to_json(),
+        messages: difference
+            .messages
+            .into_iter()
+            .map(|(_, message)| message)
+            .collect(),
         size_hint,
     })
 }
