@@ -123,7 +123,7 @@ impl SecretChat {
         };
         let g_b = agreement::public_value(&self.dh, &b);
         let key_fingerprint = key.fingerprint();
-        self.establish(now, KeyRing::new(key, now), rng)?;
+        self.establish(now, KeyRing::new(key, now, self.layers.common()), rng)?;
         Ok(Acceptance {
             g_b,
             key_fingerprint,
@@ -171,7 +171,7 @@ impl SecretChat {
             }));
         }
         self.access_hash = accepted.access_hash;
-        self.establish(now, KeyRing::new(key, now), rng)
+        self.establish(now, KeyRing::new(key, now, self.layers.common()), rng)
     }
 
     /// A chat whose key already exists: for scenarios that start from a prepared state, for
@@ -194,7 +194,7 @@ impl SecretChat {
         now: UnixTime,
     ) -> Result<Self, ChatError> {
         let mut chat = Self::new(config, id, access_hash, side, State::Established, dh, now)?;
-        let keys = KeyRing::new(key, now);
+        let keys = KeyRing::new(key, now, chat.layers.common());
         chat.emit(Event::Established {
             key_fingerprint: keys.current().fingerprint(),
             visualization: keys.visualization(),

@@ -20,6 +20,9 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use sha1::{Digest, Sha1};
+
+use super::layer::Layer;
 use super::time::UnixTime;
 use crate::crypto::visualization::{KeyVisualization, KEY_HASH_LEN};
 use crate::key::{ChatKey, KeyFingerprint};
@@ -83,6 +86,35 @@ pub mod hex_array {
     }
 }
 
+/// `serde(with = "option_hex_array")` for an optional fixed-size byte array.
+pub mod option_hex_array {
+    use super::*;
+
+    pub fn serialize<S: Serializer, const N: usize>(
+        bytes: &Option<[u8; N]>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => super::hex_array::serialize(bytes, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        deserializer: D,
+    ) -> Result<Option<[u8; N]>, D::Error> {
+        let text: Option<String> = Option::deserialize(deserializer)?;
+        text.map(|text| {
+            let bytes = hex::decode(text).map_err(serde::de::Error::custom)?;
+            let got = bytes.len();
+            bytes
+                .try_into()
+                .map_err(|_| serde::de::Error::invalid_length(got, &"a fixed number of bytes"))
+        })
+        .transpose()
+    }
+}
+
 /// How much a key has been used, for the re-keying rule of SPEC §4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyUsage {
@@ -126,9 +158,14 @@ pub struct KeyRing {
     usage: KeyUsage,
     #[serde(with = "option_key_serde")]
     previous: Option<ChatKey>,
-    /// The key hash of the original key (SPEC §1.7), kept across re-keys.
+    /// `SHA1(original key)[0..16]`, the first half of the key visualization (SPEC §1.7),
+    /// kept for ever, across every re-key.
     #[serde(with = "hex_array")]
-    visualization: [u8; KEY_HASH_LEN],
+    original_sha1: [u8; 16],
+    /// The whole visualization, fixed once the chat's common layer reached 46: its second
+    /// half hashes the key in use at that moment. `None` while the chat is below 46.
+    #[serde(with = "option_hex_array", default)]
+    fixed_at_layer_46: Option<[u8; KEY_HASH_LEN]>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -145,17 +182,29 @@ impl std::fmt::Debug for KeyRing {
 }
 
 impl KeyRing {
-    /// The ring of a chat whose first key was just agreed at `now`.
-    pub fn new(initial: ChatKey, now: UnixTime) -> Self {
-        // For a chat created below layer 46 the SHA-256 half should hash the key in use
-        // when the chat reached 46; we take both halves from the original key, which is
-        // what every chat created at layer 46 or later gets anyway.
-        let visualization = *KeyVisualization::of_key(&initial).as_bytes();
-        Self {
+    /// The ring of a chat whose first key was just agreed at `now`, at `common_layer`.
+    pub fn new(initial: ChatKey, now: UnixTime, common_layer: Layer) -> Self {
+        let mut original_sha1 = [0u8; 16];
+        original_sha1.copy_from_slice(&Sha1::digest(initial.as_bytes())[..16]);
+        let mut ring = Self {
             current: initial,
             usage: KeyUsage::new(now),
             previous: None,
-            visualization,
+            original_sha1,
+            fixed_at_layer_46: None,
+        };
+        ring.note_common_layer(common_layer);
+        ring
+    }
+
+    /// Fixes the visualization's second half the first time the chat's common layer is 46
+    /// or more: `SHA256(key in use now)[0..20]` (SPEC §1.7). A chat created at layer ≥ 46
+    /// fixes it at once, from its original key; one created below 46 and re-keyed before
+    /// its peer announced 46 gets the key in use then.
+    pub fn note_common_layer(&mut self, common_layer: Layer) {
+        if self.fixed_at_layer_46.is_none() && common_layer >= Layer::FLAGS_MESSAGE {
+            let visualization = KeyVisualization::from_parts(self.original_sha1, &self.current);
+            self.fixed_at_layer_46 = Some(*visualization.as_bytes());
         }
     }
 
@@ -176,9 +225,14 @@ impl KeyRing {
         self.previous.is_some()
     }
 
-    /// The 36-byte key visualization, from the *original* key (SPEC §1.7).
+    /// The 36-byte key visualization (SPEC §1.7): `SHA1(original key)[0..16]` ‖
+    /// `SHA256(key at layer 46)[0..20]`. Below layer 46 the second half is provisional: it
+    /// hashes the current key, which is what it becomes unless a re-key comes first.
     pub fn visualization(&self) -> KeyVisualization {
-        KeyVisualization::from_bytes(self.visualization)
+        match self.fixed_at_layer_46 {
+            Some(bytes) => KeyVisualization::from_bytes(bytes),
+            None => KeyVisualization::from_parts(self.original_sha1, &self.current),
+        }
     }
 
     /// The held key (current or previous) with this fingerprint.
@@ -215,7 +269,7 @@ mod tests {
 
     #[test]
     fn fingerprint_selects_current_or_previous_key() {
-        let mut ring = KeyRing::new(key(1), UnixTime(0));
+        let mut ring = KeyRing::new(key(1), UnixTime(0), Layer(144));
         ring.switch_to(key(2), UnixTime(10));
         assert_eq!(
             ring.find(key(2).fingerprint()).map(|(slot, _)| slot),
@@ -231,7 +285,7 @@ mod tests {
 
     #[test]
     fn visualization_stays_the_original_keys_after_a_switch() {
-        let mut ring = KeyRing::new(key(1), UnixTime(0));
+        let mut ring = KeyRing::new(key(1), UnixTime(0), Layer(144));
         let before = ring.visualization();
         ring.switch_to(key(2), UnixTime(10));
         ring.drop_previous();
@@ -240,8 +294,31 @@ mod tests {
     }
 
     #[test]
+    fn a_chat_rekeyed_below_layer_46_hashes_the_key_in_use_when_it_reaches_46() {
+        let mut ring = KeyRing::new(key(1), UnixTime(0), Layer(23));
+        ring.switch_to(key(2), UnixTime(10));
+        ring.note_common_layer(Layer(46));
+        let expected = KeyVisualization::new(&key(1), &key(2));
+        assert_eq!(ring.visualization(), expected);
+        // Later re-keys change nothing: the picture is fixed at layer 46.
+        ring.switch_to(key(3), UnixTime(20));
+        ring.note_common_layer(Layer(144));
+        assert_eq!(ring.visualization(), expected);
+    }
+
+    #[test]
+    fn visualization_survives_serde() {
+        let mut ring = KeyRing::new(key(1), UnixTime(0), Layer(8));
+        ring.switch_to(key(2), UnixTime(10));
+        ring.note_common_layer(Layer(73));
+        let json = serde_json::to_string(&ring).unwrap();
+        let back: KeyRing = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.visualization(), ring.visualization());
+    }
+
+    #[test]
     fn switching_resets_the_usage_counters() {
-        let mut ring = KeyRing::new(key(1), UnixTime(0));
+        let mut ring = KeyRing::new(key(1), UnixTime(0), Layer(144));
         ring.usage_mut().encrypted = 5;
         ring.switch_to(key(2), UnixTime(10));
         assert_eq!(*ring.usage(), KeyUsage::new(UnixTime(10)));
@@ -249,7 +326,7 @@ mod tests {
 
     #[test]
     fn ring_survives_a_serde_round_trip_and_debug_hides_the_keys() {
-        let mut ring = KeyRing::new(key(0x5a), UnixTime(0));
+        let mut ring = KeyRing::new(key(0x5a), UnixTime(0), Layer(144));
         ring.switch_to(key(0x6b), UnixTime(10));
         let json = serde_json::to_string(&ring).unwrap();
         let back: KeyRing = serde_json::from_str(&json).unwrap();

@@ -265,6 +265,9 @@ impl SecretChat {
                 format!("remote layer raised from {from} to {to}")
             });
             self.emit(Event::PeerLayerRaised { from, to });
+            if let Some(keys) = self.keys.as_mut() {
+                keys.note_common_layer(self.layers.common());
+            }
             if to > self.layers.own_max() {
                 self.emit(Event::PeerIsNewer {
                     peer_layer: to,

@@ -148,6 +148,9 @@ impl SecretChat {
         self.check_established()?;
         if self.layers.upgrade_own(own_layer)? {
             self.config.own_layer = own_layer;
+            if let Some(keys) = self.keys.as_mut() {
+                keys.note_common_layer(self.layers.common());
+            }
             self.send_notify_layer(now, rng)?;
         }
         Ok(())

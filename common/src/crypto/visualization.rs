@@ -99,6 +99,16 @@ impl KeyVisualization {
         Self(bytes)
     }
 
+    /// From the halves kept separately: the SHA-1 half of the original key (kept for ever,
+    /// even after re-keying) and the key in use when the chat reached layer 46.
+    pub fn from_parts(initial_sha1: [u8; 16], key_at_layer_46: &ChatKey) -> Self {
+        let sha256 = Sha256::digest(key_at_layer_46.as_bytes());
+        let mut bytes = [0u8; KEY_HASH_LEN];
+        bytes[..16].copy_from_slice(&initial_sha1);
+        bytes[16..].copy_from_slice(&sha256[..20]);
+        Self(bytes)
+    }
+
     /// The common case: a chat created at layer ≥ 46, both halves from the same key.
     pub fn of_key(key: &ChatKey) -> Self {
         Self::new(key, key)
