@@ -74,8 +74,10 @@ pub fn bad_dh_params(kind: BadDh) -> (Vec<u8>, i32) {
 pub enum Degenerate {
     Zero,
     One,
+    #[serde(rename = "p_minus_1")]
     PMinus1,
     /// 2^1984 − 1: inside the mandatory range, below the recommended one.
+    #[serde(rename = "below_2_1984")]
     Below2To1984,
 }
 
