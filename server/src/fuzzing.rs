@@ -64,11 +64,7 @@ async fn send(
         .map_err(|err| format!("{method}: cannot read the answer: {err}"))?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|err| format!("{method} answered something that is not JSON: {err}"))?;
-    if value["_"] == "rpc_error"
-        && !value["error_message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    {
+    if value["_"] == "rpc_error" && value["error_message"].as_str().is_none_or(str::is_empty) {
         return Err(format!(
             "{method} answered an rpc_error without a message: {value}"
         ));

@@ -565,15 +565,16 @@ impl Faults {
                 })),
             );
         };
-        let mut hold = |release: Release, delivery: Delivery| match arc() {
-            Some(device) => held.push(Held {
-                rule: rule_id,
-                device,
-                delivery,
-                release,
-            }),
-            // The device is gone (logged out): nobody is left to receive it.
-            None => {}
+        // A device that logged out meanwhile has nobody left to receive it.
+        let mut hold = |release: Release, delivery: Delivery| {
+            if let Some(device) = arc() {
+                held.push(Held {
+                    rule: rule_id,
+                    device,
+                    delivery,
+                    release,
+                });
+            }
         };
         match rule.spec.action.clone() {
             Action::Drop => {
@@ -932,10 +933,11 @@ impl Faults {
             Delivery::Other(enums::Update::UpdateEncryption(mut update)) => {
                 match &mut update.chat {
                     enums::EncryptedChat::EncryptedChatRequested(requested) => {
-                        if !mitm.contains_key(&chat_id) {
+                        if let std::collections::hash_map::Entry::Vacant(slot) = mitm.entry(chat_id)
+                        {
                             match Mitm::start(config, requested.admin_id, &requested.g_a, &mut mode.rng) {
                                 Ok(state) => {
-                                    mitm.insert(chat_id, state);
+                                    slot.insert(state);
                                 }
                                 Err(err) => self.log_hostile(now, mode, Some(to.id), Some(chat_id),
                                     json!({"detail": format!("cannot intercept: A's g_a fails the checks: {err}")})),
