@@ -530,3 +530,66 @@ async fn a_hostile_mode_with_a_bad_target_gets_a_clear_error() {
     }
     let _ = CheckedConfig::telegram_default();
 }
+
+/// alice uploads `fill` bytes as one 4096-byte part of `file_id` and answers the
+/// `inputEncryptedFileUploaded` naming it.
+async fn upload(lab: &Lab, alice: &Dev, file_id: &str, fill: u8) -> Value {
+    lab.ok(
+        alice,
+        "upload.saveFilePart",
+        json!({"file_id": file_id, "file_part": 0, "bytes": b64(&[fill; 4096])}),
+    )
+    .await;
+    json!({"_": "inputEncryptedFileUploaded", "id": file_id, "parts": 1, "md5_checksum": "", "key_fingerprint": 7})
+}
+
+/// A file alice sends in chat 9 (with `mode` installed first), as bob downloads it.
+async fn downloaded(mode: impl FnOnce(&str) -> Value) -> Vec<u8> {
+    let lab = Lab::new();
+    let alice = lab.sign_in("alice", "phone").await;
+    let bob = lab.sign_in("bob", "phone").await;
+    let (peer, _) = lab.chat(&alice, &bob, "bob", 9).await;
+    let other = upload(&lab, &alice, "1", 0x22).await;
+    let stored = lab
+        .ok(
+            &alice,
+            "messages.uploadEncryptedFile",
+            json!({"peer": peer, "file": other}),
+        )
+        .await;
+    hostile(&lab, mode(stored["id"].as_str().expect("file id"))).await;
+    let file = upload(&lab, &alice, "2", 0x11).await;
+    lab.ok(
+        &alice,
+        "messages.sendEncryptedFile",
+        json!({"peer": peer, "random_id": "1", "data": b64(&support::blob(2, 1)), "file": file}),
+    )
+    .await;
+    let diff = lab.difference(&bob, 0, 0).await;
+    let sent = &diff["new_encrypted_messages"][0]["file"];
+    let location = json!({"_": "inputEncryptedFileLocation", "id": sent["id"], "access_hash": sent["access_hash"]});
+    let got = lab
+        .ok(
+            &bob,
+            "upload.getFile",
+            json!({"location": location, "offset": "0", "limit": 4096}),
+        )
+        .await;
+    unb64(&got["bytes"])
+}
+
+#[tokio::test]
+async fn a_truncated_file_is_served_exactly_the_given_bytes_shorter() {
+    let got =
+        downloaded(|_| json!({"chat_id": 9, "mode": {"type": "truncate_file", "bytes": 16}})).await;
+    assert_eq!(got, vec![0x11; 4096 - 16]);
+}
+
+#[tokio::test]
+async fn a_swapped_file_is_served_with_the_other_files_bytes() {
+    let got = downloaded(
+        |other| json!({"chat_id": 9, "mode": {"type": "swap_file", "with_file_id": other}}),
+    )
+    .await;
+    assert_eq!(got, vec![0x22; 4096]);
+}
