@@ -2,7 +2,8 @@
 //!
 //! A local stand-in for Telegram's servers as a secret chat sees them (SPEC §9): it relays
 //! the key exchange, relays encrypted messages into per-device update queues, and stores
-//! encrypted files. **It never decrypts anything**: every payload is opaque bytes.
+//! encrypted files. **It never decrypts anything**: every payload is opaque bytes — unless
+//! a test operator switches a chat into the man-in-the-middle hostile mode ([`faults`]).
 //!
 //! A tour, in the order a request meets the modules:
 //!
