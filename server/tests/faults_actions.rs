@@ -447,3 +447,33 @@ async fn the_event_log_lists_sign_ins_and_deliveries_after_since() {
     assert_eq!(newer[0]["update"], "new_encrypted_message");
     assert_eq!(newer[0]["qts"], 2);
 }
+
+#[tokio::test]
+async fn only_the_first_firing_rule_acts_and_a_later_rule_does_not_spend_its_times() {
+    let (lab, alice, bob, peer, _) = chat().await;
+    install(
+        &lab,
+        json!({"match": {"nth": 1, "update": "new_encrypted_message"}, "action": {"type": "drop"}}),
+    )
+    .await;
+    install(&lab, json!({"match": {"update": "new_encrypted_message"}, "action": {"type": "duplicate"}, "times": 1})).await;
+    send(&lab, &alice, &peer, 1, 1).await;
+    send(&lab, &alice, &peer, 2, 2).await;
+    send(&lab, &alice, &peer, 3, 3).await;
+    assert_eq!(ids(&inbox(&lab, &bob).await.0), vec!["2", "2", "3"]);
+    let (_, listed) = lab
+        .admin_call("GET", "/admin/faults", None, Some(ADMIN_TOKEN))
+        .await;
+    let counts: Vec<(u64, u64)> = listed["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["matched"].as_u64().unwrap(),
+                r["applied"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counts, vec![(3, 1), (3, 1)]);
+}

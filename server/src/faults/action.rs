@@ -11,7 +11,7 @@
 //! | `duplicate {copies}` | the update, then `copies` more copies (messages under new qts) |
 //! | `reorder {window}` | `window` matching updates held, then released shuffled (never in the original order) |
 //! | `hold {after_deliveries?, until_server_time?}` | nothing until released: by `POST /admin/faults/{id}/release`, after K more deliveries to the device, or at a server-clock date |
-//! | `delay {seconds, clock}` | the update `seconds` later: `"server"` clock (released on the first request at or after that date; `POST /admin/clock/advance` releases at once) or `"wall"` clock (a timer) |
+//! | `delay {seconds, clock}` | the update `seconds` later: `"server"` clock (released on the first request at or after that date or by the minute sweep; `POST /admin/clock/advance` releases at once) or `"wall"` clock (a timer) |
 //! | `skip_qts {count}` | a gap: `count` qts values are never used before this message |
 //! | `corrupt {how}` | the `bytes` (or g_a / g_b) changed: `flip_bits {bits}`, `truncate {bytes}`, `extend {blocks}` random blocks, `replace_last_block` |
 //! | `replay {after_deliveries}` | the message now, and again (new qts) after K more deliveries |

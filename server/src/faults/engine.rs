@@ -16,6 +16,7 @@
 //! random bytes and shuffles come from it, so the same run with the same seeds does the
 //! same things. Lock order: chat → engine → device queue; the engine never takes a chat.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -193,9 +194,14 @@ fn device_matches(matcher: &DeviceMatcher, server: &Server, device: &Device) -> 
     }
 }
 
-/// Whether a rule acts on an event it matched: `nth`, `times`, then the draw.
-fn fires(rule: &mut Installed) -> bool {
+/// Counts an event a rule matched and answers whether the rule acts on it: `nth`,
+/// `times`, then the draw. When an earlier rule already acts (`taken`), the event is only
+/// counted: no draw is made and `times` is not spent.
+fn fires(rule: &mut Installed, taken: bool) -> bool {
     rule.matched += 1;
+    if taken {
+        return false;
+    }
     if rule
         .spec
         .matcher
@@ -483,7 +489,7 @@ impl Faults {
         };
         let mut acting = None;
         for (index, rule) in engine.rules.iter_mut().enumerate() {
-            if rule.spec.matches_delivery(&view) && fires(rule) && acting.is_none() {
+            if rule.spec.matches_delivery(&view) && fires(rule, acting.is_some()) {
                 acting = Some(index);
             }
         }
@@ -736,7 +742,7 @@ impl Faults {
             });
         let mut answer = None;
         for rule in engine.rules.iter_mut() {
-            if !rule.spec.matches_call(view.as_ref(), method) || !fires(rule) || answer.is_some() {
+            if !rule.spec.matches_call(view.as_ref(), method) || !fires(rule, answer.is_some()) {
                 continue;
             }
             if let Action::Error {
@@ -929,45 +935,67 @@ impl Faults {
     ) -> Delivery {
         let now = server.now();
         let config = &server.dh.config;
+        let note = |mode: &Hostile, detail: Value| {
+            self.log_hostile(now, mode, Some(to.id), Some(chat_id), detail);
+        };
         match delivery {
             Delivery::Other(enums::Update::UpdateEncryption(mut update)) => {
                 match &mut update.chat {
+                    // A's g_a on its way to B: start intercepting, show B the server's g_a'.
                     enums::EncryptedChat::EncryptedChatRequested(requested) => {
-                        if let std::collections::hash_map::Entry::Vacant(slot) = mitm.entry(chat_id)
-                        {
-                            match Mitm::start(config, requested.admin_id, &requested.g_a, &mut mode.rng) {
+                        if let Entry::Vacant(slot) = mitm.entry(chat_id) {
+                            let admin_id = requested.admin_id;
+                            match Mitm::start(config, admin_id, &requested.g_a, &mut mode.rng) {
                                 Ok(state) => {
                                     slot.insert(state);
                                 }
-                                Err(err) => self.log_hostile(now, mode, Some(to.id), Some(chat_id),
-                                    json!({"detail": format!("cannot intercept: A's g_a fails the checks: {err}")})),
+                                Err(err) => note(
+                                    mode,
+                                    json!({"detail": format!("cannot intercept: A's g_a fails the checks: {err}")}),
+                                ),
                             }
                         }
                         if let Some(state) = mitm.get(&chat_id) {
                             requested.g_a = state.g_a_forged.clone();
                             mode.applied += 1;
-                            self.log_hostile(now, mode, Some(to.id), Some(chat_id),
-                                json!({"detail": "B is shown the server's g_a' instead of A's g_a"}));
+                            note(
+                                mode,
+                                json!({"detail": "B is shown the server's g_a' instead of A's g_a"}),
+                            );
+                        }
+                    }
+                    // B's g_b on its way to A: the key with B, then show A g_b' and key_A's
+                    // fingerprint.
+                    enums::EncryptedChat::EncryptedChat(accepted)
+                        if to.user_id == accepted.admin_id =>
+                    {
+                        let Some(state) = mitm.get_mut(&chat_id) else {
+                            return Delivery::Other(enums::Update::UpdateEncryption(update));
+                        };
+                        let g_b = &accepted.g_a_or_b;
+                        match state.participant_accepted(config, g_b, accepted.key_fingerprint) {
+                            Ok(matches) => {
+                                accepted.g_a_or_b = state.g_b_forged.clone();
+                                let key_a = state.key_with_admin.fingerprint();
+                                accepted.key_fingerprint = key_a.as_i64();
+                                mode.applied += 1;
+                                let mut detail = state.to_json(chat_id);
+                                detail["detail"] = json!(
+                                    "A is shown the server's g_b' and the fingerprint of key_A; \
+                                     the server now holds a key with each side"
+                                );
+                                detail["participant_fingerprint_matches_key_with_participant"] =
+                                    json!(matches);
+                                note(mode, detail);
+                            }
+                            Err(err) => note(
+                                mode,
+                                json!({"detail": format!("cannot intercept: B's g_b fails the checks: {err}")}),
+                            ),
                         }
                     }
                     enums::EncryptedChat::EncryptedChat(accepted) => {
-                        if to.user_id == accepted.admin_id {
-                            if let Some(state) = mitm.get_mut(&chat_id) {
-                                match state.participant_accepted(config, &accepted.g_a_or_b, accepted.key_fingerprint) {
-                                    Ok(matches) => {
-                                        accepted.g_a_or_b = state.g_b_forged.clone();
-                                        accepted.key_fingerprint = state.key_with_admin.fingerprint().as_i64();
-                                        mode.applied += 1;
-                                        let mut detail = state.to_json(chat_id);
-                                        detail["detail"] = json!("A is shown the server's g_b' and the fingerprint of key_A; both keys are now known to the server");
-                                        detail["participant_fingerprint_matches_key_with_participant"] = json!(matches);
-                                        self.log_hostile(now, mode, Some(to.id), Some(chat_id), detail);
-                                    }
-                                    Err(err) => self.log_hostile(now, mode, Some(to.id), Some(chat_id),
-                                        json!({"detail": format!("cannot intercept: B's g_b fails the checks: {err}")})),
-                                }
-                            }
-                        } else if let Some(state) = mitm.get(&chat_id) {
+                        if let Some(state) = mitm.get(&chat_id) {
                             accepted.g_a_or_b = state.g_a_forged.clone();
                         }
                     }
@@ -975,6 +1003,7 @@ impl Faults {
                 }
                 Delivery::Other(enums::Update::UpdateEncryption(update))
             }
+            // Every message: open with the sender's key, seal with the receiver's.
             Delivery::Message(message) => {
                 let Some(state) = mitm.get_mut(&chat_id) else {
                     return Delivery::Message(message);
@@ -991,11 +1020,8 @@ impl Faults {
                     }
                     Err(why) => {
                         state.forwarded_unopened += 1;
-                        self.log_hostile(
-                            now,
+                        note(
                             mode,
-                            Some(to.id),
-                            Some(chat_id),
                             json!({"detail": format!("forwarded unchanged: {why}")}),
                         );
                         Delivery::Message(message)
