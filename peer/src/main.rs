@@ -9,13 +9,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use secretchat_peer::codec_cli::{self, DecodeArgs, EncodeArgs};
+use secretchat_peer::commands::{self, BotArgs, DemoArgs, LoadArgs};
 use secretchat_peer::vectors;
 
 #[derive(Parser)]
 #[command(
     name = "secretchat-peer",
     version,
-    about = "The reference peer for Telegram secret chats: vectors, decoder and encoder",
+    about = "The reference peer for Telegram secret chats: demo, bot, load, vectors, decoder and encoder",
     long_about = None
 )]
 struct Cli {
@@ -41,6 +42,18 @@ enum Command {
     Decode(DecodeArgs),
     /// Seal a TL object given as JSON into an encrypted message (the reverse of decode).
     Encode(EncodeArgs),
+    /// The whole protocol in one command: an in-process server, Alice and Bob on fresh
+    /// devices, Bob's second device locked out, the handshake with every check, messages
+    /// both ways, a file, a re-key and a resend, all explained, then a summary. Exits
+    /// non-zero if any check fails.
+    Demo(DemoArgs),
+    /// An always-on counterpart for testing a client: signs in, accepts every chat,
+    /// echoes texts and files, answers resends and re-keys; one line per event; stops on
+    /// Ctrl-C.
+    Bot(BotArgs),
+    /// Many chats with full handshakes and messages each way through one server; reports
+    /// handshakes/s, messages/s, delivery latency p50/p99 and the server's memory.
+    Load(LoadArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +62,9 @@ fn main() -> ExitCode {
         Command::Vectors { files } => run_vectors(&files),
         Command::Decode(args) => report(codec_cli::decode(&args)),
         Command::Encode(args) => report(codec_cli::encode(&args)),
+        Command::Demo(args) => commands::demo(&args),
+        Command::Bot(args) => commands::bot(&args),
+        Command::Load(args) => commands::load(&args),
     }
 }
 
