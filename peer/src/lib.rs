@@ -5,4 +5,5 @@
 //! (`decode` / `encode`) so any wire blob can be explained field by field.
 
 pub mod codec_cli;
+pub mod scenario;
 pub mod vectors;
