@@ -62,6 +62,8 @@ pub struct ActorSpec {
     pub device: String,
     /// The highest layer this device speaks (8 ..= 144); `None`: the peer's default.
     pub layer: Option<i32>,
+    /// The layer the device assumes its peer speaks until told (default 8, SPEC §5).
+    pub assume_peer_layer: Option<i32>,
     /// Print every protocol step as it happens (`--explain` turns it on for all).
     pub explain: bool,
     /// Re-key after this many messages (the spec's 100 when absent).

@@ -61,3 +61,20 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     }
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn every_file_in_the_scenario_library_is_a_valid_scenario() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let files = super::collect_files(&[dir]).expect("the library has scenarios");
+        assert!(files.len() >= 14, "{files:?}");
+        for file in files {
+            if let Err(error) = super::load(&file) {
+                panic!("{error}");
+            }
+        }
+    }
+}

@@ -111,6 +111,7 @@ struct RawActor {
     user: Option<Spanned<String>>,
     device: Option<String>,
     layer: Option<Spanned<i32>>,
+    assume_peer_layer: Option<Spanned<i32>>,
     #[serde(default)]
     explain: bool,
     rekey_after_messages: Option<Spanned<u32>>,
@@ -307,6 +308,17 @@ fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileErr
                 ));
             }
         }
+        if let Some(layer) = &actor.assume_peer_layer {
+            if !LAYERS.contains(layer.get_ref()) {
+                return Err(locate.at(
+                    layer.span().start,
+                    format!(
+                        "assume_peer_layer {} is not a secret-chat layer; expected 8 to 144",
+                        layer.get_ref()
+                    ),
+                ));
+            }
+        }
         if let Some(every) = &actor.rekey_after_messages {
             if *every.get_ref() == 0 {
                 return Err(locate.at(
@@ -320,6 +332,7 @@ fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileErr
             user,
             device,
             layer: actor.layer.as_ref().map(|l| *l.get_ref()),
+            assume_peer_layer: actor.assume_peer_layer.as_ref().map(|l| *l.get_ref()),
             explain: actor.explain,
             rekey_after_messages: actor.rekey_after_messages.as_ref().map(|e| *e.get_ref()),
             starts_offline: actor.starts_offline,

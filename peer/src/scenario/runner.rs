@@ -168,6 +168,9 @@ pub trait Actor {
     async fn poll(&mut self, wait: Duration) -> Result<Vec<Observed>, ActError>;
     /// The user id of a username (to check who asked for a chat).
     async fn user_id_of(&mut self, username: &str) -> Result<i64, ActError>;
+    /// Moves the device's own clock forward, as the server's moved (week-based re-keys
+    /// and TTLs follow the device's clock).
+    fn advance_clock(&mut self, seconds: u64);
     fn chat_state(&self, chat_id: i32) -> Option<ChatState>;
 }
 
@@ -196,6 +199,8 @@ pub struct RunOptions {
     pub explain: bool,
     /// Play only this actor (the `actor` command).
     pub only: Option<String>,
+    /// Print every event as it arrives (the `actor` command's log of the conversation).
+    pub show_events: bool,
 }
 
 /// A seed for one purpose, derived from the run's seed (FNV-1a over seed and tag), so
@@ -259,12 +264,6 @@ pub async fn run<W: World>(
     out: &mut dyn Write,
 ) -> ScenarioOutcome {
     let started = Instant::now();
-    let mut runner = Runner {
-        scenario,
-        world,
-        options,
-        slots: Vec::new(),
-    };
     let _ = writeln!(
         out,
         "scenario {} ({})",
@@ -274,6 +273,13 @@ pub async fn run<W: World>(
     if let Some(first) = scenario.why.lines().next() {
         let _ = writeln!(out, "  why: {first}");
     }
+    let mut runner = Runner {
+        scenario,
+        world,
+        options,
+        slots: Vec::new(),
+        out,
+    };
     let mine = |step: &Step| {
         options
             .only
@@ -293,7 +299,7 @@ pub async fn run<W: World>(
         seed: options.seed,
     };
     if let Err(failure) = runner.sign_in_all().await {
-        let _ = writeln!(out, "  FAIL  sign-in: {}", failure.message);
+        let _ = writeln!(runner.out, "  FAIL  sign-in: {}", failure.message);
         outcome.failure = Some(failure);
         outcome.duration = started.elapsed();
         return outcome;
@@ -301,6 +307,14 @@ pub async fn run<W: World>(
     let mut position = 0;
     for step in &scenario.steps {
         if !mine(step) {
+            if let StepKind::Act {
+                action: Action::AdvanceClock { by },
+                ..
+            } = &step.kind
+            {
+                // Another process moves the server clock; this one moves its device's.
+                runner.advance_local_clocks(by.as_secs());
+            }
             continue;
         }
         position += 1;
@@ -312,18 +326,21 @@ pub async fn run<W: World>(
             Ok(StepResult::Passed) => {
                 outcome.passed += 1;
                 let _ = writeln!(
-                    out,
+                    runner.out,
                     "  [{position:>3}/{total}] ok    {description}  ({})",
                     ms(took)
                 );
             }
             Ok(StepResult::Skipped(why)) => {
                 outcome.skipped += 1;
-                let _ = writeln!(out, "  [{position:>3}/{total}] skip  {description}: {why}");
+                let _ = writeln!(
+                    runner.out,
+                    "  [{position:>3}/{total}] skip  {description}: {why}"
+                );
             }
             Err(message) => {
                 let _ = writeln!(
-                    out,
+                    runner.out,
                     "  [{position:>3}/{total}] FAIL  {description}\n           {message}"
                 );
                 outcome.failure = Some(StepFailure {
@@ -481,6 +498,7 @@ struct Runner<'a, W: World> {
     world: &'a W,
     options: &'a RunOptions,
     slots: Vec<Slot<W::Actor>>,
+    out: &'a mut dyn Write,
 }
 
 impl<W: World> Runner<'_, W> {
@@ -529,6 +547,12 @@ impl<W: World> Runner<'_, W> {
             });
         }
         Ok(())
+    }
+
+    fn advance_local_clocks(&mut self, seconds: u64) {
+        for actor in self.slots.iter_mut().filter_map(|slot| slot.actor.as_mut()) {
+            actor.advance_clock(seconds);
+        }
     }
 
     fn slot_index(&self, name: &str) -> Result<usize, String> {
@@ -679,18 +703,19 @@ impl<W: World> Runner<'_, W> {
             Action::ComeOnline => Command::ComeOnline,
             Action::Logout => Command::Logout,
             Action::AdvanceClock { by } => {
-                return match tokio::time::timeout(
-                    ACTION_LIMIT,
-                    self.world.advance_clock(by.as_secs()),
-                )
-                .await
+                match tokio::time::timeout(ACTION_LIMIT, self.world.advance_clock(by.as_secs()))
+                    .await
                 {
-                    Ok(result) => result,
-                    Err(_) => Err(other(format!(
-                        "the admin surface did not answer within {}",
-                        HumanDuration(ACTION_LIMIT)
-                    ))),
+                    Ok(result) => result?,
+                    Err(_) => {
+                        return Err(other(format!(
+                            "the admin surface did not answer within {}",
+                            HumanDuration(ACTION_LIMIT)
+                        )))
+                    }
                 };
+                self.advance_local_clocks(by.as_secs());
+                return Ok(());
             }
         };
         let done = self.command(index, command).await?;
@@ -774,6 +799,15 @@ impl<W: World> Runner<'_, W> {
                 }
             };
             for event in events {
+                if self.options.show_events {
+                    let _ = writeln!(
+                        self.out,
+                        "           {} ← {} ({})",
+                        slot.spec.name,
+                        event.describe(),
+                        slot.label_of(event.chat_id())
+                    );
+                }
                 if let Observed::Message {
                     chat_id, random_id, ..
                 }

@@ -308,6 +308,8 @@ impl Actor for FakeActor {
             .ok_or_else(|| rpc("USERNAME_NOT_OCCUPIED"))
     }
 
+    fn advance_clock(&mut self, _seconds: u64) {}
+
     fn chat_state(&self, chat_id: i32) -> Option<ChatState> {
         let net = self.net.borrow();
         let chat = net.chats.get(&chat_id)?;
@@ -377,6 +379,7 @@ async fn run_text(steps: &str, only: Option<&str>) -> (ScenarioOutcome, String) 
         seed: 5,
         explain: false,
         only: only.map(str::to_owned),
+        show_events: false,
     };
     let mut out = Vec::new();
     let outcome = run(&scenario, &world, &options, &mut out).await;
