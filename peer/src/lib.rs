@@ -1,9 +1,27 @@
 //! # secretchat-peer: the reference peer
 //!
-//! For now the peer is its tools: [`vectors`] checks known-answer vector files against the
-//! implementation in `secretchat-common`, and [`codec_cli`] opens and seals single messages
-//! (`decode` / `encode`) so any wire blob can be explained field by field.
+//! A client of the mock server that runs the whole secret-chat protocol, and the tools
+//! around it. In the order a reader meets them:
+//!
+//! * [`client`] — [`client::ApiClient`], the one HTTP/JSON client of the server's API,
+//!   built on the generated TL function types, with Telegram-shaped [`client::ApiError`]s.
+//! * [`device`] — [`device::Device`], one device of one user: signs in, long-polls
+//!   `updates.getDifference`, drives a [`secretchat_common::chat::SecretChat`] per chat,
+//!   saves and resumes; [`events`] is what it reports ([`events::PeerEvent`]).
+//! * [`files`] — encrypted files: one-time key, upload in parts, download in ranges.
+//! * [`explain`] — `--explain`: every step as a line a learner can follow.
+//! * [`embedded`] — [`embedded::EmbeddedServer`], the mock server in-process on
+//!   ephemeral ports, and the admin client.
+//! * [`scenario`] — scenario files, the runner, `run` and `actor`.
+//! * [`vectors`] checks known-answer vector files; [`codec_cli`] opens and seals single
+//!   messages (`decode` / `encode`).
 
+pub mod client;
 pub mod codec_cli;
+pub mod device;
+pub mod embedded;
+pub mod events;
+pub mod explain;
+pub mod files;
 pub mod scenario;
 pub mod vectors;

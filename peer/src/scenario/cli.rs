@@ -126,7 +126,12 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
         }
     }
     let runtime = runtime()?;
-    let options = RunOptions { seed, explain: args.explain, only: None, show_events: false };
+    let options = RunOptions {
+        seed,
+        explain: args.explain,
+        only: None,
+        show_events: false,
+    };
     for scenario in &scenarios {
         let outcome = runtime.block_on(async {
             match &args.server {
@@ -135,7 +140,10 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
                         (Some(admin_url), Some(token)) => Some(AdminClient::new(admin_url, token)),
                         _ => None,
                     };
-                    let world = DeviceWorld { url: url.clone(), admin };
+                    let world = DeviceWorld {
+                        url: url.clone(),
+                        admin,
+                    };
                     run(scenario, &world, &options, out).await
                 }
                 None => {
@@ -148,8 +156,9 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
                                 admin: Some(server.admin()),
                             };
                             let outcome = run(scenario, &world, &options, out).await;
-                            drop(world);
-                            server.shut_down().await;
+                            // Dropping stops both listeners and every server task at
+                            // once; the devices are gone, nothing is in flight.
+                            drop(server);
                             outcome
                         }
                         Err(error) => ScenarioOutcome::unreadable(
@@ -162,13 +171,19 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
             }
         });
         let verdict = if outcome.passed() { "PASS" } else { "FAIL" };
-        let _ = writeln!(out, "{verdict} {} ({:.2}s)\n", outcome.name, outcome.duration.as_secs_f64());
+        let _ = writeln!(
+            out,
+            "{verdict} {} ({:.2}s)\n",
+            outcome.name,
+            outcome.duration.as_secs_f64()
+        );
         outcomes.push(outcome);
     }
     let (_, failed) = write_summary(&outcomes, seed, out);
     if let Some(path) = &args.junit {
-        std::fs::write(path, junit::render(&outcomes))
-            .map_err(|error| format!("cannot write the JUnit report {}: {error}", path.display()))?;
+        std::fs::write(path, junit::render(&outcomes)).map_err(|error| {
+            format!("cannot write the JUnit report {}: {error}", path.display())
+        })?;
     }
     Ok(failed == 0)
 }
@@ -206,7 +221,10 @@ pub fn play_actor(args: &ActorArgs, out: &mut dyn Write) -> Result<bool, String>
     let runtime = runtime()?;
     let outcome = runtime.block_on(async {
         wait_for_server(&args.server, args.wait_for_server, out).await?;
-        let world = DeviceWorld { url: args.server.clone(), admin };
+        let world = DeviceWorld {
+            url: args.server.clone(),
+            admin,
+        };
         let options = RunOptions {
             seed: args.seed,
             explain: args.explain,
@@ -218,8 +236,9 @@ pub fn play_actor(args: &ActorArgs, out: &mut dyn Write) -> Result<bool, String>
     let outcomes = [outcome];
     let (_, failed) = write_summary(&outcomes, args.seed, out);
     if let Some(path) = &args.junit {
-        std::fs::write(path, junit::render(&outcomes))
-            .map_err(|error| format!("cannot write the JUnit report {}: {error}", path.display()))?;
+        std::fs::write(path, junit::render(&outcomes)).map_err(|error| {
+            format!("cannot write the JUnit report {}: {error}", path.display())
+        })?;
     }
     Ok(failed == 0)
 }
@@ -231,7 +250,9 @@ async fn wait_for_server(url: &str, limit: Duration, out: &mut dyn Write) -> Res
     let started = Instant::now();
     let mut announced = false;
     loop {
-        let answer = client.call_json("updates.getState", &serde_json::json!({})).await;
+        let answer = client
+            .call_json("updates.getState", &serde_json::json!({}))
+            .await;
         match answer {
             Ok(_) => return Ok(()),
             Err(error) if error.rpc_message().is_some() => return Ok(()),
@@ -243,7 +264,11 @@ async fn wait_for_server(url: &str, limit: Duration, out: &mut dyn Write) -> Res
                     ));
                 }
                 if !announced {
-                    let _ = writeln!(out, "waiting for the server at {url} (up to {})", HumanDuration(limit));
+                    let _ = writeln!(
+                        out,
+                        "waiting for the server at {url} (up to {})",
+                        HumanDuration(limit)
+                    );
                     announced = true;
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;

@@ -22,10 +22,12 @@ use crate::embedded::AdminClient;
 
 fn act_error(error: DeviceError) -> ActError {
     match (error.rpc_message(), &error) {
-        (Some(message), DeviceError::Api(crate::client::ApiError::Rpc { detail, .. })) => ActError::Rpc {
-            message: message.to_owned(),
-            detail: detail.clone().unwrap_or_default(),
-        },
+        (Some(message), DeviceError::Api(crate::client::ApiError::Rpc { detail, .. })) => {
+            ActError::Rpc {
+                message: message.to_owned(),
+                detail: detail.clone().unwrap_or_default(),
+            }
+        }
         (Some(message), _) => ActError::Rpc {
             message: message.to_owned(),
             detail: String::new(),
@@ -49,7 +51,8 @@ impl DeviceWorld {
     fn admin(&self) -> Result<&AdminClient, ActError> {
         self.admin.as_ref().ok_or_else(|| {
             ActError::Other(
-                "this step needs the server's admin surface: pass --admin-url and --admin-token".to_owned(),
+                "this step needs the server's admin surface: pass --admin-url and --admin-token"
+                    .to_owned(),
             )
         })
     }
@@ -58,7 +61,11 @@ impl DeviceWorld {
 impl World for DeviceWorld {
     type Actor = DeviceActor;
 
-    async fn sign_in(&self, spec: &ActorSpec, options: ActorOptions) -> Result<DeviceActor, ActError> {
+    async fn sign_in(
+        &self,
+        spec: &ActorSpec,
+        options: ActorOptions,
+    ) -> Result<DeviceActor, ActError> {
         let rekey = spec.rekey_after_messages.map(|after_messages| RekeyPolicy {
             after_messages,
             ..RekeyPolicy::default()
@@ -108,7 +115,11 @@ impl World for DeviceWorld {
                 .as_u64()
                 .and_then(|n| usize::try_from(n).ok())
                 .map(Some)
-                .ok_or_else(|| ActError::Other(format!("admin state: device {device} without `queued_messages`"))),
+                .ok_or_else(|| {
+                    ActError::Other(format!(
+                        "admin state: device {device} without `queued_messages`"
+                    ))
+                }),
         }
     }
 }
@@ -117,27 +128,58 @@ impl Actor for DeviceActor {
     async fn act(&mut self, command: Command) -> Result<Done, ActError> {
         let device = &mut self.device;
         let sent = |result: Result<i64, DeviceError>| result.map(Done::Sent).map_err(act_error);
-        let nothing = |result: Result<(), DeviceError>| result.map(|()| Done::Nothing).map_err(act_error);
+        let nothing =
+            |result: Result<(), DeviceError>| result.map(|()| Done::Nothing).map_err(act_error);
         match command {
-            Command::Request { user } => device.request_chat(&user).await.map(Done::Chat).map_err(act_error),
+            Command::Request { user } => device
+                .request_chat(&user)
+                .await
+                .map(Done::Chat)
+                .map_err(act_error),
             Command::Accept { chat_id } => nothing(device.accept_chat(chat_id).await),
             Command::Decline { chat_id } => nothing(device.decline_chat(chat_id).await),
-            Command::Discard { chat_id, delete_history } => nothing(device.discard_chat(chat_id, delete_history).await),
-            Command::SendText { chat_id, text, ttl } => sent(device.send_text(chat_id, &text, ttl).await),
-            Command::SendFile { chat_id, bytes, file_name, mime_type } => {
-                sent(device.send_file(chat_id, &bytes, &file_name, &mime_type).await)
+            Command::Discard {
+                chat_id,
+                delete_history,
+            } => nothing(device.discard_chat(chat_id, delete_history).await),
+            Command::SendText { chat_id, text, ttl } => {
+                sent(device.send_text(chat_id, &text, ttl).await)
             }
-            Command::ForwardFile { chat_id, random_id, .. } => sent(device.forward_file(chat_id, random_id).await),
+            Command::SendFile {
+                chat_id,
+                bytes,
+                file_name,
+                mime_type,
+            } => sent(
+                device
+                    .send_file(chat_id, &bytes, &file_name, &mime_type)
+                    .await,
+            ),
+            Command::ForwardFile {
+                chat_id, random_id, ..
+            } => sent(device.forward_file(chat_id, random_id).await),
             Command::SetTtl { chat_id, ttl } => sent(device.set_ttl(chat_id, ttl).await),
-            Command::Read { chat_id, random_ids } => {
+            Command::Read {
+                chat_id,
+                random_ids,
+            } => {
                 if !random_ids.is_empty() {
-                    device.read_messages(chat_id, random_ids).await.map_err(act_error)?;
+                    device
+                        .read_messages(chat_id, random_ids)
+                        .await
+                        .map_err(act_error)?;
                 }
                 let max_date = i32::try_from(device.now().0).unwrap_or(i32::MAX);
                 nothing(device.read_history(chat_id, max_date).await)
             }
-            Command::Delete { chat_id, random_ids } => sent(device.delete_messages(chat_id, random_ids).await),
-            Command::Screenshot { chat_id, random_ids } => sent(device.screenshot(chat_id, random_ids).await),
+            Command::Delete {
+                chat_id,
+                random_ids,
+            } => sent(device.delete_messages(chat_id, random_ids).await),
+            Command::Screenshot {
+                chat_id,
+                random_ids,
+            } => sent(device.screenshot(chat_id, random_ids).await),
             Command::Flush { chat_id } => sent(device.flush_history(chat_id).await),
             Command::Typing { chat_id } => sent(device.typing(chat_id).await),
             Command::Rekey { chat_id } => sent(device.rekey(chat_id).await),
@@ -158,16 +200,26 @@ impl Actor for DeviceActor {
         }
         let api: &ApiClient = self.device.api();
         let answer = api
-            .call_json("contacts.resolveUsername", &serde_json::json!({ "username": username }))
+            .call_json(
+                "contacts.resolveUsername",
+                &serde_json::json!({ "username": username }),
+            )
             .await
             .map_err(|error| match error.rpc_message() {
-                Some(message) => ActError::Rpc { message: message.to_owned(), detail: String::new() },
+                Some(message) => ActError::Rpc {
+                    message: message.to_owned(),
+                    detail: String::new(),
+                },
                 None => ActError::Other(error.to_string()),
             })?;
         answer["id"]
             .as_str()
             .and_then(|id| id.parse().ok())
-            .ok_or_else(|| ActError::Other(format!("contacts.resolveUsername answered without a user id: {answer}")))
+            .ok_or_else(|| {
+                ActError::Other(format!(
+                    "contacts.resolveUsername answered without a user id: {answer}"
+                ))
+            })
     }
 
     fn advance_clock(&mut self, seconds: u64) {
@@ -183,7 +235,12 @@ impl Actor for DeviceActor {
             Version::V1 => 1,
             Version::V2 => 2,
         };
-        Some(ChatState { layer: common.0, version, key_fingerprint, visualization })
+        Some(ChatState {
+            layer: common.0,
+            version,
+            key_fingerprint,
+            visualization,
+        })
     }
 }
 
@@ -191,23 +248,57 @@ impl Actor for DeviceActor {
 fn observed(event: PeerEvent) -> Observed {
     let description = event.to_string();
     match event {
-        PeerEvent::ChatRequested { chat_id, from_user } => Observed::ChatRequested { chat_id, from_user },
-        PeerEvent::ChatEstablished { chat_id, key_fingerprint, .. } => Observed::Established {
+        PeerEvent::ChatRequested { chat_id, from_user } => {
+            Observed::ChatRequested { chat_id, from_user }
+        }
+        PeerEvent::ChatEstablished {
+            chat_id,
+            key_fingerprint,
+            ..
+        } => Observed::Established {
             chat_id,
             key_fingerprint: key_fingerprint.as_i64(),
         },
-        PeerEvent::ChatDiscarded { chat_id, history_deleted } => Observed::Discarded { chat_id, history_deleted },
+        PeerEvent::ChatDiscarded {
+            chat_id,
+            history_deleted,
+        } => Observed::Discarded {
+            chat_id,
+            history_deleted,
+        },
         // A message carrying a file is reported again as FileReceived once fetched; the
         // text part still counts as a message.
-        PeerEvent::Message { chat_id, random_id, text, ttl, .. } => Observed::Message { chat_id, random_id, text, ttl },
-        PeerEvent::FileReceived { chat_id, random_id, file_name, len, sha256, .. } => Observed::File {
+        PeerEvent::Message {
+            chat_id,
+            random_id,
+            text,
+            ttl,
+            ..
+        } => Observed::Message {
+            chat_id,
+            random_id,
+            text,
+            ttl,
+        },
+        PeerEvent::FileReceived {
+            chat_id,
+            random_id,
+            file_name,
+            len,
+            sha256,
+            ..
+        } => Observed::File {
             chat_id,
             random_id,
             file_name,
             len,
             sha256,
         },
-        PeerEvent::Action { chat_id, random_id, action } => {
+        PeerEvent::Action {
+            chat_id,
+            random_id,
+            action,
+        } => {
             let what = match action {
                 UserAction::SetMessageTtl { .. } => Some(ActionKind::SetTtl),
                 UserAction::ReadMessages { .. } => Some(ActionKind::Read),
@@ -217,18 +308,31 @@ fn observed(event: PeerEvent) -> Observed {
                 UserAction::Typing { .. } => None,
             };
             match what {
-                Some(what) => Observed::Action { chat_id, random_id, what },
+                Some(what) => Observed::Action {
+                    chat_id,
+                    random_id,
+                    what,
+                },
                 None => Observed::Typing { chat_id },
             }
         }
         PeerEvent::Typing { chat_id } => Observed::Typing { chat_id },
         PeerEvent::ReadReceipt { chat_id, .. } => Observed::ReadReceipt { chat_id },
-        PeerEvent::PeerLayerRaised { chat_id, to, .. } => Observed::PeerLayerRaised { chat_id, layer: to.0 },
-        PeerEvent::KeyChanged { chat_id, key_fingerprint } => Observed::KeyChanged {
+        PeerEvent::PeerLayerRaised { chat_id, to, .. } => Observed::PeerLayerRaised {
+            chat_id,
+            layer: to.0,
+        },
+        PeerEvent::KeyChanged {
+            chat_id,
+            key_fingerprint,
+        } => Observed::KeyChanged {
             chat_id,
             key_fingerprint: key_fingerprint.as_i64(),
         },
         PeerEvent::Aborted { chat_id, reason } => Observed::Aborted { chat_id, reason },
-        other => Observed::Other { chat_id: other.chat_id(), description },
+        other => Observed::Other {
+            chat_id: other.chat_id(),
+            description,
+        },
     }
 }

@@ -18,8 +18,8 @@
 //!
 //! The file format is documented in `docs/scenarios.md`.
 
-// pub mod cli;
-// pub mod device_actor;
+pub mod cli;
+pub mod device_actor;
 pub mod expect;
 pub mod format;
 pub mod junit;
