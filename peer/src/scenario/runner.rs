@@ -22,7 +22,8 @@
 //!
 //! **One actor per process** (`secretchat-peer actor`): [`RunOptions::only`] names the
 //! actor this process plays; steps of the other actors are skipped, and the actors meet
-//! only through the server (an `expect` simply waits until the other process has acted).
+//! only through the server (an `expect` simply waits until the other process has acted,
+//! and a `request` for a user nobody has signed in as yet is retried until someone has).
 //! `same_key` needs both keys in one process, so it is skipped there (and says so).
 
 use std::collections::HashMap;
@@ -718,7 +719,11 @@ impl<W: World> Runner<'_, W> {
                 return Ok(());
             }
         };
-        let done = self.command(index, command).await?;
+        let done = if matches!(command, Command::Request { .. }) && self.options.only.is_some() {
+            self.request_when_signed_in(index, command).await?
+        } else {
+            self.command(index, command).await?
+        };
         let slot = &mut self.slots[index];
         match (action, done) {
             (Action::Request { chat, .. }, Done::Chat(id)) => {
@@ -741,6 +746,26 @@ impl<W: World> Runner<'_, W> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// One actor per process: the other user's process may not have signed in yet, so a
+    /// request for an unknown user is retried (every 100 ms, up to [`ACTION_LIMIT`]).
+    async fn request_when_signed_in(
+        &mut self,
+        index: usize,
+        command: Command,
+    ) -> Result<Done, ActError> {
+        let deadline = Instant::now() + ACTION_LIMIT;
+        loop {
+            match self.command(index, command.clone()).await {
+                Err(ActError::Rpc { message, .. })
+                    if message == "USERNAME_NOT_OCCUPIED" && Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     fn received(&self, index: usize, chat_id: i32) -> Vec<i64> {
