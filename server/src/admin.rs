@@ -10,8 +10,10 @@
 //! * `POST /admin/clock/advance {"seconds": N}` — moves the server clock forward (expiry
 //!   and week-based re-keying become testable in seconds); expired updates are dropped at
 //!   once;
-//! * `POST /admin/reset` — forgets every user, device, chat and file and returns the clock
-//!   to real time.
+//! * `POST /admin/reset` — forgets every user, device, chat and file, every fault rule,
+//!   hostile mode and event, and returns the clock to real time;
+//! * the fault engine's routes — `/admin/faults`, `/admin/hostile`, `/admin/events`
+//!   ([`crate::faults::routes`], `docs/faults.md`).
 
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -31,6 +33,7 @@ pub fn admin_app(state: AppState) -> Router {
         .route("/admin/state", get(admin_state))
         .route("/admin/clock/advance", post(advance_clock))
         .route("/admin/reset", post(reset))
+        .merge(crate::faults::routes::routes())
         .fallback(|| async {
             RpcError::InputMethodInvalid {
                 method: "(unknown admin route)".into(),

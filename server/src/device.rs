@@ -135,14 +135,22 @@ impl Mailbox {
         Ok(qts)
     }
 
-    /// Queues another secret-chat update (pts), wakes long-polls, pushes it live.
-    pub fn deliver_other(&self, date: i32, update: enums::Update) {
+    /// Queues another secret-chat update (pts), wakes long-polls, pushes it live. Returns
+    /// its pts.
+    pub fn deliver_other(&self, date: i32, update: enums::Update) -> i32 {
         let update = Arc::new(update);
-        self.queue().push_other(date, Arc::clone(&update));
+        let pts = self.queue().push_other(date, Arc::clone(&update));
         self.wake.send_modify(|tick| *tick = tick.wrapping_add(1));
         if self.push.receiver_count() > 0 {
             let _ = self.push.send(Pushed::Other(update));
         }
+        pts
+    }
+
+    /// Leaves `count` qts values unused (a fault: a gap the device will never see filled).
+    /// Returns the first and last skipped value.
+    pub fn skip_qts(&self, count: u32) -> (i32, i32) {
+        self.queue().skip_qts(count)
     }
 
     /// Wakes every long-poll of this device without delivering anything (it logged out).

@@ -138,6 +138,16 @@ pub enum RpcError {
         got: i32,
         current: i32,
     },
+
+    // ---- the fault engine ----------------------------------------------------------------
+    /// *Injected* by a fault rule's `error` action (`docs/faults.md`): the code and
+    /// message the test operator chose, e.g. `420 FLOOD_WAIT_5` or `500 INTERNAL`.
+    #[error("injected by fault rule {rule}")]
+    Injected {
+        rule: u64,
+        code: u16,
+        message: String,
+    },
 }
 
 impl RpcError {
@@ -147,6 +157,7 @@ impl RpcError {
             RpcError::InputMethodInvalid { .. } => 400,
             RpcError::InputRequestTooLong { .. } => 413,
             RpcError::AuthKeyUnregistered | RpcError::AdminTokenInvalid => 401,
+            RpcError::Injected { code, .. } => *code,
             _ => 400,
         }
     }
@@ -194,6 +205,7 @@ impl RpcError {
             RpcError::MaxQtsInvalid { .. } => "MAX_QTS_INVALID",
             RpcError::MaxDateInvalid { .. } => "MAX_DATE_INVALID",
             RpcError::PersistentTimestampInvalid { .. } => "PERSISTENT_TIMESTAMP_INVALID",
+            RpcError::Injected { message, .. } => return Cow::Owned(message.clone()),
         })
     }
 

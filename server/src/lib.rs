@@ -2,7 +2,8 @@
 //!
 //! A local stand-in for Telegram's servers as a secret chat sees them (SPEC §9): it relays
 //! the key exchange, relays encrypted messages into per-device update queues, and stores
-//! encrypted files. **It never decrypts anything**: every payload is opaque bytes.
+//! encrypted files. **It never decrypts anything**: every payload is opaque bytes — unless
+//! a test operator switches a chat into the man-in-the-middle hostile mode ([`faults`]).
 //!
 //! A tour, in the order a request meets the modules:
 //!
@@ -20,6 +21,8 @@
 //! * [`files`] — part rules, assembly, storage, download ranges.
 //! * [`clock`] — real time plus an admin-controlled offset.
 //! * [`admin`] — the admin surface on its own listener and token.
+//! * [`faults`] — the misbehaving server: fault rules, hostile modes, the event log.
+//! * [`fuzzing`] — the request handling the `server_request` fuzz target drives.
 //! * [`openapi`] — the document served at `/openapi.json`.
 //!
 //! ```no_run
@@ -49,7 +52,9 @@ pub mod device;
 pub mod directory;
 pub mod error;
 pub mod extract;
+pub mod faults;
 pub mod files;
+pub mod fuzzing;
 pub mod methods;
 pub mod openapi;
 pub mod state;
@@ -71,6 +76,10 @@ pub fn app(state: AppState) -> Router {
                 method: method.chars().take(100).collect(),
             }
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::calls::on_call,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

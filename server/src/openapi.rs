@@ -4,7 +4,8 @@
 //! macro that marks each generated function type as servable); each operation's
 //! description is the method's TL line from the generated schema. A test calls every
 //! route the document lists. Request bodies are the TL function's fields as JSON
-//! (DESIGN.md's JSON form), answers the TL result, errors the `rpc_error` object.
+//! (DESIGN.md's JSON form), answers the TL result, errors the `rpc_error` object — with
+//! any code when a fault rule injects one (the `default` response, `docs/faults.md`).
 
 use serde_json::{json, Map, Value};
 
@@ -30,7 +31,8 @@ pub fn document() -> Value {
                 "200": {"description": "the TL result", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TlObject"}}}},
                 "400": {"$ref": "#/components/responses/RpcError"},
                 "401": {"$ref": "#/components/responses/RpcError"},
-                "413": {"$ref": "#/components/responses/RpcError"}
+                "413": {"$ref": "#/components/responses/RpcError"},
+                "default": {"$ref": "#/components/responses/InjectedError"}
             }
         });
         if secured {
@@ -69,7 +71,10 @@ pub fn document() -> Value {
                     "detail": {"type": "string"}
                 }}
             },
-            "responses": {"RpcError": {"description": "Telegram-shaped error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RpcError"}}}}}
+            "responses": {
+                "RpcError": {"description": "Telegram-shaped error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RpcError"}}}},
+                "InjectedError": {"description": "any error_code and error_message a fault rule of the admin surface injects (e.g. 420 FLOOD_WAIT_5, 500 INTERNAL; docs/faults.md)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RpcError"}}}}
+            }
         }
     })
 }

@@ -20,6 +20,9 @@ use crate::clock::Clock;
 use crate::config::{Config, Limits};
 use crate::device::{Device, DeviceId};
 use crate::directory::{Directory, Fresh};
+use crate::error::RpcError;
+use crate::faults::event_log::Event;
+use crate::faults::{Delivery, Faults};
 use crate::files::{PartialUpload, StoredFile, UploadLimits};
 
 /// What `Server::new` can refuse.
@@ -50,6 +53,8 @@ pub struct Server {
     pub chats: DashMap<i32, SecretChat>,
     pub uploads: DashMap<(DeviceId, i64), PartialUpload>,
     pub files: DashMap<i64, Arc<StoredFile>>,
+    /// Fault rules, hostile modes and the event log (`docs/faults.md`).
+    pub faults: Faults,
     admin_token: String,
     rng: Mutex<ChaCha20Rng>,
 }
@@ -84,6 +89,7 @@ impl Server {
             .clone()
             .unwrap_or_else(|| hex::encode(rng.gen::<[u8; 16]>()));
         let secret = rng.gen::<[u8; 32]>();
+        let faults = Faults::new(rng.gen());
         Ok(Self {
             limits: config.limits.clone(),
             clock: Clock::new(),
@@ -95,6 +101,7 @@ impl Server {
             chats: DashMap::new(),
             uploads: DashMap::new(),
             files: DashMap::new(),
+            faults,
             admin_token,
             rng: Mutex::new(rng),
         })
@@ -154,20 +161,42 @@ impl Server {
     /// removed.
     pub fn expire_all(&self) -> usize {
         let now = self.now();
-        self.directory
+        let removed = self
+            .directory
             .all_devices()
             .iter()
             .map(|device| device.mailbox.expire(now))
-            .sum()
+            .sum();
+        if removed > 0 {
+            self.faults.events.record(now, Event::Expired { removed });
+        }
+        self.faults.tick(self);
+        removed
+    }
+
+    /// Hands an update to a device: **the one place** every delivery goes through (the
+    /// relay, `updateEncryption`, read receipts, typing), so the fault engine sees them
+    /// all. A message is refused with `PEER_QUEUE_FULL` when the device already holds
+    /// `--max-queue-len` of them; `from` is the sending device, if any (for `reflect`).
+    pub fn deliver(
+        &self,
+        to: &Device,
+        from: Option<DeviceId>,
+        delivery: Delivery,
+    ) -> Result<(), RpcError> {
+        if self.faults.is_armed() {
+            return self.faults.on_delivery(self, to, from, delivery);
+        }
+        let max = self.limits.max_queue_len;
+        crate::faults::engine::land(&self.faults.events, self.now(), to, delivery, max)
     }
 
     /// Queues `updateEncryption{chat, date}` for a device.
     pub fn tell(&self, device: &Device, chat: enums::EncryptedChat) {
         let date = self.now();
-        device.mailbox.deliver_other(
-            date,
-            enums::Update::UpdateEncryption(types::UpdateEncryption { chat, date }),
-        );
+        let update = enums::Update::UpdateEncryption(types::UpdateEncryption { chat, date });
+        // Only messages can be refused (a full queue); other updates always land.
+        let _ = self.deliver(device, None, Delivery::Other(update));
     }
 
     /// Queues `updateEncryption{chat}` for a device by id, if it is still signed in.
@@ -231,6 +260,7 @@ impl Server {
         self.chats.clear();
         self.uploads.clear();
         self.files.clear();
+        self.faults.reset();
         self.clock.reset();
     }
 }

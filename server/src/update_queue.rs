@@ -133,6 +133,16 @@ impl<M, O> UpdateQueue<M, O> {
         self.qts
     }
 
+    /// Moves qts on by `count` without queueing anything: a gap (the fault engine's
+    /// `skip_qts`). Returns the first and last skipped value.
+    pub fn skip_qts(&mut self, count: u32) -> (i32, i32) {
+        let first = self.qts.wrapping_add(1);
+        self.qts = self
+            .qts
+            .wrapping_add(i32::try_from(count).unwrap_or(i32::MAX));
+        (first, self.qts)
+    }
+
     /// Queues another secret-chat update and returns its `pts`.
     pub fn push_other(&mut self, date: i32, update: Arc<O>) -> i32 {
         self.pts = self.pts.wrapping_add(1);

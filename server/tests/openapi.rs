@@ -29,6 +29,12 @@ async fn every_route_in_the_openapi_document_exists_and_is_guarded_as_documented
     for (path, item) in paths {
         let (verb, operation) = item.as_object().unwrap().iter().next().unwrap();
         let secured = operation.get("security").is_some();
+        if verb == "post" {
+            assert_eq!(
+                operation["responses"]["default"]["$ref"], "#/components/responses/InjectedError",
+                "{path}: an injected fault may answer any code"
+            );
+        }
         let request = |token: Option<&str>| {
             let mut builder = Request::builder()
                 .method(verb.to_uppercase().as_str())

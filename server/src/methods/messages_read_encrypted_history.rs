@@ -13,6 +13,7 @@ use super::{answer, chat_for, Call, Caller};
 use crate::chats::{ChatState, Role};
 use crate::device::Device;
 use crate::error::RpcError;
+use crate::faults::Delivery;
 use crate::state::{AppState, Server};
 
 pub async fn handle(
@@ -44,14 +45,13 @@ pub fn apply(
         Role::Participant => Some(chat.admin_device),
     };
     if let Some(other) = other.and_then(|id| server.directory.device(id)) {
-        other.mailbox.deliver_other(
-            now,
-            enums::Update::UpdateEncryptedMessagesRead(types::UpdateEncryptedMessagesRead {
-                chat_id: chat.id,
-                max_date: call.max_date,
-                date: now,
-            }),
-        );
+        let read = enums::Update::UpdateEncryptedMessagesRead(types::UpdateEncryptedMessagesRead {
+            chat_id: chat.id,
+            max_date: call.max_date,
+            date: now,
+        });
+        // Only messages can be refused (a full queue); a read receipt always lands.
+        let _ = server.deliver(&other, Some(device.id), Delivery::Other(read));
     }
     Ok(true)
 }

@@ -10,6 +10,7 @@ use secretchat_common::tl::api::{enums, functions};
 use super::{answer, Call, Caller};
 use crate::device::Device;
 use crate::error::RpcError;
+use crate::faults::event_log::Event;
 use crate::state::{AppState, Server};
 
 pub async fn handle(
@@ -21,11 +22,19 @@ pub async fn handle(
 }
 
 pub fn apply(
-    _: &Server,
+    server: &Server,
     device: &Device,
     call: functions::MessagesReceivedQueue,
 ) -> Result<Vec<i64>, RpcError> {
     let acknowledged = device.mailbox.queue().received_queue(call.max_qts)?;
+    server.faults.events.record(
+        server.now(),
+        Event::Acknowledged {
+            device: device.id,
+            max_qts: call.max_qts,
+            messages: acknowledged.len(),
+        },
+    );
     Ok(acknowledged
         .iter()
         .map(|message| match message.as_ref() {

@@ -12,6 +12,7 @@ use super::{answer, chat_for, Call, Caller};
 use crate::chats::{ChatState, Role};
 use crate::device::Device;
 use crate::error::RpcError;
+use crate::faults::Delivery;
 use crate::state::{AppState, Server};
 
 pub async fn handle(
@@ -37,7 +38,8 @@ pub fn apply(
             Role::Participant => Some(chat.admin_device),
         };
         if let Some(other) = other.and_then(|id| server.directory.device(id)) {
-            other.mailbox.push_typing(chat.id);
+            let typing = Delivery::Typing { chat_id: chat.id };
+            let _ = server.deliver(&other, Some(device.id), typing);
         }
     }
     Ok(true)

@@ -26,6 +26,7 @@ use super::input_file;
 use crate::chats::{ChatState, Role};
 use crate::device::{Device, Reply};
 use crate::error::RpcError;
+use crate::faults::Delivery;
 use crate::state::Server;
 
 /// What kind of message a send produces.
@@ -106,9 +107,11 @@ pub fn relay(
             })
         }
     };
-    recipient
-        .mailbox
-        .deliver_message(date, Arc::new(message), server.limits.max_queue_len)?;
+    server.deliver(
+        &recipient,
+        Some(device.id),
+        Delivery::Message(Arc::new(message)),
+    )?;
     drop(chat);
     let reply = Reply {
         chat_id,

@@ -31,6 +31,7 @@ use super::{json_response, Caller};
 use crate::device::Device;
 use crate::error::RpcError;
 use crate::extract::{json_object, parse_call};
+use crate::faults::event_log::Event;
 use crate::state::{AppState, Server};
 
 /// The call and its long-poll timeout.
@@ -112,12 +113,23 @@ pub fn apply(
     };
     let now = server.now();
     device.mailbox.expire(now);
-    let difference = device.mailbox.queue().difference(
-        call.pts,
-        call.qts,
-        cap(call.qts_limit),
-        cap(call.pts_limit),
-    )?;
+    let (difference, acknowledged) = {
+        let mut queue = device.mailbox.queue();
+        let before = queue.message_count();
+        let difference =
+            queue.difference(call.pts, call.qts, cap(call.qts_limit), cap(call.pts_limit))?;
+        (difference, before - queue.message_count())
+    };
+    if acknowledged > 0 {
+        server.faults.events.record(
+            now,
+            Event::Acknowledged {
+                device: device.id,
+                max_qts: call.qts,
+                messages: acknowledged,
+            },
+        );
+    }
     if difference.is_empty() {
         let empty =
             enums::UpdatesDifference::UpdatesDifferenceEmpty(types::UpdatesDifferenceEmpty {
