@@ -18,13 +18,13 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use secretchat_server::config::Config;
 
-use super::device_actor::DeviceWorld;
+use super::device_actor::{Admin, DeviceWorld};
 use super::format::{parse_duration, HumanDuration, Scenario};
 use super::report::{write_summary, ScenarioOutcome};
 use super::runner::{derive_seed, run, RunOptions};
 use super::{collect_files, junit, load};
 use crate::client::ApiClient;
-use crate::embedded::{AdminClient, EmbeddedServer};
+use crate::embedded::EmbeddedServer;
 
 /// Arguments of `secretchat-peer run`.
 #[derive(Debug, Args)]
@@ -137,7 +137,7 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
             match &args.server {
                 Some(url) => {
                     let admin = match (&args.admin_url, &args.admin_token) {
-                        (Some(admin_url), Some(token)) => Some(AdminClient::new(admin_url, token)),
+                        (Some(admin_url), Some(token)) => Some(Admin::new(admin_url, token)),
                         _ => None,
                     };
                     let world = DeviceWorld {
@@ -153,7 +153,7 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
                         Ok(server) => {
                             let world = DeviceWorld {
                                 url: server.url.clone(),
-                                admin: Some(server.admin()),
+                                admin: Some(Admin::new(&server.admin_url, &server.admin_token)),
                             };
                             let outcome = run(scenario, &world, &options, out).await;
                             // Dropping stops both listeners and every server task at
@@ -214,7 +214,7 @@ pub fn play_actor(args: &ActorArgs, out: &mut dyn Write) -> Result<bool, String>
         ));
     }
     let admin = match (&args.admin_url, &args.admin_token) {
-        (Some(url), Some(token)) => Some(AdminClient::new(url, token)),
+        (Some(url), Some(token)) => Some(Admin::new(url, token)),
         (None, None) => None,
         _ => return Err("--admin-url and --admin-token go together".to_owned()),
     };

@@ -143,6 +143,12 @@ pub enum Action {
     Logout,
     /// Move the server clock forward (admin surface).
     AdvanceClock { by: Duration },
+    /// `POST` a JSON body to the server's admin surface (e.g. install a fault rule or a
+    /// hostile mode: `path = "/admin/hostile"`).
+    Admin {
+        path: String,
+        body: serde_json::Value,
+    },
 }
 
 impl Action {
@@ -167,6 +173,7 @@ impl Action {
             Action::ComeOnline => "come_online",
             Action::Logout => "logout",
             Action::AdvanceClock { .. } => "advance_clock",
+            Action::Admin { .. } => "admin",
         }
     }
 
@@ -190,7 +197,8 @@ impl Action {
             Action::GoOffline
             | Action::ComeOnline
             | Action::Logout
-            | Action::AdvanceClock { .. } => None,
+            | Action::AdvanceClock { .. }
+            | Action::Admin { .. } => None,
         }
     }
 }

@@ -52,7 +52,7 @@ impl fmt::Display for ScenarioFileError {
 impl std::error::Error for ScenarioFileError {}
 
 /// Every action name, in the order the docs list them.
-pub const ACTION_NAMES: [&str; 18] = [
+pub const ACTION_NAMES: [&str; 19] = [
     "request",
     "accept",
     "decline",
@@ -71,6 +71,7 @@ pub const ACTION_NAMES: [&str; 18] = [
     "come_online",
     "logout",
     "advance_clock",
+    "admin",
 ];
 
 /// Every expectation name.
@@ -140,6 +141,8 @@ struct RawStep {
     size: Option<Spanned<usize>>,
     delete_history: Option<bool>,
     by: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    body: Option<Spanned<toml::Value>>,
     within: Option<Spanned<String>>,
     expect_error: Option<String>,
     what: Option<Spanned<String>>,
@@ -172,6 +175,8 @@ impl RawStep {
         note(self.size.is_some(), "size");
         note(self.delete_history.is_some(), "delete_history");
         note(self.by.is_some(), "by");
+        note(self.path.is_some(), "path");
+        note(self.body.is_some(), "body");
         note(self.within.is_some(), "within");
         note(self.expect_error.is_some(), "expect_error");
         note(self.what.is_some(), "what");
@@ -573,6 +578,7 @@ fn checked_step(
             "discard" => (&["chat", "delete_history"], &["chat"]),
             "go_offline" | "come_online" | "logout" => (&[], &[]),
             "advance_clock" => (&["by"], &["by"]),
+            "admin" => (&["path", "body"], &["path"]),
             other => {
                 return Err(err(
                     kind_at,
@@ -769,6 +775,26 @@ fn checked_step(
             "go_offline" => Action::GoOffline,
             "come_online" => Action::ComeOnline,
             "logout" => Action::Logout,
+            "admin" => {
+                let path = raw
+                    .path
+                    .as_ref()
+                    .map(|p| (p.get_ref().clone(), p.span().start))
+                    .unwrap_or_default();
+                if !path.0.starts_with("/admin/") {
+                    return Err(err(path.1, format!("`path` is a path on the admin surface, starting with /admin/; got \"{}\"", path.0)));
+                }
+                let body = match &raw.body {
+                    Some(body) => serde_json::to_value(body.get_ref()).map_err(|error| {
+                        err(
+                            body.span().start,
+                            format!("`body` cannot be sent as JSON: {error}"),
+                        )
+                    })?,
+                    None => serde_json::json!({}),
+                };
+                Action::Admin { path: path.0, body }
+            }
             _ => {
                 let by = raw
                     .by
@@ -1163,6 +1189,29 @@ within = \"2s\"
                 },
                 expect_error: None
             }
+        );
+    }
+
+    #[test]
+    fn an_admin_step_takes_a_path_on_the_admin_surface_and_a_toml_body_sent_as_json() {
+        let scenario = parse_text(&format!(
+            "{ACTORS}[[steps]]\naction = \"admin\"\nactor = \"alice\"\npath = \"/admin/hostile\"\nbody = {{ next_chat_of = \"alice\", mode = {{ type = \"altered_fingerprint\" }} }}\n"
+        ))
+        .unwrap();
+        let StepKind::Act {
+            action: Action::Admin { path, body },
+            ..
+        } = &scenario.steps[0].kind
+        else {
+            panic!("{:?}", scenario.steps[0]);
+        };
+        assert_eq!(path, "/admin/hostile");
+        assert_eq!(body["mode"]["type"], "altered_fingerprint");
+        let error =
+            error_of("[[steps]]\naction = \"admin\"\nactor = \"alice\"\npath = \"/api/x\"\n");
+        assert_eq!(
+            error.message,
+            "step 1: `path` is a path on the admin surface, starting with /admin/; got \"/api/x\""
         );
     }
 

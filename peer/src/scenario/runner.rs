@@ -186,6 +186,8 @@ pub trait World {
     ) -> Result<Self::Actor, ActError>;
     /// Moves the server clock forward (admin).
     async fn advance_clock(&self, seconds: u64) -> Result<(), ActError>;
+    /// `POST path` with a JSON body on the admin surface.
+    async fn admin_post(&self, path: &str, body: &serde_json::Value) -> Result<(), ActError>;
     /// Unacknowledged encrypted messages the server holds for a device; `None` when the
     /// server no longer knows the device (admin).
     async fn queued_messages(&self, user: &str, device: &str) -> Result<Option<usize>, ActError>;
@@ -422,6 +424,9 @@ pub fn describe_step(step: &Step) -> String {
                 Action::AdvanceClock { by } => {
                     format!("moves the server clock {} forward", HumanDuration(*by))
                 }
+                Action::Admin { path, body } => {
+                    format!("asks the server's admin: POST {path} {body}")
+                }
             };
             match expect_error {
                 Some(error) => format!("{actor} {what}, refused with {error}"),
@@ -613,7 +618,9 @@ impl<W: World> Runner<'_, W> {
     /// Runs one action for the actor in `index`.
     async fn act(&mut self, index: usize, action: &Action) -> Result<(), ActError> {
         let other = |message: String| ActError::Other(message);
-        if self.slots[index].signed_out && !matches!(action, Action::AdvanceClock { .. }) {
+        if self.slots[index].signed_out
+            && !matches!(action, Action::AdvanceClock { .. } | Action::Admin { .. })
+        {
             return Err(other(format!(
                 "{} logged out earlier",
                 self.slots[index].spec.name
@@ -703,6 +710,17 @@ impl<W: World> Runner<'_, W> {
             Action::GoOffline => Command::GoOffline,
             Action::ComeOnline => Command::ComeOnline,
             Action::Logout => Command::Logout,
+            Action::Admin { path, body } => {
+                return match tokio::time::timeout(ACTION_LIMIT, self.world.admin_post(path, body))
+                    .await
+                {
+                    Ok(result) => result,
+                    Err(_) => Err(other(format!(
+                        "the admin surface did not answer within {}",
+                        HumanDuration(ACTION_LIMIT)
+                    ))),
+                };
+            }
             Action::AdvanceClock { by } => {
                 match tokio::time::timeout(ACTION_LIMIT, self.world.advance_clock(by.as_secs()))
                     .await

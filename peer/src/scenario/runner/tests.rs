@@ -93,6 +93,12 @@ impl World for FakeWorld {
         Ok(())
     }
 
+    async fn admin_post(&self, path: &str, _body: &serde_json::Value) -> Result<(), ActError> {
+        Err(ActError::Other(format!(
+            "no admin route {path} in the fake"
+        )))
+    }
+
     async fn queued_messages(&self, user: &str, device: &str) -> Result<Option<usize>, ActError> {
         Ok(self
             .net
