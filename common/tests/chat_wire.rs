@@ -191,6 +191,38 @@ fn explain_trace_shows_msg_key_seq_numbers_raw_and_wire_and_each_verdict() {
     );
 }
 
+#[test]
+fn explain_trace_shows_the_tl_object_as_json_and_the_same_aes_key_and_iv_on_both_sides() {
+    let explain = |layer| Config {
+        explain: true,
+        ..config(layer)
+    };
+    let mut pair = Pair::new(explain(144), explain(144), 661);
+    pair.drive();
+    while pair.a.poll_step().is_some() {}
+    while pair.b.poll_step().is_some() {}
+
+    pair.send_text(Side::Creator, "explain the key");
+    let sent: Vec<_> = std::iter::from_fn(|| pair.a.poll_step()).collect();
+    pair.drive();
+    let received: Vec<_> = std::iter::from_fn(|| pair.b.poll_step()).collect();
+    let find = |steps: &[secretchat_common::chat::Step], kind: &str, needle: &str| {
+        steps
+            .iter()
+            .find(|s| s.kind == kind && s.detail.contains(needle))
+            .map(|s| s.detail.clone())
+            .unwrap_or_else(|| panic!("no {kind} step with {needle:?} in {steps:#?}"))
+    };
+    let tl = find(&sent, "tl", "TL object: ");
+    assert!(tl.contains(r#""_":"decryptedMessageLayer""#), "{tl}");
+    assert!(tl.contains(r#""message":"explain the key""#), "{tl}");
+    let sealed = find(&sent, "seal", "aes_key ");
+    let opened = find(&received, "open", "aes_key ");
+    // The receiver derives the same aes_key and aes_iv from the same msg_key.
+    assert_eq!(sealed, opened);
+    assert!(find(&received, "tl", "TL object: ").contains("explain the key"));
+}
+
 // ---- the decrypt_negative vectors, through the state machine ----
 
 #[derive(serde::Deserialize)]

@@ -451,6 +451,17 @@ impl Device {
     /// fingerprint with `messages.acceptEncryption`. If another device of this user
     /// accepted first, the server refuses and the chat is closed here.
     pub async fn accept_chat(&mut self, chat_id: i32) -> Result<(), DeviceError> {
+        let now = self.now();
+        let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
+        if entry.chat.is_closed() || entry.chat.is_established() {
+            // Not awaiting a decision: the chat says why, and nothing is asked of the server.
+            let error = entry
+                .chat
+                .accept(now, &[], rng)
+                .err()
+                .unwrap_or(ChatError::Discarded);
+            return Err(DeviceError::Chat { chat_id, error });
+        }
         let (_, random) = self.dh_config().await?;
         let now = self.now();
         let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);

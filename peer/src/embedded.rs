@@ -44,6 +44,8 @@ pub struct EmbeddedServer {
     state: AppState,
     stop: Option<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
+    /// Drops expired updates once a minute; runs until aborted.
+    sweeper: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for EmbeddedServer {
@@ -79,10 +81,7 @@ impl EmbeddedServer {
             let _ = admin_stop.send(());
         });
         let sweeper_state = Arc::clone(&state);
-        let sweeper = tokio::spawn(async move {
-            secretchat_server::sweep_expired(sweeper_state).await;
-            Ok(())
-        });
+        let sweeper = tokio::spawn(secretchat_server::sweep_expired(sweeper_state));
         let tasks = vec![
             tokio::spawn(secretchat_server::serve(
                 api,
@@ -98,7 +97,6 @@ impl EmbeddedServer {
                     let _ = admin_stopped.await;
                 },
             )),
-            sweeper,
         ];
         Ok(EmbeddedServer {
             url,
@@ -107,6 +105,7 @@ impl EmbeddedServer {
             state,
             stop: Some(stop),
             tasks,
+            sweeper,
         })
     }
 
@@ -127,6 +126,7 @@ impl EmbeddedServer {
 
     /// Stops both listeners after the requests in flight (long-polls end early).
     pub async fn shut_down(mut self) {
+        self.sweeper.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -150,6 +150,7 @@ impl Drop for EmbeddedServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.sweeper.abort();
         for task in &self.tasks {
             task.abort();
         }

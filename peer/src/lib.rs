@@ -12,16 +12,22 @@
 //! * [`explain`] — `--explain`: every step as a line a learner can follow.
 //! * [`embedded`] — [`embedded::EmbeddedServer`], the mock server in-process on
 //!   ephemeral ports, and the admin client.
+//! * [`demo`], [`bot`], [`load`] — the commands of the same names ([`commands`] holds
+//!   their flags and exit statuses).
 //! * [`scenario`] — scenario files, the runner, `run` and `actor`.
 //! * [`vectors`] checks known-answer vector files; [`codec_cli`] opens and seals single
 //!   messages (`decode` / `encode`).
 
+pub mod bot;
 pub mod client;
 pub mod codec_cli;
+pub mod commands;
+pub mod demo;
 pub mod device;
 pub mod embedded;
 pub mod events;
 pub mod explain;
 pub mod files;
+pub mod load;
 pub mod scenario;
 pub mod vectors;

@@ -9,13 +9,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use secretchat_peer::codec_cli::{self, DecodeArgs, EncodeArgs};
+use secretchat_peer::commands::{self, BotArgs, DemoArgs, LoadArgs};
 use secretchat_peer::{scenario, vectors};
 
 #[derive(Parser)]
 #[command(
     name = "secretchat-peer",
     version,
-    about = "The reference peer for Telegram secret chats: vectors, decoder and encoder",
+    about = "The reference peer for Telegram secret chats: demo, bot, load, vectors, decoder and encoder",
     long_about = None
 )]
 struct Cli {
@@ -48,6 +49,18 @@ enum Command {
     /// Play one actor of a scenario as its own process, meeting the others only through
     /// the server; exit status = that actor's verdict.
     Actor(scenario::cli::ActorArgs),
+    /// The whole protocol in one command: an in-process server, Alice and Bob on fresh
+    /// devices, Bob's second device locked out, the handshake with every check, messages
+    /// both ways, a file, a re-key and a resend, all explained, then a summary. Exits
+    /// non-zero if any check fails.
+    Demo(DemoArgs),
+    /// An always-on counterpart for testing a client: signs in, accepts every chat,
+    /// echoes texts and files, answers resends and re-keys; one line per event; stops on
+    /// Ctrl-C.
+    Bot(BotArgs),
+    /// Many chats with full handshakes and messages each way through one server; reports
+    /// handshakes/s, messages/s, delivery latency p50/p99 and the server's memory.
+    Load(LoadArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +71,9 @@ fn main() -> ExitCode {
         Command::Encode(args) => report(codec_cli::encode(&args)),
         Command::Run(args) => scenario::cli::run_command(args),
         Command::Actor(args) => scenario::cli::actor_command(args),
+        Command::Demo(args) => commands::demo(&args),
+        Command::Bot(args) => commands::bot(&args),
+        Command::Load(args) => commands::load(&args),
     }
 }
 

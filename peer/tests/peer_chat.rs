@@ -2,7 +2,10 @@
 
 mod peer_support;
 
-use peer_support::{device, establish, expect_text, server};
+use std::time::Duration;
+
+use peer_support::{device, establish, expect_event, expect_text, server};
+use secretchat_peer::device::{Device, DeviceOptions, PeerEvent};
 
 #[tokio::test]
 async fn two_devices_agree_on_a_key_and_exchange_messages_both_ways() {
@@ -26,5 +29,244 @@ async fn two_devices_agree_on_a_key_and_exchange_messages_both_ways() {
 
     let (_, _, common) = alice.layers(chat_id).expect("layers");
     assert_eq!(common.0, 144);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn the_device_that_accepts_second_is_locked_out_and_told_the_chat_is_discarded() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 11).await;
+    let mut bob_phone = device(&server, "bob", "phone", 12).await;
+    let mut bob_laptop = device(&server, "bob", "laptop", 13).await;
+    let chat_id = alice.request_chat("bob").await.expect("request");
+    for bob in [&mut bob_phone, &mut bob_laptop] {
+        expect_event(
+            bob,
+            "ChatRequested",
+            |e| matches!(e, PeerEvent::ChatRequested { chat_id: c, .. } if *c == chat_id),
+        )
+        .await;
+    }
+    bob_phone.accept_chat(chat_id).await.expect("phone accepts");
+    expect_event(
+        &mut bob_laptop,
+        "ChatDiscarded",
+        |e| matches!(e, PeerEvent::ChatDiscarded { chat_id: c, .. } if *c == chat_id),
+    )
+    .await;
+    let late = bob_laptop.accept_chat(chat_id).await.unwrap_err();
+    assert!(late.to_string().contains("discarded"), "{late}");
+    expect_event(
+        &mut alice,
+        "ChatEstablished",
+        |e| matches!(e, PeerEvent::ChatEstablished { chat_id: c, .. } if *c == chat_id),
+    )
+    .await;
+    alice
+        .send_text(chat_id, "only the phone", 0)
+        .await
+        .expect("send");
+    expect_text(&mut bob_phone, chat_id, "only the phone").await;
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_file_is_uploaded_in_parts_downloaded_checked_and_decrypted_and_can_be_forwarded() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 21).await;
+    let mut bob = device(&server, "bob", "phone", 22).await;
+    let mut carol = device(&server, "carol", "phone", 23).await;
+    let chat_id = establish(&mut alice, &mut bob).await;
+    // 300 000 bytes: three parts of 128 KiB, the last one short.
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let sent = alice
+        .send_file(chat_id, &bytes, "notes.bin", "application/octet-stream")
+        .await
+        .expect("send file");
+    let received = expect_event(&mut bob, "FileReceived", |e| {
+        matches!(e, PeerEvent::FileReceived { .. })
+    })
+    .await;
+    let PeerEvent::FileReceived {
+        random_id,
+        file_name,
+        len,
+        sha256,
+        bytes: got,
+        ..
+    } = received
+    else {
+        unreachable!()
+    };
+    assert_eq!(random_id, sent);
+    assert_eq!(file_name, "notes.bin");
+    assert_eq!(len, 300_000);
+    assert_eq!(sha256, secretchat_peer::files::sha256_hex(&bytes));
+    assert_eq!(got, bytes);
+
+    // Bob forwards the stored file to Carol without uploading it again.
+    let second = establish(&mut bob, &mut carol).await;
+    bob.forward_file(second, random_id).await.expect("forward");
+    let forwarded = expect_event(&mut carol, "FileReceived (forwarded)", |e| {
+        matches!(e, PeerEvent::FileReceived { .. })
+    })
+    .await;
+    assert!(
+        matches!(forwarded, PeerEvent::FileReceived { sha256: s, len: 300_000, .. } if s == secretchat_peer::files::sha256_hex(&bytes))
+    );
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn an_offline_device_catches_up_in_order_through_difference_slices() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 31).await;
+    let mut bob = device(&server, "bob", "phone", 32).await;
+    let chat_id = establish(&mut alice, &mut bob).await;
+    // Bob stops polling; 120 messages wait for him (more than one difference of 100).
+    for i in 0..120 {
+        alice
+            .send_text(chat_id, &format!("m{i}"), 0)
+            .await
+            .expect("send");
+    }
+    let mut texts = Vec::new();
+    let start = std::time::Instant::now();
+    while texts.len() < 120 && start.elapsed() < peer_support::DEADLINE {
+        for event in bob.poll(Duration::from_secs(1)).await.expect("poll") {
+            if let PeerEvent::Message { text, .. } = event {
+                texts.push(text);
+            }
+        }
+    }
+    let expected: Vec<String> = (0..120).map(|i| format!("m{i}")).collect();
+    assert_eq!(texts, expected);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_device_saved_mid_chat_resumes_from_its_file_and_goes_on() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 41).await;
+    let mut bob = device(&server, "bob", "phone", 42).await;
+    let chat_id = establish(&mut alice, &mut bob).await;
+    alice.send_text(chat_id, "before", 0).await.expect("send");
+    expect_text(&mut bob, chat_id, "before").await;
+
+    let dir = std::env::temp_dir().join(format!("peer-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bob.json");
+    bob.save(&path).expect("save");
+    let fingerprint = bob.key_fingerprint(chat_id);
+    drop(bob);
+
+    alice
+        .send_text(chat_id, "while away", 0)
+        .await
+        .expect("send");
+    let mut bob = Device::resume(&path).expect("resume");
+    assert_eq!(bob.key_fingerprint(chat_id), fingerprint);
+    expect_text(&mut bob, chat_id, "while away").await;
+    bob.send_text(chat_id, "back", 0).await.expect("send");
+    expect_text(&mut alice, chat_id, "back").await;
+    std::fs::remove_dir_all(&dir).ok();
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_rekey_changes_the_key_on_both_sides_and_messages_keep_flowing() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 51).await;
+    let mut bob = device(&server, "bob", "phone", 52).await;
+    let chat_id = establish(&mut alice, &mut bob).await;
+    let original = alice.key_fingerprint(chat_id).expect("key");
+    alice.rekey(chat_id).await.expect("rekey");
+    // RequestKey → Bob answers AcceptKey and waits; Alice commits; Bob switches.
+    bob.poll(Duration::from_millis(500))
+        .await
+        .expect("bob answers");
+    let changed = expect_event(&mut alice, "KeyChanged (alice)", |e| {
+        matches!(e, PeerEvent::KeyChanged { .. })
+    })
+    .await;
+    expect_event(&mut bob, "KeyChanged (bob)", |e| {
+        matches!(e, PeerEvent::KeyChanged { .. })
+    })
+    .await;
+    let PeerEvent::KeyChanged {
+        key_fingerprint, ..
+    } = changed
+    else {
+        unreachable!()
+    };
+    assert_ne!(key_fingerprint, original);
+    assert_eq!(bob.key_fingerprint(chat_id), Some(key_fingerprint));
+    alice.send_text(chat_id, "new key", 0).await.expect("send");
+    expect_text(&mut bob, chat_id, "new key").await;
+    bob.send_text(chat_id, "new key too", 0)
+        .await
+        .expect("send");
+    expect_text(&mut alice, chat_id, "new key too").await;
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_withheld_message_is_asked_for_again_and_arrives_before_the_next_one() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 61).await;
+    let mut bob = device(&server, "bob", "phone", 62).await;
+    let chat_id = establish(&mut alice, &mut bob).await;
+    alice.withhold_next_message(chat_id);
+    alice.send_text(chat_id, "lost", 0).await.expect("send");
+    alice.send_text(chat_id, "after", 0).await.expect("send");
+    // Bob sees the gap and sends Resend; Alice answers it on her next poll.
+    let mut texts = Vec::new();
+    let start = std::time::Instant::now();
+    while texts.len() < 2 && start.elapsed() < peer_support::DEADLINE {
+        for event in bob.poll(Duration::from_millis(200)).await.expect("poll") {
+            if let PeerEvent::Message { text, .. } = event {
+                texts.push(text);
+            }
+        }
+        alice.poll(Duration::ZERO).await.expect("poll");
+    }
+    assert_eq!(texts, ["lost", "after"]);
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_server_that_is_not_there_gives_a_clear_error_not_a_panic() {
+    let err = Device::sign_in(
+        "http://127.0.0.1:1",
+        "alice",
+        "phone",
+        DeviceOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("cannot reach the server at http://127.0.0.1:1"),
+        "{text}"
+    );
+    let err = Device::sign_in("localhost:8080", "alice", "phone", DeviceOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("expected http://HOST:PORT"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_call_surfaces_telegrams_error_string() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 71).await;
+    let err = alice.request_chat("nobody_here").await.unwrap_err();
+    assert_eq!(err.rpc_message(), Some("USERNAME_NOT_OCCUPIED"), "{err}");
+    let err = Device::sign_in(&server.url, "bad name!", "phone", DeviceOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.rpc_message(), Some("USERNAME_INVALID"), "{err}");
     server.shut_down().await;
 }

@@ -6,7 +6,8 @@
 //! spaces do not meet.
 //!
 //! * `GET /admin/state` — users, devices (qts, pts, queue lengths), chats and their state,
-//!   stored files, the clock;
+//!   stored files, the clock, and the process's resident memory (`process.rss_bytes`,
+//!   from `/proc/self/status`; `null` where there is no such file);
 //! * `POST /admin/clock/advance {"seconds": N}` — moves the server clock forward (expiry
 //!   and week-based re-keying become testable in seconds); expired updates are dropped at
 //!   once;
@@ -115,7 +116,25 @@ async fn admin_state(State(state): State<AppState>) -> Json<Value> {
         "chats": chats,
         "files": {"stored": state.files.len(), "stored_bytes": stored_bytes, "uploads_in_progress": state.uploads.len()},
         "clock": {"now": state.now(), "offset_seconds": state.clock.offset_seconds()},
+        "process": {"rss_bytes": resident_memory_bytes()},
     }))
+}
+
+/// The resident set size of this process (`VmRSS` in `/proc/self/status`), if the OS tells.
+pub fn resident_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    parse_vm_rss(&status)
+}
+
+/// `VmRSS:   123456 kB` → bytes.
+fn parse_vm_rss(status: &str) -> Option<u64> {
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    let mut fields = line["VmRSS:".len()..].split_whitespace();
+    let value: u64 = fields.next()?.parse().ok()?;
+    match fields.next() {
+        Some("kB") => value.checked_mul(1024),
+        _ => None,
+    }
 }
 
 async fn advance_clock(
@@ -143,4 +162,17 @@ async fn reset(State(state): State<AppState>) -> Json<Value> {
     state.reset();
     tracing::info!("state reset");
     Json(json!({"reset": true}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_vm_rss;
+
+    #[test]
+    fn vm_rss_is_read_in_kilobytes_and_returned_in_bytes() {
+        let status = "Name:\tx\nVmPeak:\t  9 kB\nVmRSS:\t    2048 kB\nThreads:\t3\n";
+        assert_eq!(parse_vm_rss(status), Some(2048 * 1024));
+        assert_eq!(parse_vm_rss("Name:\tx\n"), None);
+        assert_eq!(parse_vm_rss("VmRSS:\tlots kB\n"), None);
+    }
 }

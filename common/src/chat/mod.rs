@@ -172,6 +172,33 @@ fn wire_msg_key(wire: &[u8]) -> &[u8] {
         .unwrap_or_default()
 }
 
+/// The explain trace's form of TL bytes: the object as JSON (or why it does not decode).
+fn explain_tl(tl: &[u8]) -> String {
+    use crate::tl::{TlJson as _, TlRead as _};
+    match crate::tl::e2e::Object::from_bytes(tl) {
+        Ok(object) => format!("TL object: {}", object.to_json()),
+        Err(error) => format!("TL bytes that do not decode ({error})"),
+    }
+}
+
+/// The explain trace's line with a sealed message's `aes_key` and `aes_iv`.
+fn explain_aes(
+    key: &crate::key::ChatKey,
+    version: envelope::Version,
+    sender: Side,
+    wire: &[u8],
+) -> String {
+    match envelope::open(key, version, sender, wire) {
+        Ok(opened) => format!(
+            "msg_key {} → aes_key {}, aes_iv {}",
+            hex::encode(wire_msg_key(wire)),
+            hex::encode(opened.aes_key_iv().key()),
+            hex::encode(opened.aes_key_iv().iv())
+        ),
+        Err(error) => format!("cannot show aes_key/aes_iv: {error}"),
+    }
+}
+
 /// How many bare (layer-8) random_ids are remembered to drop replays.
 const SEEN_BARE_LIMIT: usize = 1000;
 
@@ -506,6 +533,13 @@ impl SecretChat {
         })?;
         let fingerprint = keys.current().fingerprint();
         let wire = envelope::seal(keys.current(), version, side, &tl, rng)?;
+        if self.config.explain {
+            // The learner's view: the TL object before sealing, and the per-message AES
+            // key and IV (recovered by opening our own message; only when explaining).
+            let key = keys.current().clone();
+            self.step("tl", || explain_tl(&tl));
+            self.step("seal", || explain_aes(&key, version, side, &wire));
+        }
         self.step("seal", || {
             format!(
                 "random_id {random_id}, {layer}, {version:?} as {side:?}, key {fingerprint}, \

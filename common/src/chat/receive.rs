@@ -207,7 +207,18 @@ impl SecretChat {
         let mut failures = Vec::with_capacity(2);
         for version in VersionRules::try_order(self.layers.common()) {
             match envelope::open(key, version, sender, data) {
-                Ok(opened) => return Ok((opened.into_tl(), version)),
+                Ok(opened) => {
+                    self.step("open", || {
+                        format!(
+                            "msg_key {} → aes_key {}, aes_iv {}",
+                            hex::encode(opened.msg_key().as_bytes()),
+                            hex::encode(opened.aes_key_iv().key()),
+                            hex::encode(opened.aes_key_iv().iv())
+                        )
+                    });
+                    self.step("tl", || super::explain_tl(opened.tl()));
+                    return Ok((opened.into_tl(), version));
+                }
                 Err(error) => {
                     self.step("open", || {
                         format!("{version:?} from the {sender:?} does not open: {error}")
