@@ -280,7 +280,11 @@ pub enum Expectation {
     /// The chat's key changed (a re-key completed).
     KeyChanged { chat: String },
     /// The chat was discarded (declined, discarded, or lost the accept race).
-    Discarded { chat: String },
+    /// `history_deleted`, when given, must be what the discard said.
+    Discarded {
+        chat: String,
+        history_deleted: Option<bool>,
+    },
     /// The chat was aborted by this side; `reason` must appear in the reason given.
     Aborted {
         chat: String,
@@ -338,7 +342,7 @@ impl Expectation {
             | Expectation::ReadReceipt { chat }
             | Expectation::Typing { chat }
             | Expectation::KeyChanged { chat }
-            | Expectation::Discarded { chat }
+            | Expectation::Discarded { chat, .. }
             | Expectation::Aborted { chat, .. }
             | Expectation::PeerLayerRaised { chat, .. }
             | Expectation::Layer { chat, .. }

@@ -140,6 +140,7 @@ struct RawStep {
     content: Option<String>,
     size: Option<Spanned<usize>>,
     delete_history: Option<bool>,
+    history_deleted: Option<bool>,
     by: Option<Spanned<String>>,
     path: Option<Spanned<String>>,
     body: Option<Spanned<toml::Value>>,
@@ -174,6 +175,7 @@ impl RawStep {
         note(self.content.is_some(), "content");
         note(self.size.is_some(), "size");
         note(self.delete_history.is_some(), "delete_history");
+        note(self.history_deleted.is_some(), "history_deleted");
         note(self.by.is_some(), "by");
         note(self.path.is_some(), "path");
         note(self.body.is_some(), "body");
@@ -592,9 +594,8 @@ fn checked_step(
     } else {
         match kind_text {
             "chat_requested" => (&["chat", "from"], &["chat"]),
-            "established" | "read_receipt" | "typing" | "key_changed" | "discarded" => {
-                (&["chat"], &["chat"])
-            }
+            "established" | "read_receipt" | "typing" | "key_changed" => (&["chat"], &["chat"]),
+            "discarded" => (&["chat", "history_deleted"], &["chat"]),
             "message" => (&["chat", "text", "count", "ttl"], &["chat", "text"]),
             "file" => (&["chat", "file"], &["chat", "file"]),
             "action" => (&["chat", "what"], &["chat", "what"]),
@@ -892,7 +893,10 @@ fn checked_step(
             "read_receipt" => Expectation::ReadReceipt { chat: chat()? },
             "typing" => Expectation::Typing { chat: chat()? },
             "key_changed" => Expectation::KeyChanged { chat: chat()? },
-            "discarded" => Expectation::Discarded { chat: chat()? },
+            "discarded" => Expectation::Discarded {
+                chat: chat()?,
+                history_deleted: raw.history_deleted,
+            },
             "aborted" => Expectation::Aborted {
                 chat: chat()?,
                 reason: raw.reason.clone(),

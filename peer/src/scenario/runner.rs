@@ -471,7 +471,22 @@ fn describe_expectation(expectation: &Expectation) -> String {
         Expectation::ReadReceipt { chat } => format!("a read receipt in {chat}"),
         Expectation::Typing { chat } => format!("a typing notice in {chat}"),
         Expectation::KeyChanged { chat } => format!("the key of {chat} to change"),
-        Expectation::Discarded { chat } => format!("{chat} discarded"),
+        Expectation::Discarded {
+            chat,
+            history_deleted: Some(true),
+        } => {
+            format!("{chat} discarded with its history deleted")
+        }
+        Expectation::Discarded {
+            chat,
+            history_deleted: Some(false),
+        } => {
+            format!("{chat} discarded, history kept")
+        }
+        Expectation::Discarded {
+            chat,
+            history_deleted: None,
+        } => format!("{chat} discarded"),
         Expectation::Aborted {
             chat,
             reason: Some(reason),
@@ -1057,8 +1072,12 @@ impl<W: World> Runner<'_, W> {
                     return passed;
                 }
             }
-            Expectation::Discarded { .. } => {
-                if found(slot, &|e| matches!(e, Observed::Discarded { chat_id, .. } if *chat_id == chat)).is_some() {
+            Expectation::Discarded { history_deleted, .. } => {
+                let test = |e: &Observed| {
+                    matches!(e, Observed::Discarded { chat_id, history_deleted: got }
+                        if *chat_id == chat && history_deleted.is_none_or(|want| want == *got))
+                };
+                if found(slot, &test).is_some() {
                     return passed;
                 }
             }
