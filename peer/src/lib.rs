@@ -14,6 +14,7 @@
 //!   ephemeral ports, and the admin client.
 //! * [`demo`], [`bot`], [`load`] — the commands of the same names ([`commands`] holds
 //!   their flags and exit statuses).
+//! * [`scenario`] — scenario files, the runner, `run` and `actor`.
 //! * [`vectors`] checks known-answer vector files; [`codec_cli`] opens and seals single
 //!   messages (`decode` / `encode`).
 
@@ -28,4 +29,5 @@ pub mod events;
 pub mod explain;
 pub mod files;
 pub mod load;
+pub mod scenario;
 pub mod vectors;

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use secretchat_peer::codec_cli::{self, DecodeArgs, EncodeArgs};
 use secretchat_peer::commands::{self, BotArgs, DemoArgs, LoadArgs};
-use secretchat_peer::vectors;
+use secretchat_peer::{scenario, vectors};
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +42,13 @@ enum Command {
     Decode(DecodeArgs),
     /// Seal a TL object given as JSON into an encrypted message (the reverse of decode).
     Encode(EncodeArgs),
+    /// Run scenario files (or directories of them) against an embedded server or
+    /// `--server URL`: a progress line per step, a summary ending "N passed, M failed",
+    /// exit status non-zero if any scenario fails. Format: docs/scenarios.md.
+    Run(scenario::cli::RunArgs),
+    /// Play one actor of a scenario as its own process, meeting the others only through
+    /// the server; exit status = that actor's verdict.
+    Actor(scenario::cli::ActorArgs),
     /// The whole protocol in one command: an in-process server, Alice and Bob on fresh
     /// devices, Bob's second device locked out, the handshake with every check, messages
     /// both ways, a file, a re-key and a resend, all explained, then a summary. Exits
@@ -62,6 +69,8 @@ fn main() -> ExitCode {
         Command::Vectors { files } => run_vectors(&files),
         Command::Decode(args) => report(codec_cli::decode(&args)),
         Command::Encode(args) => report(codec_cli::encode(&args)),
+        Command::Run(args) => scenario::cli::run_command(args),
+        Command::Actor(args) => scenario::cli::actor_command(args),
         Command::Demo(args) => commands::demo(&args),
         Command::Bot(args) => commands::bot(&args),
         Command::Load(args) => commands::load(&args),

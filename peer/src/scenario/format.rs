@@ -1,0 +1,454 @@
+//! The scenario model: what a checked scenario file says, as types.
+//!
+//! A scenario is a short story about one behaviour of secret chats. It opens with a `why`
+//! paragraph (the property it shows), names its actors (one device of one user each),
+//! then lists steps in order. A step is either an **action** one actor takes (`request`,
+//! `send`, `rekey`, `advance_clock`, ...) — optionally expected to fail with a server error
+//! string (`expect_error`) — or an **expectation** about what one actor observes within a
+//! deadline (`expect = "message"`, `expect = "established"`, `expect = "same_key"`, ...).
+//!
+//! Chats and files are named by *labels* chosen by the scenario (`chat = "main"`,
+//! `file = "photo"`): the server picks the real chat ids, and each actor learns its chat
+//! ids as the story goes (`request` binds the label for the requester, `expect =
+//! "chat_requested"` binds it for the other side). [`super::parse`] checks every reference
+//! before anything runs. The file format itself is documented in `docs/scenarios.md`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long an expectation waits when the step does not say (`within`).
+pub const DEFAULT_WITHIN: Duration = Duration::from_secs(5);
+
+/// One checked scenario file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The file's stem: the scenario's name, a sentence in snake_case.
+    pub name: String,
+    /// The `why` paragraph: what property the scenario shows.
+    pub why: String,
+    pub actors: Vec<ActorSpec>,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// The actor called `name`.
+    pub fn actor(&self, name: &str) -> Option<&ActorSpec> {
+        self.actors.iter().find(|actor| actor.name == name)
+    }
+
+    /// The content of the file sent under `label` (from its `send_file` step).
+    pub fn file_content(&self, label: &str) -> Option<&FileSpec> {
+        self.steps.iter().find_map(|step| match &step.kind {
+            StepKind::Act {
+                action: Action::SendFile { file, .. },
+                ..
+            } if file.label == label => Some(file),
+            _ => None,
+        })
+    }
+}
+
+/// One actor: one device of one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorSpec {
+    /// The name steps use (`actor = "bob_laptop"`).
+    pub name: String,
+    /// The user signed in (`auth.signIn` username); several actors may share a user.
+    pub user: String,
+    /// The device name (`auth.signIn` device).
+    pub device: String,
+    /// The highest layer this device speaks (8 ..= 144); `None`: the peer's default.
+    pub layer: Option<i32>,
+    /// The layer the device assumes its peer speaks until told (default 8, SPEC §5).
+    pub assume_peer_layer: Option<i32>,
+    /// Print every protocol step as it happens (`--explain` turns it on for all).
+    pub explain: bool,
+    /// Re-key after this many messages (the spec's 100 when absent).
+    pub rekey_after_messages: Option<u32>,
+    /// Stay offline from the start (no polling until `come_online`).
+    pub starts_offline: bool,
+}
+
+/// One step of the story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// 1-based position among the steps.
+    pub number: usize,
+    /// Line of the `[[steps]]` header in the file.
+    pub line: usize,
+    /// The actor who acts or observes.
+    pub actor: String,
+    pub kind: StepKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepKind {
+    /// The actor does something; the server must accept it, or, with `expect_error`,
+    /// refuse it with exactly that error string.
+    Act {
+        action: Action,
+        expect_error: Option<String>,
+    },
+    /// The actor must observe something within `within`.
+    Expect {
+        expectation: Expectation,
+        within: Duration,
+    },
+}
+
+/// What an actor does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Ask the user of actor `to` for a secret chat (`messages.requestEncryption`).
+    Request { chat: String, to: String },
+    /// Accept a requested chat (`messages.acceptEncryption`).
+    Accept { chat: String },
+    /// Decline a requested chat (`messages.discardEncryption` before accepting).
+    Decline { chat: String },
+    /// Send `count` text messages; `{n}` in the text becomes 1, 2, ... `count`.
+    Send {
+        chat: String,
+        text: String,
+        count: u32,
+        ttl: Option<i32>,
+    },
+    /// Send a file (encrypted with a one-time key, uploaded in parts).
+    SendFile { chat: String, file: FileSpec },
+    /// Send again a file this actor sent or received, without uploading it again.
+    ForwardFile { chat: String, file: String },
+    /// `decryptedMessageActionSetMessageTTL`.
+    SetTtl { chat: String, ttl: i32 },
+    /// Mark every message received so far in the chat as read.
+    Read { chat: String },
+    /// Delete every message received so far in the chat.
+    Delete { chat: String },
+    /// Report a screenshot of every message received so far in the chat.
+    Screenshot { chat: String },
+    /// `decryptedMessageActionFlushHistory`.
+    Flush { chat: String },
+    /// A typing notice.
+    Typing { chat: String },
+    /// Start a re-key (`decryptedMessageActionRequestKey`).
+    Rekey { chat: String },
+    /// Discard the chat (`messages.discardEncryption`).
+    Discard { chat: String, delete_history: bool },
+    /// Stop polling: the device's updates wait on the server.
+    GoOffline,
+    /// Poll again (catching up with `updates.getDifference`).
+    ComeOnline,
+    /// `auth.logOut`: the device's token stops working and its queue is cleared.
+    Logout,
+    /// Move the server clock forward (admin surface).
+    AdvanceClock { by: Duration },
+    /// `POST` a JSON body to the server's admin surface (e.g. install a fault rule or a
+    /// hostile mode: `path = "/admin/hostile"`).
+    Admin {
+        path: String,
+        body: serde_json::Value,
+    },
+}
+
+impl Action {
+    /// The action's name in the file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Request { .. } => "request",
+            Action::Accept { .. } => "accept",
+            Action::Decline { .. } => "decline",
+            Action::Send { .. } => "send",
+            Action::SendFile { .. } => "send_file",
+            Action::ForwardFile { .. } => "forward_file",
+            Action::SetTtl { .. } => "set_ttl",
+            Action::Read { .. } => "read",
+            Action::Delete { .. } => "delete",
+            Action::Screenshot { .. } => "screenshot",
+            Action::Flush { .. } => "flush",
+            Action::Typing { .. } => "typing",
+            Action::Rekey { .. } => "rekey",
+            Action::Discard { .. } => "discard",
+            Action::GoOffline => "go_offline",
+            Action::ComeOnline => "come_online",
+            Action::Logout => "logout",
+            Action::AdvanceClock { .. } => "advance_clock",
+            Action::Admin { .. } => "admin",
+        }
+    }
+
+    /// The chat label the action acts on, if any.
+    pub fn chat(&self) -> Option<&str> {
+        match self {
+            Action::Request { chat, .. }
+            | Action::Accept { chat }
+            | Action::Decline { chat }
+            | Action::Send { chat, .. }
+            | Action::SendFile { chat, .. }
+            | Action::ForwardFile { chat, .. }
+            | Action::SetTtl { chat, .. }
+            | Action::Read { chat }
+            | Action::Delete { chat }
+            | Action::Screenshot { chat }
+            | Action::Flush { chat }
+            | Action::Typing { chat }
+            | Action::Rekey { chat }
+            | Action::Discard { chat, .. } => Some(chat),
+            Action::GoOffline
+            | Action::ComeOnline
+            | Action::Logout
+            | Action::AdvanceClock { .. }
+            | Action::Admin { .. } => None,
+        }
+    }
+}
+
+/// A file a scenario sends: its label, name, type and content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSpec {
+    /// The label steps use (`file = "photo"`).
+    pub label: String,
+    /// The file name sent in the media (`document` attribute).
+    pub file_name: String,
+    pub mime_type: String,
+    pub content: FileContent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileContent {
+    /// The text given in the file, as UTF-8 bytes.
+    Text(String),
+    /// `size` random bytes drawn from the run's seed and the file's label, so every
+    /// process of a run (and every replay with the same `--seed`) makes the same bytes.
+    Random { size: usize },
+}
+
+/// The kinds of service action a peer may receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    SetTtl,
+    Read,
+    Delete,
+    Screenshot,
+    Flush,
+}
+
+impl ActionKind {
+    pub const ALL: [(&'static str, ActionKind); 5] = [
+        ("set_ttl", ActionKind::SetTtl),
+        ("read", ActionKind::Read),
+        ("delete", ActionKind::Delete),
+        ("screenshot", ActionKind::Screenshot),
+        ("flush", ActionKind::Flush),
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::SetTtl => "set_ttl",
+            ActionKind::Read => "read",
+            ActionKind::Delete => "delete",
+            ActionKind::Screenshot => "screenshot",
+            ActionKind::Flush => "flush",
+        }
+    }
+}
+
+/// What an actor must observe.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expectation {
+    /// A chat request arrives; binds the label to its chat id for this actor. `from`: the
+    /// actor whose user must have asked.
+    ChatRequested { chat: String, from: Option<String> },
+    /// The chat's key exists on this side (accepted, or the acceptance was checked).
+    Established { chat: String },
+    /// `count` messages arrive in order, with these texts (`{n}` as in `send`), and the
+    /// TTL if given.
+    Message {
+        chat: String,
+        text: String,
+        count: u32,
+        ttl: Option<i32>,
+    },
+    /// The file sent under this label arrives, decrypted, with its size and SHA-256.
+    File { chat: String, file: String },
+    /// A service action of this kind arrives.
+    Action { chat: String, what: ActionKind },
+    /// The other side read our messages (`updateEncryptedMessagesRead`).
+    ReadReceipt { chat: String },
+    /// A typing notice arrives.
+    Typing { chat: String },
+    /// The chat's key changed (a re-key completed).
+    KeyChanged { chat: String },
+    /// The chat was discarded (declined, discarded, or lost the accept race).
+    /// `history_deleted`, when given, must be what the discard said.
+    Discarded {
+        chat: String,
+        history_deleted: Option<bool>,
+    },
+    /// The chat was aborted by this side; `reason` must appear in the reason given.
+    Aborted {
+        chat: String,
+        reason: Option<String>,
+    },
+    /// The other side announced a higher layer (`decryptedMessageActionNotifyLayer`).
+    PeerLayerRaised { chat: String, layer: Option<i32> },
+    /// Nothing at all arrives (for this chat, if given) during the whole window.
+    Nothing { chat: Option<String> },
+    /// The chat's negotiated layer is `layer`.
+    Layer { chat: String, layer: i32 },
+    /// The chat sends with MTProto `version` (1 below layer 73, 2 from 73).
+    Version { chat: String, version: u8 },
+    /// This actor's key for the chat and `with`'s have equal fingerprints and equal
+    /// visualizations.
+    SameKey { chat: String, with: String },
+    /// The server holds `messages` unacknowledged encrypted messages for this device.
+    Queued { messages: usize },
+    /// The server no longer knows this device (logged out).
+    SignedOut,
+}
+
+impl Expectation {
+    /// The expectation's name in the file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Expectation::ChatRequested { .. } => "chat_requested",
+            Expectation::Established { .. } => "established",
+            Expectation::Message { .. } => "message",
+            Expectation::File { .. } => "file",
+            Expectation::Action { .. } => "action",
+            Expectation::ReadReceipt { .. } => "read_receipt",
+            Expectation::Typing { .. } => "typing",
+            Expectation::KeyChanged { .. } => "key_changed",
+            Expectation::Discarded { .. } => "discarded",
+            Expectation::Aborted { .. } => "aborted",
+            Expectation::PeerLayerRaised { .. } => "peer_layer_raised",
+            Expectation::Nothing { .. } => "nothing",
+            Expectation::Layer { .. } => "layer",
+            Expectation::Version { .. } => "version",
+            Expectation::SameKey { .. } => "same_key",
+            Expectation::Queued { .. } => "queued",
+            Expectation::SignedOut => "signed_out",
+        }
+    }
+
+    /// The chat label the expectation is about, if any.
+    pub fn chat(&self) -> Option<&str> {
+        match self {
+            Expectation::ChatRequested { chat, .. }
+            | Expectation::Established { chat }
+            | Expectation::Message { chat, .. }
+            | Expectation::File { chat, .. }
+            | Expectation::Action { chat, .. }
+            | Expectation::ReadReceipt { chat }
+            | Expectation::Typing { chat }
+            | Expectation::KeyChanged { chat }
+            | Expectation::Discarded { chat, .. }
+            | Expectation::Aborted { chat, .. }
+            | Expectation::PeerLayerRaised { chat, .. }
+            | Expectation::Layer { chat, .. }
+            | Expectation::Version { chat, .. }
+            | Expectation::SameKey { chat, .. } => Some(chat),
+            Expectation::Nothing { chat } => chat.as_deref(),
+            Expectation::Queued { .. } | Expectation::SignedOut => None,
+        }
+    }
+}
+
+/// The text of message `n` (1-based) of a `send`/`expect message` with this template.
+pub fn message_text(template: &str, n: u32) -> String {
+    template.replace("{n}", &n.to_string())
+}
+
+/// A short human form of a duration as scenario files write them ("5s", "200ms", "8d").
+pub struct HumanDuration(pub Duration);
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let millis = self.0.as_millis();
+        let secs = self.0.as_secs();
+        if millis % 1000 != 0 {
+            write!(f, "{millis}ms")
+        } else if secs != 0 && secs % 86_400 == 0 {
+            write!(f, "{}d", secs / 86_400)
+        } else if secs != 0 && secs % 3600 == 0 {
+            write!(f, "{}h", secs / 3600)
+        } else if secs != 0 && secs % 60 == 0 && secs >= 600 {
+            write!(f, "{}m", secs / 60)
+        } else {
+            write!(f, "{secs}s")
+        }
+    }
+}
+
+/// Parses "250ms", "5s", "10m", "2h", "8d" (one number, one unit).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| {
+        format!("duration \"{text}\" has no unit; write e.g. \"5s\", \"250ms\", \"8d\"")
+    })?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| {
+        format!("duration \"{text}\" does not start with a number; write e.g. \"5s\"")
+    })?;
+    let seconds_per_unit = match unit {
+        "ms" => return Ok(Duration::from_millis(number)),
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => {
+            return Err(format!(
+                "duration \"{text}\" has unit \"{other}\"; the units are ms, s, m, h, d"
+            ))
+        }
+    };
+    number
+        .checked_mul(seconds_per_unit)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("duration \"{text}\" is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_in_every_unit() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("8d"), Ok(Duration::from_secs(8 * 86_400)));
+    }
+
+    #[test]
+    fn durations_without_unit_or_number_are_refused_with_the_forms_expected() {
+        assert!(parse_duration("5").unwrap_err().contains("has no unit"));
+        assert!(parse_duration("s")
+            .unwrap_err()
+            .contains("does not start with a number"));
+        assert!(parse_duration("5w")
+            .unwrap_err()
+            .contains("the units are ms, s, m, h, d"));
+        assert!(parse_duration("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn human_durations_print_as_files_write_them() {
+        assert_eq!(HumanDuration(Duration::from_secs(5)).to_string(), "5s");
+        assert_eq!(
+            HumanDuration(Duration::from_millis(1500)).to_string(),
+            "1500ms"
+        );
+        assert_eq!(
+            HumanDuration(Duration::from_secs(8 * 86_400)).to_string(),
+            "8d"
+        );
+    }
+
+    #[test]
+    fn message_templates_number_from_one() {
+        assert_eq!(message_text("m{n} of 3", 2), "m2 of 3");
+        assert_eq!(message_text("hi", 7), "hi");
+    }
+}

@@ -1,0 +1,1231 @@
+//! Reading a scenario file: TOML in, a checked [`Scenario`] out — or an error naming the
+//! file, the line (and column), and what was expected there.
+//!
+//! Reading happens in two passes. The `toml` crate parses the text into loose "raw" tables
+//! (every key optional, unknown keys refused with their position). Then [`check`] turns
+//! each raw step into a typed [`Action`] or [`Expectation`]: the `action`/`expect` name
+//! must be one of the known ones (the error lists them), each kind takes exactly its own
+//! keys, actor names must be declared, and every chat and file label must have been bound
+//! by an earlier step *for that actor* — so a scenario that could only fail halfway
+//! through a run is refused before anything runs.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::format::{
+    parse_duration, Action, ActionKind, ActorSpec, Expectation, FileContent, FileSpec, Scenario,
+    Step, StepKind, DEFAULT_WITHIN,
+};
+
+/// The layers a peer can speak (SPEC: the secret-chat layers 8 ..= 144).
+const LAYERS: std::ops::RangeInclusive<i32> = 8..=144;
+
+/// A scenario file that cannot run, and where it went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioFileError {
+    pub path: PathBuf,
+    /// 1-based line, when the error has a place in the file.
+    pub line: Option<usize>,
+    /// 1-based column (in characters), when known.
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ScenarioFileError {}
+
+/// Every action name, in the order the docs list them.
+pub const ACTION_NAMES: [&str; 19] = [
+    "request",
+    "accept",
+    "decline",
+    "send",
+    "send_file",
+    "forward_file",
+    "set_ttl",
+    "read",
+    "delete",
+    "screenshot",
+    "flush",
+    "typing",
+    "rekey",
+    "discard",
+    "go_offline",
+    "come_online",
+    "logout",
+    "advance_clock",
+    "admin",
+];
+
+/// Every expectation name.
+pub const EXPECT_NAMES: [&str; 17] = [
+    "chat_requested",
+    "established",
+    "message",
+    "file",
+    "action",
+    "read_receipt",
+    "typing",
+    "key_changed",
+    "discarded",
+    "aborted",
+    "peer_layer_raised",
+    "nothing",
+    "layer",
+    "version",
+    "same_key",
+    "queued",
+    "signed_out",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    why: Option<String>,
+    #[serde(default)]
+    actors: Vec<Spanned<RawActor>>,
+    #[serde(default)]
+    steps: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActor {
+    name: Spanned<String>,
+    user: Option<Spanned<String>>,
+    device: Option<String>,
+    layer: Option<Spanned<i32>>,
+    assume_peer_layer: Option<Spanned<i32>>,
+    #[serde(default)]
+    explain: bool,
+    rekey_after_messages: Option<Spanned<u32>>,
+    #[serde(default)]
+    starts_offline: bool,
+}
+
+/// One `[[steps]]` table with every key any step may take.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    action: Option<Spanned<String>>,
+    expect: Option<Spanned<String>>,
+    actor: Option<Spanned<String>>,
+    chat: Option<Spanned<String>>,
+    to: Option<Spanned<String>>,
+    from: Option<Spanned<String>>,
+    with: Option<Spanned<String>>,
+    text: Option<String>,
+    count: Option<Spanned<u32>>,
+    ttl: Option<i32>,
+    file: Option<Spanned<String>>,
+    name: Option<String>,
+    mime: Option<String>,
+    content: Option<String>,
+    size: Option<Spanned<usize>>,
+    delete_history: Option<bool>,
+    history_deleted: Option<bool>,
+    by: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    body: Option<Spanned<toml::Value>>,
+    within: Option<Spanned<String>>,
+    expect_error: Option<String>,
+    what: Option<Spanned<String>>,
+    reason: Option<String>,
+    layer: Option<Spanned<i32>>,
+    version: Option<Spanned<u8>>,
+    messages: Option<usize>,
+}
+
+impl RawStep {
+    /// The keys present in this step (besides `action`/`expect`/`actor`).
+    fn present(&self) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        let mut note = |present: bool, key: &'static str| {
+            if present {
+                keys.push(key)
+            }
+        };
+        note(self.chat.is_some(), "chat");
+        note(self.to.is_some(), "to");
+        note(self.from.is_some(), "from");
+        note(self.with.is_some(), "with");
+        note(self.text.is_some(), "text");
+        note(self.count.is_some(), "count");
+        note(self.ttl.is_some(), "ttl");
+        note(self.file.is_some(), "file");
+        note(self.name.is_some(), "name");
+        note(self.mime.is_some(), "mime");
+        note(self.content.is_some(), "content");
+        note(self.size.is_some(), "size");
+        note(self.delete_history.is_some(), "delete_history");
+        note(self.history_deleted.is_some(), "history_deleted");
+        note(self.by.is_some(), "by");
+        note(self.path.is_some(), "path");
+        note(self.body.is_some(), "body");
+        note(self.within.is_some(), "within");
+        note(self.expect_error.is_some(), "expect_error");
+        note(self.what.is_some(), "what");
+        note(self.reason.is_some(), "reason");
+        note(self.layer.is_some(), "layer");
+        note(self.version.is_some(), "version");
+        note(self.messages.is_some(), "messages");
+        keys
+    }
+}
+
+/// Reads and checks one scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioFileError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ScenarioFileError {
+        path: path.to_owned(),
+        line: None,
+        column: None,
+        message: format!("cannot read the file: {error}"),
+    })?;
+    parse(path, &text)
+}
+
+/// Parses and checks scenario text (`path` names it in errors and gives its name).
+pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioFileError> {
+    let locate = Locator { path, text };
+    let raw: RawFile = toml::from_str(text).map_err(|error| {
+        let message = error.message().trim().to_owned();
+        match error.span() {
+            Some(span) => locate.at(span.start, message),
+            None => locate.nowhere(message),
+        }
+    })?;
+    check(&locate, raw)
+}
+
+/// Turns byte offsets into line:column errors for one file.
+struct Locator<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn at(&self, offset: usize, message: impl Into<String>) -> ScenarioFileError {
+        let offset = offset.min(self.text.len());
+        let before = self.text.get(..offset).unwrap_or(self.text);
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before
+            .get(line_start..)
+            .map_or(1, |s| s.chars().count() + 1);
+        ScenarioFileError {
+            path: self.path.to_owned(),
+            line: Some(line),
+            column: Some(column),
+            message: message.into(),
+        }
+    }
+
+    fn nowhere(&self, message: impl Into<String>) -> ScenarioFileError {
+        ScenarioFileError {
+            path: self.path.to_owned(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.at(offset, "").line.unwrap_or(1)
+    }
+}
+
+fn is_label(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileError> {
+    let why = match raw.why {
+        Some(why) if !why.trim().is_empty() => why.trim().to_owned(),
+        _ => {
+            return Err(locate.nowhere(
+                "missing `why`: the file must open with a `why = \"\"\"...\"\"\"` paragraph saying what property it shows",
+            ))
+        }
+    };
+    if raw.actors.is_empty() {
+        return Err(locate.nowhere(
+            "no actors: declare at least one `[[actors]]` table with a `name` (and `user`, `device`)",
+        ));
+    }
+
+    let mut actors: Vec<ActorSpec> = Vec::new();
+    let mut devices = HashSet::new();
+    for spanned in &raw.actors {
+        let actor = spanned.get_ref();
+        let name = actor.name.get_ref().clone();
+        let at = actor.name.span().start;
+        if !is_label(&name) {
+            return Err(locate.at(
+                at,
+                format!("actor name \"{name}\" must be 1 to 64 letters, digits, '_' or '-'"),
+            ));
+        }
+        if actors.iter().any(|a| a.name == name) {
+            return Err(locate.at(at, format!("actor \"{name}\" is declared twice")));
+        }
+        let user = actor
+            .user
+            .as_ref()
+            .map_or_else(|| name.clone(), |u| u.get_ref().clone());
+        let user_ok = !user.is_empty()
+            && user.len() <= 32
+            && user.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !user_ok {
+            let at = actor.user.as_ref().map_or(at, |u| u.span().start);
+            return Err(locate.at(at, format!("user \"{user}\" must be 1 to 32 letters, digits or '_' (the server's username rule)")));
+        }
+        let device = actor.device.clone().unwrap_or_else(|| "phone".to_owned());
+        if !devices.insert((user.clone(), device.clone())) {
+            return Err(locate.at(at, format!("actor \"{name}\" is device \"{device}\" of user \"{user}\", like an actor declared before it; give it another `device`")));
+        }
+        if let Some(layer) = &actor.layer {
+            if !LAYERS.contains(layer.get_ref()) {
+                return Err(locate.at(
+                    layer.span().start,
+                    format!(
+                        "layer {} is not a secret-chat layer; expected 8 to 144",
+                        layer.get_ref()
+                    ),
+                ));
+            }
+        }
+        if let Some(layer) = &actor.assume_peer_layer {
+            if !LAYERS.contains(layer.get_ref()) {
+                return Err(locate.at(
+                    layer.span().start,
+                    format!(
+                        "assume_peer_layer {} is not a secret-chat layer; expected 8 to 144",
+                        layer.get_ref()
+                    ),
+                ));
+            }
+        }
+        if let Some(every) = &actor.rekey_after_messages {
+            if *every.get_ref() == 0 {
+                return Err(locate.at(
+                    every.span().start,
+                    "rekey_after_messages must be at least 1",
+                ));
+            }
+        }
+        actors.push(ActorSpec {
+            name,
+            user,
+            device,
+            layer: actor.layer.as_ref().map(|l| *l.get_ref()),
+            assume_peer_layer: actor.assume_peer_layer.as_ref().map(|l| *l.get_ref()),
+            explain: actor.explain,
+            rekey_after_messages: actor.rekey_after_messages.as_ref().map(|e| *e.get_ref()),
+            starts_offline: actor.starts_offline,
+        });
+    }
+
+    let mut bindings = Bindings::default();
+    let mut file_labels: HashSet<String> = HashSet::new();
+    let mut steps = Vec::new();
+    for (index, spanned) in raw.steps.iter().enumerate() {
+        let number = index + 1;
+        let start = spanned.span().start;
+        let step = checked_step(locate, &actors, spanned.get_ref(), number, start)?;
+        bindings.apply(
+            locate,
+            &actors,
+            &step,
+            spanned.get_ref(),
+            start,
+            &mut file_labels,
+        )?;
+        steps.push(step);
+    }
+    if steps.is_empty() {
+        return Err(
+            locate.nowhere("no steps: add `[[steps]]` tables, each an `action` or an `expect`")
+        );
+    }
+
+    let name = locate.path.file_stem().map_or_else(
+        || "scenario".to_owned(),
+        |stem| stem.to_string_lossy().into_owned(),
+    );
+    Ok(Scenario {
+        path: locate.path.to_owned(),
+        name,
+        why,
+        actors,
+        steps,
+    })
+}
+
+/// Which chat and file labels each actor knows so far, while checking steps in order.
+#[derive(Default)]
+struct Bindings {
+    chats: HashMap<String, HashSet<String>>,
+    files: HashMap<String, HashSet<String>>,
+}
+
+impl Bindings {
+    fn has_chat(&self, actor: &str, chat: &str) -> bool {
+        self.chats
+            .get(actor)
+            .is_some_and(|chats| chats.contains(chat))
+    }
+
+    fn apply(
+        &mut self,
+        locate: &Locator<'_>,
+        actors: &[ActorSpec],
+        step: &Step,
+        raw: &RawStep,
+        start: usize,
+        file_labels: &mut HashSet<String>,
+    ) -> Result<(), ScenarioFileError> {
+        let at = |field: &Option<Spanned<String>>| field.as_ref().map_or(start, |f| f.span().start);
+        let chat_at = at(&raw.chat);
+        let actor = step.actor.as_str();
+        let bind = |this: &mut Self, chat: &str| -> Result<(), ScenarioFileError> {
+            if !this
+                .chats
+                .entry(actor.to_owned())
+                .or_default()
+                .insert(chat.to_owned())
+            {
+                return Err(locate.at(chat_at, format!("step {}: chat \"{chat}\" already names a chat for {actor}; use a new label for a new chat", step.number)));
+            }
+            Ok(())
+        };
+        let (binds, chat) = match &step.kind {
+            StepKind::Act { action, .. } => {
+                (matches!(action, Action::Request { .. }), action.chat())
+            }
+            StepKind::Expect { expectation, .. } => (
+                matches!(expectation, Expectation::ChatRequested { .. }),
+                expectation.chat(),
+            ),
+        };
+        if let Some(chat) = chat {
+            if binds {
+                bind(self, chat)?;
+            } else if !self.has_chat(actor, chat) {
+                return Err(locate.at(chat_at, format!(
+                    "step {}: {actor} has no chat \"{chat}\" yet; a chat label is bound by `action = \"request\"` (the requester) or `expect = \"chat_requested\"` (the other side) in an earlier step",
+                    step.number
+                )));
+            }
+        }
+        match &step.kind {
+            StepKind::Act {
+                action: Action::SendFile { file, .. },
+                ..
+            } => {
+                if !file_labels.insert(file.label.clone()) {
+                    return Err(locate.at(at(&raw.file), format!("step {}: file \"{}\" is sent twice; give each `send_file` its own label (use `forward_file` to send it again)", step.number, file.label)));
+                }
+                self.files
+                    .entry(actor.to_owned())
+                    .or_default()
+                    .insert(file.label.clone());
+            }
+            StepKind::Act {
+                action: Action::ForwardFile { file, .. },
+                ..
+            } if !self.files.get(actor).is_some_and(|f| f.contains(file)) => {
+                return Err(locate.at(at(&raw.file), format!("step {}: {actor} has neither sent nor received a file \"{file}\" before this step", step.number)));
+            }
+            StepKind::Expect {
+                expectation: Expectation::File { file, .. },
+                ..
+            } => {
+                if !file_labels.contains(file) {
+                    return Err(locate.at(
+                        at(&raw.file),
+                        format!(
+                            "step {}: no earlier `send_file` sends a file \"{file}\"",
+                            step.number
+                        ),
+                    ));
+                }
+                self.files
+                    .entry(actor.to_owned())
+                    .or_default()
+                    .insert(file.clone());
+            }
+            StepKind::Expect {
+                expectation: Expectation::SameKey { chat, with },
+                ..
+            } => {
+                if with == actor {
+                    return Err(locate.at(
+                        at(&raw.with),
+                        format!(
+                            "step {}: `with` must name another actor than {actor}",
+                            step.number
+                        ),
+                    ));
+                }
+                if !self.has_chat(with, chat) {
+                    return Err(locate.at(
+                        at(&raw.with),
+                        format!(
+                            "step {}: {with} has no chat \"{chat}\" yet to compare keys with",
+                            step.number
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let _ = actors;
+        Ok(())
+    }
+}
+
+/// Checks one raw step into a typed one (kinds, keys, values, actor names).
+fn checked_step(
+    locate: &Locator<'_>,
+    actors: &[ActorSpec],
+    raw: &RawStep,
+    number: usize,
+    start: usize,
+) -> Result<Step, ScenarioFileError> {
+    let line = locate.line_of(start);
+    let err =
+        |offset: usize, message: String| locate.at(offset, format!("step {number}: {message}"));
+    let actor_of = |field: &Spanned<String>| -> Result<String, ScenarioFileError> {
+        let name = field.get_ref();
+        if actors.iter().any(|a| &a.name == name) {
+            Ok(name.clone())
+        } else {
+            let known: Vec<&str> = actors.iter().map(|a| a.name.as_str()).collect();
+            Err(err(
+                field.span().start,
+                format!(
+                    "unknown actor \"{name}\"; the actors are: {}",
+                    known.join(", ")
+                ),
+            ))
+        }
+    };
+
+    let (kind_name, is_action) = match (&raw.action, &raw.expect) {
+        (Some(action), None) => (action, true),
+        (None, Some(expect)) => (expect, false),
+        (Some(_), Some(expect)) => {
+            return Err(err(
+                expect.span().start,
+                "a step is either an `action` or an `expect`, not both".to_owned(),
+            ))
+        }
+        (None, None) => {
+            return Err(err(
+                start,
+                "expected `action = \"...\"` or `expect = \"...\"` in this step".to_owned(),
+            ))
+        }
+    };
+    let kind_at = kind_name.span().start;
+    let kind_text = kind_name.get_ref().as_str();
+
+    let actor = match &raw.actor {
+        Some(actor) => actor_of(actor)?,
+        None if is_action && kind_text == "advance_clock" => {
+            actors.first().map(|a| a.name.clone()).unwrap_or_default()
+        }
+        None => {
+            return Err(err(
+                start,
+                format!("`{kind_text}` needs `actor = \"...\"`: who acts or observes"),
+            ))
+        }
+    };
+
+    // Which keys this kind takes, beyond action/expect/actor.
+    let (takes, required): (&[&str], &[&str]) = if is_action {
+        match kind_text {
+            "request" => (&["chat", "to"], &["chat", "to"]),
+            "accept" | "decline" | "read" | "delete" | "screenshot" | "flush" | "typing"
+            | "rekey" => (&["chat"], &["chat"]),
+            "send" => (&["chat", "text", "count", "ttl"], &["chat", "text"]),
+            "send_file" => (
+                &["chat", "file", "name", "mime", "content", "size"],
+                &["chat", "file"],
+            ),
+            "forward_file" => (&["chat", "file"], &["chat", "file"]),
+            "set_ttl" => (&["chat", "ttl"], &["chat", "ttl"]),
+            "discard" => (&["chat", "delete_history"], &["chat"]),
+            "go_offline" | "come_online" | "logout" => (&[], &[]),
+            "advance_clock" => (&["by"], &["by"]),
+            "admin" => (&["path", "body"], &["path"]),
+            other => {
+                return Err(err(
+                    kind_at,
+                    format!(
+                        "unknown action \"{other}\"; the actions are: {}",
+                        ACTION_NAMES.join(", ")
+                    ),
+                ))
+            }
+        }
+    } else {
+        match kind_text {
+            "chat_requested" => (&["chat", "from"], &["chat"]),
+            "established" | "read_receipt" | "typing" | "key_changed" => (&["chat"], &["chat"]),
+            "discarded" => (&["chat", "history_deleted"], &["chat"]),
+            "message" => (&["chat", "text", "count", "ttl"], &["chat", "text"]),
+            "file" => (&["chat", "file"], &["chat", "file"]),
+            "action" => (&["chat", "what"], &["chat", "what"]),
+            "aborted" => (&["chat", "reason"], &["chat"]),
+            "peer_layer_raised" => (&["chat", "layer"], &["chat"]),
+            "nothing" => (&["chat"], &[]),
+            "layer" => (&["chat", "layer"], &["chat", "layer"]),
+            "version" => (&["chat", "version"], &["chat", "version"]),
+            "same_key" => (&["chat", "with"], &["chat", "with"]),
+            "queued" => (&["messages"], &["messages"]),
+            "signed_out" => (&[], &[]),
+            other => {
+                return Err(err(
+                    kind_at,
+                    format!(
+                        "unknown expectation \"{other}\"; the expectations are: {}",
+                        EXPECT_NAMES.join(", ")
+                    ),
+                ))
+            }
+        }
+    };
+    let extra: &[&str] = if is_action {
+        &["expect_error"]
+    } else {
+        &["within"]
+    };
+    for key in raw.present() {
+        if !takes.contains(&key) && !extra.contains(&key) {
+            let mut allowed: Vec<&str> = vec!["actor"];
+            allowed.extend_from_slice(takes);
+            allowed.extend_from_slice(extra);
+            let what = if is_action { "action" } else { "expectation" };
+            return Err(err(
+                start,
+                format!(
+                    "{what} `{kind_text}` does not take `{key}`; it takes: {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    let present = raw.present();
+    for key in required {
+        if !present.contains(key) {
+            return Err(err(start, format!("`{kind_text}` needs `{key}`")));
+        }
+    }
+
+    let chat = || -> Result<String, ScenarioFileError> {
+        let chat = raw
+            .chat
+            .as_ref()
+            .map(|c| c.get_ref().clone())
+            .unwrap_or_default();
+        if is_label(&chat) {
+            Ok(chat)
+        } else {
+            let at = raw.chat.as_ref().map_or(start, |c| c.span().start);
+            Err(err(
+                at,
+                format!("chat label \"{chat}\" must be 1 to 64 letters, digits, '_' or '-'"),
+            ))
+        }
+    };
+    let label =
+        |field: &Option<Spanned<String>>, what: &str| -> Result<String, ScenarioFileError> {
+            let value = field
+                .as_ref()
+                .map(|c| c.get_ref().clone())
+                .unwrap_or_default();
+            if is_label(&value) {
+                Ok(value)
+            } else {
+                let at = field.as_ref().map_or(start, |c| c.span().start);
+                Err(err(
+                    at,
+                    format!("{what} label \"{value}\" must be 1 to 64 letters, digits, '_' or '-'"),
+                ))
+            }
+        };
+    let count = match &raw.count {
+        Some(count) if *count.get_ref() == 0 => {
+            return Err(err(
+                count.span().start,
+                "`count` must be at least 1".to_owned(),
+            ))
+        }
+        Some(count) => *count.get_ref(),
+        None => 1,
+    };
+    let text = raw.text.clone().unwrap_or_default();
+    let other_actor = |field: &Option<Spanned<String>>| -> Result<String, ScenarioFileError> {
+        match field {
+            Some(field) => actor_of(field),
+            None => Err(err(start, "missing actor name".to_owned())),
+        }
+    };
+
+    let kind = if is_action {
+        let action = match kind_text {
+            "request" => {
+                let to = other_actor(&raw.to)?;
+                let me = actors.iter().find(|a| a.name == actor);
+                let them = actors.iter().find(|a| a.name == to);
+                if let (Some(me), Some(them)) = (me, them) {
+                    if me.user == them.user {
+                        let at = raw.to.as_ref().map_or(start, |t| t.span().start);
+                        return Err(err(at, format!("{actor} and {to} are the same user \"{}\"; a secret chat is between two users", me.user)));
+                    }
+                }
+                Action::Request { chat: chat()?, to }
+            }
+            "accept" => Action::Accept { chat: chat()? },
+            "decline" => Action::Decline { chat: chat()? },
+            "send" => Action::Send {
+                chat: chat()?,
+                text,
+                count,
+                ttl: raw.ttl,
+            },
+            "send_file" => {
+                let label = label(&raw.file, "file")?;
+                let content = match (&raw.content, &raw.size) {
+                    (Some(text), None) => FileContent::Text(text.clone()),
+                    (None, Some(size)) if *size.get_ref() > 0 => FileContent::Random {
+                        size: *size.get_ref(),
+                    },
+                    (None, Some(size)) => {
+                        return Err(err(
+                            size.span().start,
+                            "`size` must be at least 1 byte".to_owned(),
+                        ))
+                    }
+                    _ => return Err(err(
+                        start,
+                        "`send_file` needs exactly one of `content = \"text\"` or `size = bytes`"
+                            .to_owned(),
+                    )),
+                };
+                Action::SendFile {
+                    chat: chat()?,
+                    file: FileSpec {
+                        file_name: raw.name.clone().unwrap_or_else(|| format!("{label}.bin")),
+                        mime_type: raw
+                            .mime
+                            .clone()
+                            .unwrap_or_else(|| "application/octet-stream".to_owned()),
+                        label,
+                        content,
+                    },
+                }
+            }
+            "forward_file" => Action::ForwardFile {
+                chat: chat()?,
+                file: label(&raw.file, "file")?,
+            },
+            "set_ttl" => {
+                let ttl = raw.ttl.unwrap_or_default();
+                if ttl < 0 {
+                    return Err(err(
+                        start,
+                        format!("`ttl` is seconds, 0 or more; got {ttl}"),
+                    ));
+                }
+                Action::SetTtl { chat: chat()?, ttl }
+            }
+            "read" => Action::Read { chat: chat()? },
+            "delete" => Action::Delete { chat: chat()? },
+            "screenshot" => Action::Screenshot { chat: chat()? },
+            "flush" => Action::Flush { chat: chat()? },
+            "typing" => Action::Typing { chat: chat()? },
+            "rekey" => Action::Rekey { chat: chat()? },
+            "discard" => Action::Discard {
+                chat: chat()?,
+                delete_history: raw.delete_history.unwrap_or(false),
+            },
+            "go_offline" => Action::GoOffline,
+            "come_online" => Action::ComeOnline,
+            "logout" => Action::Logout,
+            "admin" => {
+                let path = raw
+                    .path
+                    .as_ref()
+                    .map(|p| (p.get_ref().clone(), p.span().start))
+                    .unwrap_or_default();
+                if !path.0.starts_with("/admin/") {
+                    return Err(err(path.1, format!("`path` is a path on the admin surface, starting with /admin/; got \"{}\"", path.0)));
+                }
+                let body = match &raw.body {
+                    Some(body) => serde_json::to_value(body.get_ref()).map_err(|error| {
+                        err(
+                            body.span().start,
+                            format!("`body` cannot be sent as JSON: {error}"),
+                        )
+                    })?,
+                    None => serde_json::json!({}),
+                };
+                Action::Admin { path: path.0, body }
+            }
+            _ => {
+                let by = raw
+                    .by
+                    .as_ref()
+                    .map(|b| (b.get_ref().as_str(), b.span().start))
+                    .unwrap_or(("", start));
+                let duration = parse_duration(by.0).map_err(|message| err(by.1, message))?;
+                if duration.as_secs() == 0 || duration.subsec_millis() != 0 {
+                    return Err(err(
+                        by.1,
+                        "`by` must be whole seconds, at least 1s (the server clock counts seconds)"
+                            .to_owned(),
+                    ));
+                }
+                Action::AdvanceClock { by: duration }
+            }
+        };
+        if let Some(error) = &raw.expect_error {
+            if error.is_empty()
+                || !error
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(err(start, format!("`expect_error` is a server error string like \"ENCRYPTION_ALREADY_ACCEPTED\"; got \"{error}\"")));
+            }
+        }
+        StepKind::Act {
+            action,
+            expect_error: raw.expect_error.clone(),
+        }
+    } else {
+        let within = match &raw.within {
+            Some(within) => {
+                let duration = parse_duration(within.get_ref())
+                    .map_err(|message| err(within.span().start, message))?;
+                if duration.is_zero() {
+                    return Err(err(
+                        within.span().start,
+                        "`within` must be longer than 0".to_owned(),
+                    ));
+                }
+                duration
+            }
+            None => DEFAULT_WITHIN,
+        };
+        if within > Duration::from_secs(600) {
+            let at = raw.within.as_ref().map_or(start, |w| w.span().start);
+            return Err(err(at, "`within` is real time, at most 10m; move the server clock with `advance_clock` for days".to_owned()));
+        }
+        let expectation = match kind_text {
+            "chat_requested" => Expectation::ChatRequested {
+                chat: chat()?,
+                from: raw.from.as_ref().map(actor_of).transpose()?,
+            },
+            "established" => Expectation::Established { chat: chat()? },
+            "message" => Expectation::Message {
+                chat: chat()?,
+                text,
+                count,
+                ttl: raw.ttl,
+            },
+            "file" => Expectation::File {
+                chat: chat()?,
+                file: label(&raw.file, "file")?,
+            },
+            "action" => {
+                let what = raw
+                    .what
+                    .as_ref()
+                    .map(|w| (w.get_ref().as_str(), w.span().start))
+                    .unwrap_or(("", start));
+                let kind = ActionKind::ALL
+                    .iter()
+                    .find(|(name, _)| *name == what.0)
+                    .map(|(_, kind)| *kind);
+                match kind {
+                    Some(what) => Expectation::Action {
+                        chat: chat()?,
+                        what,
+                    },
+                    None => {
+                        let names: Vec<&str> =
+                            ActionKind::ALL.iter().map(|(name, _)| *name).collect();
+                        return Err(err(
+                            what.1,
+                            format!(
+                                "unknown service action \"{}\"; `what` is one of: {}",
+                                what.0,
+                                names.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+            "read_receipt" => Expectation::ReadReceipt { chat: chat()? },
+            "typing" => Expectation::Typing { chat: chat()? },
+            "key_changed" => Expectation::KeyChanged { chat: chat()? },
+            "discarded" => Expectation::Discarded {
+                chat: chat()?,
+                history_deleted: raw.history_deleted,
+            },
+            "aborted" => Expectation::Aborted {
+                chat: chat()?,
+                reason: raw.reason.clone(),
+            },
+            "peer_layer_raised" => Expectation::PeerLayerRaised {
+                chat: chat()?,
+                layer: raw.layer.as_ref().map(|l| *l.get_ref()),
+            },
+            "nothing" => Expectation::Nothing {
+                chat: raw.chat.as_ref().map(|_| chat()).transpose()?,
+            },
+            "layer" => {
+                let layer = raw
+                    .layer
+                    .as_ref()
+                    .map(|l| (*l.get_ref(), l.span().start))
+                    .unwrap_or((0, start));
+                if !LAYERS.contains(&layer.0) {
+                    return Err(err(
+                        layer.1,
+                        format!(
+                            "layer {} is not a secret-chat layer; expected 8 to 144",
+                            layer.0
+                        ),
+                    ));
+                }
+                Expectation::Layer {
+                    chat: chat()?,
+                    layer: layer.0,
+                }
+            }
+            "version" => {
+                let version = raw
+                    .version
+                    .as_ref()
+                    .map(|v| (*v.get_ref(), v.span().start))
+                    .unwrap_or((0, start));
+                if !(1..=2).contains(&version.0) {
+                    return Err(err(
+                        version.1,
+                        format!(
+                            "MTProto version {} does not exist; expected 1 or 2",
+                            version.0
+                        ),
+                    ));
+                }
+                Expectation::Version {
+                    chat: chat()?,
+                    version: version.0,
+                }
+            }
+            "same_key" => Expectation::SameKey {
+                chat: chat()?,
+                with: other_actor(&raw.with)?,
+            },
+            "queued" => Expectation::Queued {
+                messages: raw.messages.unwrap_or_default(),
+            },
+            _ => Expectation::SignedOut,
+        };
+        StepKind::Expect {
+            expectation,
+            within,
+        }
+    };
+    Ok(Step {
+        number,
+        line,
+        actor,
+        kind,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ACTORS: &str = r#"
+why = "Two users chat."
+
+[[actors]]
+name = "alice"
+
+[[actors]]
+name = "bob"
+"#;
+
+    fn parse_text(text: &str) -> Result<Scenario, ScenarioFileError> {
+        parse(Path::new("s/test_case.toml"), text)
+    }
+
+    fn error_of(steps: &str) -> ScenarioFileError {
+        parse_text(&format!("{ACTORS}{steps}")).unwrap_err()
+    }
+
+    #[test]
+    fn a_complete_scenario_parses_into_steps_with_their_lines() {
+        let scenario = parse_text(&format!(
+            "{ACTORS}
+[[steps]]
+action = \"request\"
+actor = \"alice\"
+to = \"bob\"
+chat = \"main\"
+
+[[steps]]
+expect = \"chat_requested\"
+actor = \"bob\"
+chat = \"main\"
+within = \"2s\"
+"
+        ))
+        .unwrap();
+        assert_eq!(scenario.name, "test_case");
+        assert_eq!(scenario.why, "Two users chat.");
+        assert_eq!(scenario.actors[1].user, "bob");
+        assert_eq!(scenario.actors[1].device, "phone");
+        assert_eq!(scenario.steps.len(), 2);
+        assert_eq!(scenario.steps[0].line, 10);
+        assert_eq!(
+            scenario.steps[0].kind,
+            StepKind::Act {
+                action: Action::Request {
+                    chat: "main".into(),
+                    to: "bob".into()
+                },
+                expect_error: None
+            }
+        );
+        assert_eq!(
+            scenario.steps[1].kind,
+            StepKind::Expect {
+                expectation: Expectation::ChatRequested {
+                    chat: "main".into(),
+                    from: None
+                },
+                within: Duration::from_secs(2)
+            }
+        );
+    }
+
+    #[test]
+    fn toml_syntax_errors_name_file_line_and_column() {
+        let error = parse_text("why = \"x\"\n[[actors]]\nname = \n").unwrap_err();
+        assert_eq!(error.path, Path::new("s/test_case.toml"));
+        assert_eq!(error.line, Some(3));
+        assert!(error.column.is_some());
+        assert!(
+            error.to_string().starts_with("s/test_case.toml:3:"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_at_their_line_with_the_keys_expected() {
+        let error = error_of(
+            "[[steps]]\naction = \"send\"\nactor = \"alice\"\nchat = \"c\"\ntxet = \"hi\"\n",
+        );
+        assert_eq!(error.line, Some(13), "{error}");
+        assert!(error.message.contains("unknown field `txet`"), "{error}");
+        assert!(error.message.contains("text"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_why_is_refused() {
+        let error = parse_text("[[actors]]\nname = \"a\"\n").unwrap_err();
+        assert!(error.message.starts_with("missing `why`"), "{error}");
+    }
+
+    #[test]
+    fn unknown_actions_are_refused_with_the_list_of_valid_ones() {
+        let error = error_of("[[steps]]\naction = \"sned\"\nactor = \"alice\"\n");
+        assert_eq!(error.line, Some(10));
+        assert_eq!(error.column, Some(10));
+        assert!(
+            error.message.starts_with(
+                "step 1: unknown action \"sned\"; the actions are: request, accept, decline, send,"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn unknown_expectations_are_refused_with_the_list_of_valid_ones() {
+        let error = error_of("[[steps]]\nexpect = \"mesage\"\nactor = \"bob\"\n");
+        assert!(error.message.contains("unknown expectation \"mesage\"; the expectations are: chat_requested, established, message,"), "{error}");
+    }
+
+    #[test]
+    fn unknown_actor_names_are_refused_with_the_declared_ones() {
+        let error = error_of("[[steps]]\naction = \"go_offline\"\nactor = \"carol\"\n");
+        assert_eq!(error.line, Some(11));
+        assert_eq!(
+            error.message,
+            "step 1: unknown actor \"carol\"; the actors are: alice, bob"
+        );
+    }
+
+    #[test]
+    fn a_chat_used_before_it_is_bound_is_refused_before_running() {
+        let error = error_of(
+            "[[steps]]\naction = \"send\"\nactor = \"alice\"\nchat = \"main\"\ntext = \"hi\"\n",
+        );
+        assert_eq!(error.line, Some(12));
+        assert!(
+            error
+                .message
+                .starts_with("step 1: alice has no chat \"main\" yet;"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_key_the_kind_does_not_take_is_refused_with_the_keys_it_takes() {
+        let error =
+            error_of("[[steps]]\naction = \"go_offline\"\nactor = \"alice\"\nchat = \"x\"\n");
+        assert_eq!(
+            error.message,
+            "step 1: action `go_offline` does not take `chat`; it takes: actor, expect_error"
+        );
+    }
+
+    #[test]
+    fn a_missing_required_key_is_named() {
+        let error = error_of("[[steps]]\naction = \"request\"\nactor = \"alice\"\nchat = \"x\"\n");
+        assert_eq!(error.message, "step 1: `request` needs `to`");
+    }
+
+    #[test]
+    fn requesting_a_chat_with_oneself_is_refused() {
+        let text = "why = \"w\"\n[[actors]]\nname = \"a\"\nuser = \"u\"\n[[actors]]\nname = \"b\"\nuser = \"u\"\ndevice = \"laptop\"\n[[steps]]\naction = \"request\"\nactor = \"a\"\nto = \"b\"\nchat = \"c\"\n";
+        let error = parse_text(text).unwrap_err();
+        assert!(error.message.contains("are the same user \"u\""), "{error}");
+    }
+
+    #[test]
+    fn a_file_expected_but_never_sent_is_refused() {
+        let error = error_of(
+            "[[steps]]\naction = \"request\"\nactor = \"alice\"\nto = \"bob\"\nchat = \"c\"\n[[steps]]\nexpect = \"file\"\nactor = \"alice\"\nchat = \"c\"\nfile = \"f\"\n",
+        );
+        assert_eq!(
+            error.message,
+            "step 2: no earlier `send_file` sends a file \"f\""
+        );
+    }
+
+    #[test]
+    fn bad_layers_versions_and_durations_are_refused_with_what_was_expected() {
+        let base =
+            "[[steps]]\naction = \"request\"\nactor = \"alice\"\nto = \"bob\"\nchat = \"c\"\n";
+        let error = error_of(&format!(
+            "{base}[[steps]]\nexpect = \"layer\"\nactor = \"alice\"\nchat = \"c\"\nlayer = 7\n"
+        ));
+        assert_eq!(
+            error.message,
+            "step 2: layer 7 is not a secret-chat layer; expected 8 to 144"
+        );
+        let error = error_of(&format!(
+            "{base}[[steps]]\nexpect = \"version\"\nactor = \"alice\"\nchat = \"c\"\nversion = 3\n"
+        ));
+        assert_eq!(
+            error.message,
+            "step 2: MTProto version 3 does not exist; expected 1 or 2"
+        );
+        let error = error_of(&format!("{base}[[steps]]\nexpect = \"established\"\nactor = \"alice\"\nchat = \"c\"\nwithin = \"5 sec\"\n"));
+        assert!(error.message.contains("has unit \" sec\""), "{error}");
+    }
+
+    #[test]
+    fn expect_error_must_look_like_a_server_error_string() {
+        let error = error_of(
+            "[[steps]]\naction = \"logout\"\nactor = \"alice\"\nexpect_error = \"oops\"\n",
+        );
+        assert!(
+            error
+                .message
+                .contains("like \"ENCRYPTION_ALREADY_ACCEPTED\""),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn advance_clock_without_actor_is_run_by_the_first_actor() {
+        let scenario = parse_text(&format!(
+            "{ACTORS}[[steps]]\naction = \"advance_clock\"\nby = \"8d\"\n"
+        ))
+        .unwrap();
+        assert_eq!(scenario.steps[0].actor, "alice");
+        assert_eq!(
+            scenario.steps[0].kind,
+            StepKind::Act {
+                action: Action::AdvanceClock {
+                    by: Duration::from_secs(8 * 86_400)
+                },
+                expect_error: None
+            }
+        );
+    }
+
+    #[test]
+    fn an_admin_step_takes_a_path_on_the_admin_surface_and_a_toml_body_sent_as_json() {
+        let scenario = parse_text(&format!(
+            "{ACTORS}[[steps]]\naction = \"admin\"\nactor = \"alice\"\npath = \"/admin/hostile\"\nbody = {{ next_chat_of = \"alice\", mode = {{ type = \"altered_fingerprint\" }} }}\n"
+        ))
+        .unwrap();
+        let StepKind::Act {
+            action: Action::Admin { path, body },
+            ..
+        } = &scenario.steps[0].kind
+        else {
+            panic!("{:?}", scenario.steps[0]);
+        };
+        assert_eq!(path, "/admin/hostile");
+        assert_eq!(body["mode"]["type"], "altered_fingerprint");
+        let error =
+            error_of("[[steps]]\naction = \"admin\"\nactor = \"alice\"\npath = \"/api/x\"\n");
+        assert_eq!(
+            error.message,
+            "step 1: `path` is a path on the admin surface, starting with /admin/; got \"/api/x\""
+        );
+    }
+
+    #[test]
+    fn duplicate_devices_of_one_user_are_refused() {
+        let error = parse_text("why = \"w\"\n[[actors]]\nname = \"a\"\nuser = \"u\"\n[[actors]]\nname = \"b\"\nuser = \"u\"\n").unwrap_err();
+        assert!(
+            error.message.contains("give it another `device`"),
+            "{error}"
+        );
+        assert_eq!(error.line, Some(6));
+    }
+}
