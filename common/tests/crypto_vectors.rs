@@ -3,11 +3,11 @@
 
 mod crypto_support;
 
-use crypto_support::{vector, vectors};
+use crypto_support::{vector, vectors, Vector};
 use rand::rngs::mock::StepRng;
 use secretchat_common::crypto::file::{self, FileDecryptor, FileEncryptor, FileKey};
 use secretchat_common::crypto::ige::{self, Ige256};
-use secretchat_common::crypto::kdf::{self, X};
+use secretchat_common::crypto::kdf::{self, AesKeyIv, X};
 use secretchat_common::crypto::msg_key::{self, MsgKey};
 use secretchat_common::crypto::visualization::KeyVisualization;
 use secretchat_common::ChatKey;
@@ -144,23 +144,28 @@ fn tdlib_expanded_32_byte_case_matches() {
     );
 }
 
+/// The vector's `aes_key` and `aes_iv` are exactly what was derived.
+fn assert_key_and_iv(v: &Vector, derived: &AesKeyIv) {
+    assert_eq!(
+        derived.key().as_slice(),
+        v.output_hex("aes_key"),
+        "{}",
+        v.name
+    );
+    assert_eq!(
+        derived.iv().as_slice(),
+        v.output_hex("aes_iv"),
+        "{}",
+        v.name
+    );
+}
+
 #[test]
 fn kdf_v1_vectors_derive_the_exact_key_and_iv() {
     for v in vectors("kdf_v1") {
         let msg_key = MsgKey::from_bytes(v.input_array("msg_key"));
         let derived = kdf::v1::derive_with_x(&v.key(), &msg_key, x_of(&v));
-        assert_eq!(
-            derived.key().as_slice(),
-            v.output_hex("aes_key"),
-            "{}",
-            v.name
-        );
-        assert_eq!(
-            derived.iv().as_slice(),
-            v.output_hex("aes_iv"),
-            "{}",
-            v.name
-        );
+        assert_key_and_iv(&v, &derived);
         if x_of(&v) == X::Zero {
             assert_eq!(kdf::v1::derive(&v.key(), &msg_key), derived, "{}", v.name);
         }
@@ -172,18 +177,7 @@ fn kdf_v2_vectors_derive_the_exact_key_and_iv() {
     for v in vectors("kdf_v2") {
         let msg_key = MsgKey::from_bytes(v.input_array("msg_key"));
         let derived = kdf::v2::derive(&v.key(), &msg_key, x_of(&v));
-        assert_eq!(
-            derived.key().as_slice(),
-            v.output_hex("aes_key"),
-            "{}",
-            v.name
-        );
-        assert_eq!(
-            derived.iv().as_slice(),
-            v.output_hex("aes_iv"),
-            "{}",
-            v.name
-        );
+        assert_key_and_iv(&v, &derived);
     }
 }
 

@@ -2,42 +2,55 @@
 //! every `dh_params` vector, every `dh_g_a_range` vector, and every value of the `dh_exchange`
 //! and `rekey` vectors recomputed from their exponents.
 
-use std::collections::BTreeMap;
+mod crypto_support;
 
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+use crypto_support::{vectors, Vector};
 use secretchat_common::dh::{
     check_config, check_public_value, compute_key, public_value, CheckedConfig, DhError, Exponent,
     TELEGRAM_PRIME,
 };
-use serde_json::Value;
 
-const VECTORS: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../vectors/vectors.json"
-));
-
-fn vectors_of_kind(kind: &str) -> Vec<Value> {
-    let all: Value = serde_json::from_str(VECTORS).expect("vectors.json is JSON");
-    let found: Vec<Value> = all["vectors"]
-        .as_array()
-        .expect("a `vectors` array")
-        .iter()
-        .filter(|vector| vector["kind"] == kind)
-        .cloned()
-        .collect();
-    assert!(!found.is_empty(), "no vectors of kind {kind}");
-    found
-}
-
-fn hex_field(value: &Value) -> Vec<u8> {
-    hex::decode(value.as_str().expect("a hex string")).expect("valid hex")
-}
-
-/// `"telegram_prime"` stands for Telegram's prime in the range vectors.
-fn prime_field(value: &Value) -> Vec<u8> {
-    if value == "telegram_prime" {
+/// The vector's `p`; `"telegram_prime"` stands for Telegram's prime.
+fn prime_of(vector: &Vector) -> Vec<u8> {
+    if vector.inputs["p"] == "telegram_prime" {
         TELEGRAM_PRIME.to_vec()
     } else {
-        hex_field(value)
+        vector.input_hex("p")
+    }
+}
+
+/// The vector's `g`.
+fn g_of(vector: &Vector) -> i32 {
+    vector.inputs["g"].as_i64().expect("g") as i32
+}
+
+/// Every vector of `kind` has a row in `expected`, agrees with it on `expected_valid`, and
+/// gets exactly that verdict from `verdict`.
+fn assert_verdicts<T: PartialEq + Debug>(
+    kind: &str,
+    expected: BTreeMap<&str, Result<T, DhError>>,
+    verdict: impl Fn(&Vector) -> Result<T, DhError>,
+) {
+    let vectors = vectors(kind);
+    assert_eq!(
+        vectors.len(),
+        expected.len(),
+        "a {kind} vector is not covered"
+    );
+    for vector in vectors {
+        let name = vector.name.as_str();
+        let want = expected
+            .get(name)
+            .unwrap_or_else(|| panic!("no verdict for {name}"));
+        assert_eq!(
+            vector.outputs["expected_valid"].as_bool(),
+            Some(want.is_ok()),
+            "{name}: the table disagrees with the vector"
+        );
+        assert_eq!(&verdict(&vector), want, "{name}");
     }
 }
 
@@ -78,30 +91,13 @@ fn every_dh_params_vector_gets_its_expected_verdict() {
         ),
     ]);
 
-    let vectors = vectors_of_kind("dh_params");
-    assert_eq!(
-        vectors.len(),
-        expected.len(),
-        "a dh_params vector is not covered"
-    );
-    for vector in vectors {
-        let name = vector["name"].as_str().expect("a name");
-        let want = expected
-            .get(name)
-            .unwrap_or_else(|| panic!("no verdict for {name}"));
-        assert_eq!(
-            vector["outputs"]["expected_valid"].as_bool(),
-            Some(want.is_ok()),
-            "{name}: the table disagrees with the vector"
-        );
-        let p = hex_field(&vector["inputs"]["p"]);
-        let g = vector["inputs"]["g"].as_i64().expect("g") as i32;
-        let got = check_config(&p, g).map(|config| {
-            assert_eq!(config.p_bytes().as_slice(), p.as_slice(), "{name}");
+    assert_verdicts("dh_params", expected, |vector| {
+        let p = vector.input_hex("p");
+        check_config(&p, g_of(vector)).map(|config| {
+            assert_eq!(config.p_bytes().as_slice(), p.as_slice(), "{}", vector.name);
             config.g()
-        });
-        assert_eq!(&got, want, "{name}");
-    }
+        })
+    });
 }
 
 #[test]
@@ -130,27 +126,10 @@ fn every_dh_g_a_range_vector_gets_its_expected_verdict() {
         ),
     ]);
 
-    let vectors = vectors_of_kind("dh_g_a_range");
-    assert_eq!(
-        vectors.len(),
-        expected.len(),
-        "a dh_g_a_range vector is not covered"
-    );
-    for vector in vectors {
-        let name = vector["name"].as_str().expect("a name");
-        let want = expected
-            .get(name)
-            .unwrap_or_else(|| panic!("no verdict for {name}"));
-        assert_eq!(
-            vector["outputs"]["expected_valid"].as_bool(),
-            Some(want.is_ok()),
-            "{name}: the table disagrees with the vector"
-        );
-        let config = check_config(&prime_field(&vector["inputs"]["p"]), 3).expect("valid config");
-        let g_a = hex_field(&vector["inputs"]["g_a"]);
-        let got = check_public_value(&config, &g_a).map(|_| ());
-        assert_eq!(&got, want, "{name}");
-    }
+    assert_verdicts("dh_g_a_range", expected, |vector| {
+        let config = check_config(&prime_of(vector), 3).expect("valid config");
+        check_public_value(&config, &vector.input_hex("g_a")).map(|_| ())
+    });
 }
 
 /// Both sides of one exchange: `g_a`, `g_b`, the key either side computes, its fingerprint.
@@ -181,49 +160,39 @@ fn run_exchange(config: &CheckedConfig, a: &[u8], b: &[u8]) -> Exchange {
 
 #[test]
 fn dh_exchange_vector_reproduces_g_a_g_b_key_and_fingerprint() {
-    for vector in vectors_of_kind("dh_exchange") {
-        let (inputs, outputs) = (&vector["inputs"], &vector["outputs"]);
-        let config = check_config(
-            &prime_field(&inputs["p"]),
-            inputs["g"].as_i64().expect("g") as i32,
-        )
-        .expect("valid config");
-        let exchange = run_exchange(&config, &hex_field(&inputs["a"]), &hex_field(&inputs["b"]));
-        assert_eq!(exchange.g_a, hex_field(&outputs["g_a"]));
-        assert_eq!(exchange.g_b, hex_field(&outputs["g_b"]));
-        assert_eq!(exchange.key, hex_field(&outputs["key"]));
+    for vector in vectors("dh_exchange") {
+        let config = check_config(&prime_of(&vector), g_of(&vector)).expect("valid config");
+        let exchange = run_exchange(&config, &vector.input_hex("a"), &vector.input_hex("b"));
+        assert_eq!(exchange.g_a, vector.output_hex("g_a"));
+        assert_eq!(exchange.g_b, vector.output_hex("g_b"));
+        assert_eq!(exchange.key, vector.output_hex("key"));
         assert_eq!(
             Some(exchange.key_fingerprint),
-            outputs["key_fingerprint_i64"].as_i64()
+            vector.outputs["key_fingerprint_i64"].as_i64()
         );
         assert_eq!(
             exchange.key_fingerprint.to_le_bytes().to_vec(),
-            hex_field(&outputs["key_fingerprint_wire_bytes"])
+            vector.output_hex("key_fingerprint_wire_bytes")
         );
     }
 }
 
 #[test]
 fn rekey_vector_reproduces_g_a_g_b_new_key_and_fingerprint_with_the_same_p_and_g() {
-    for vector in vectors_of_kind("rekey") {
-        let (inputs, outputs) = (&vector["inputs"], &vector["outputs"]);
-        let config = check_config(
-            &prime_field(&inputs["p"]),
-            inputs["g"].as_i64().expect("g") as i32,
-        )
-        .expect("valid config");
+    for vector in vectors("rekey") {
+        let config = check_config(&prime_of(&vector), g_of(&vector)).expect("valid config");
         assert_eq!(config, CheckedConfig::telegram_default());
         let exchange = run_exchange(
             &config,
-            &hex_field(&inputs["a_prime"]),
-            &hex_field(&inputs["b_prime"]),
+            &vector.input_hex("a_prime"),
+            &vector.input_hex("b_prime"),
         );
-        assert_eq!(exchange.g_a, hex_field(&outputs["g_a"]));
-        assert_eq!(exchange.g_b, hex_field(&outputs["g_b"]));
-        assert_eq!(exchange.key, hex_field(&outputs["new_key"]));
+        assert_eq!(exchange.g_a, vector.output_hex("g_a"));
+        assert_eq!(exchange.g_b, vector.output_hex("g_b"));
+        assert_eq!(exchange.key, vector.output_hex("new_key"));
         assert_eq!(
             Some(exchange.key_fingerprint),
-            outputs["new_key_fingerprint_i64"].as_i64()
+            vector.outputs["new_key_fingerprint_i64"].as_i64()
         );
     }
 }

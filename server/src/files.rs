@@ -28,8 +28,11 @@
 use std::collections::BTreeMap;
 
 use bytes::{Bytes, BytesMut};
+use dashmap::mapref::entry::Entry;
+use dashmap::DashMap;
 use md5::{Digest, Md5};
 
+use crate::device::DeviceId;
 use crate::error::RpcError;
 
 /// The largest part: 512 KiB.
@@ -57,6 +60,27 @@ pub enum UploadKind {
 pub struct UploadLimits {
     pub max_parts: i32,
     pub max_file_bytes: usize,
+}
+
+/// Saves one part of the upload `(device, file_id)`, starting that upload with its first
+/// part. A refused first part leaves no upload behind, so a failed part changes nothing.
+pub fn save_upload_part(
+    uploads: &DashMap<(DeviceId, i64), PartialUpload>,
+    (device, file_id): (DeviceId, i64),
+    kind: UploadKind,
+    part: i32,
+    bytes: Bytes,
+    limits: UploadLimits,
+) -> Result<(), RpcError> {
+    match uploads.entry((device, file_id)) {
+        Entry::Occupied(mut upload) => upload.get_mut().save_part(kind, part, bytes, limits),
+        Entry::Vacant(vacant) => {
+            let mut upload = PartialUpload::new(kind);
+            upload.save_part(kind, part, bytes, limits)?;
+            vacant.insert(upload);
+            Ok(())
+        }
+    }
 }
 
 /// The parts of one `file_id` uploaded so far by one device.

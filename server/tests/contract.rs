@@ -19,12 +19,9 @@ async fn two_users(lab: &Lab) -> (Dev, Dev) {
 async fn unknown_method_is_input_method_invalid() {
     let lab = Lab::new();
     let alice = lab.sign_in("alice", "phone").await;
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "messages.sendMessage",
-        json!({}),
-        400,
-        "INPUT_METHOD_INVALID",
+        [(&alice, json!({}), "INPUT_METHOD_INVALID")],
     )
     .await;
 }
@@ -192,12 +189,13 @@ async fn resolve_username_gives_an_access_hash_per_viewer() {
         .await;
     assert_eq!(by_alice["id"], bob.user_id);
     assert_ne!(by_alice["access_hash"], by_carol["access_hash"]);
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "contacts.resolveUsername",
-        json!({"username": "nobody"}),
-        400,
-        "USERNAME_NOT_OCCUPIED",
+        [(
+            &alice,
+            json!({"username": "nobody"}),
+            "USERNAME_NOT_OCCUPIED",
+        )],
     )
     .await;
 }
@@ -233,20 +231,20 @@ async fn get_dh_config_serves_telegrams_prime_and_honours_random_length() {
         same,
         json!({"_": "messages.dhConfigNotModified", "random": ""})
     );
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "messages.getDhConfig",
-        json!({"version": 0, "random_length": -1}),
-        400,
-        "RANDOM_LENGTH_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&alice),
-        "messages.getDhConfig",
-        json!({"version": 0, "random_length": 1025}),
-        400,
-        "RANDOM_LENGTH_INVALID",
+        [
+            (
+                &alice,
+                json!({"version": 0, "random_length": -1}),
+                "RANDOM_LENGTH_INVALID",
+            ),
+            (
+                &alice,
+                json!({"version": 0, "random_length": 1025}),
+                "RANDOM_LENGTH_INVALID",
+            ),
+        ],
     )
     .await;
 }
@@ -280,36 +278,26 @@ async fn request_errors() {
     let bob_user = lab.input_user(&alice, "bob").await;
     let request = |user: serde_json::Value, random_id: i32, g_a: Vec<u8>| json!({"user_id": user, "random_id": random_id, "g_a": b64(&g_a)});
     let wrong_hash = json!({"_": "inputUser", "user_id": bob_user["user_id"], "access_hash": "1"});
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "messages.requestEncryption",
-        request(wrong_hash, 5, public(1)),
-        400,
-        "USER_ID_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&alice),
-        "messages.requestEncryption",
-        request(json!({"_": "inputUserSelf"}), 5, public(1)),
-        400,
-        "USER_ID_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&alice),
-        "messages.requestEncryption",
-        request(bob_user.clone(), 5, vec![1]),
-        400,
-        "DH_G_A_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&alice),
-        "messages.requestEncryption",
-        request(bob_user.clone(), 0, public(1)),
-        400,
-        "RANDOM_ID_INVALID",
+        [
+            (&alice, request(wrong_hash, 5, public(1)), "USER_ID_INVALID"),
+            (
+                &alice,
+                request(json!({"_": "inputUserSelf"}), 5, public(1)),
+                "USER_ID_INVALID",
+            ),
+            (
+                &alice,
+                request(bob_user.clone(), 5, vec![1]),
+                "DH_G_A_INVALID",
+            ),
+            (
+                &alice,
+                request(bob_user.clone(), 0, public(1)),
+                "RANDOM_ID_INVALID",
+            ),
+        ],
     )
     .await;
     lab.ok(
@@ -318,12 +306,13 @@ async fn request_errors() {
         request(bob_user.clone(), 5, public(1)),
     )
     .await;
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "messages.requestEncryption",
-        request(bob_user.clone(), 5, public(3)),
-        400,
-        "RANDOM_ID_DUPLICATE",
+        [(
+            &alice,
+            request(bob_user.clone(), 5, public(3)),
+            "RANDOM_ID_DUPLICATE",
+        )],
     )
     .await;
 }
@@ -369,12 +358,13 @@ async fn accept_binds_one_device_tells_the_initiator_and_discards_for_the_others
         json!({"_": "encryptedChatDiscarded", "id": 11})
     );
     // The race: the other device accepts too.
-    lab.fails(
-        Some(&bob_laptop),
+    lab.refuses(
         "messages.acceptEncryption",
-        json!({"peer": peer, "g_b": b64(&public(3)), "key_fingerprint": "5"}),
-        400,
-        "ENCRYPTION_ALREADY_ACCEPTED",
+        [(
+            &bob_laptop,
+            json!({"peer": peer, "g_b": b64(&public(3)), "key_fingerprint": "5"}),
+            "ENCRYPTION_ALREADY_ACCEPTED",
+        )],
     )
     .await;
     // The same device repeating gets the same answer.
@@ -389,47 +379,32 @@ async fn accept_errors() {
     lab.request(&alice, "bob", 12).await;
     let peer = lab.requested_peer(&bob, 12).await;
     let accept = |peer: serde_json::Value, g_b: Vec<u8>| json!({"peer": peer, "g_b": b64(&g_b), "key_fingerprint": "1"});
-    lab.fails(
-        Some(&carol),
+    lab.refuses(
         "messages.acceptEncryption",
-        accept(peer.clone(), public(2)),
-        400,
-        "CHAT_ID_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&alice),
-        "messages.acceptEncryption",
-        accept(peer.clone(), public(2)),
-        400,
-        "CHAT_ID_INVALID",
+        [
+            (&carol, accept(peer.clone(), public(2)), "CHAT_ID_INVALID"),
+            (&alice, accept(peer.clone(), public(2)), "CHAT_ID_INVALID"),
+        ],
     )
     .await;
     let wrong = json!({"_": "inputEncryptedChat", "chat_id": 12, "access_hash": "1"});
-    lab.fails(
-        Some(&bob),
+    lab.refuses(
         "messages.acceptEncryption",
-        accept(wrong, public(2)),
-        400,
-        "CHAT_ID_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&bob),
-        "messages.acceptEncryption",
-        accept(peer.clone(), vec![0xff; 256]),
-        400,
-        "DH_G_B_INVALID",
+        [
+            (&bob, accept(wrong, public(2)), "CHAT_ID_INVALID"),
+            (
+                &bob,
+                accept(peer.clone(), vec![0xff; 256]),
+                "DH_G_B_INVALID",
+            ),
+        ],
     )
     .await;
     lab.ok(&alice, "messages.discardEncryption", json!({"chat_id": 12}))
         .await;
-    lab.fails(
-        Some(&bob),
+    lab.refuses(
         "messages.acceptEncryption",
-        accept(peer, public(2)),
-        400,
-        "ENCRYPTION_ALREADY_DECLINED",
+        [(&bob, accept(peer, public(2)), "ENCRYPTION_ALREADY_DECLINED")],
     )
     .await;
 }
@@ -441,36 +416,18 @@ async fn discard_tells_the_other_side_and_the_races_answer_real_errors() {
     let carol = lab.sign_in("carol", "phone").await;
     let bob_laptop = lab.sign_in("bob", "laptop").await;
     let (alice_peer, _) = lab.chat(&alice, &bob, "bob", 13).await;
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "messages.discardEncryption",
-        json!({"chat_id": 0}),
-        400,
-        "CHAT_ID_EMPTY",
-    )
-    .await;
-    lab.fails(
-        Some(&alice),
-        "messages.discardEncryption",
-        json!({"chat_id": 99}),
-        400,
-        "ENCRYPTION_ID_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&carol),
-        "messages.discardEncryption",
-        json!({"chat_id": 13}),
-        400,
-        "ENCRYPTION_ID_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&bob_laptop),
-        "messages.discardEncryption",
-        json!({"chat_id": 13}),
-        400,
-        "ENCRYPTION_ALREADY_ACCEPTED",
+        [
+            (&alice, json!({"chat_id": 0}), "CHAT_ID_EMPTY"),
+            (&alice, json!({"chat_id": 99}), "ENCRYPTION_ID_INVALID"),
+            (&carol, json!({"chat_id": 13}), "ENCRYPTION_ID_INVALID"),
+            (
+                &bob_laptop,
+                json!({"chat_id": 13}),
+                "ENCRYPTION_ALREADY_ACCEPTED",
+            ),
+        ],
     )
     .await;
     assert_eq!(
@@ -493,20 +450,22 @@ async fn discard_tells_the_other_side_and_the_races_answer_real_errors() {
         last["chat"],
         json!({"_": "encryptedChatDiscarded", "history_deleted": true, "id": 13})
     );
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "messages.discardEncryption",
-        json!({"chat_id": 13}),
-        400,
-        "ENCRYPTION_ALREADY_DECLINED",
+        [(
+            &alice,
+            json!({"chat_id": 13}),
+            "ENCRYPTION_ALREADY_DECLINED",
+        )],
     )
     .await;
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "messages.sendEncrypted",
-        json!({"peer": alice_peer, "random_id": "1", "data": b64(&blob(1, 0))}),
-        400,
-        "ENCRYPTION_DECLINED",
+        [(
+            &alice,
+            json!({"peer": alice_peer, "random_id": "1", "data": b64(&blob(1, 0))}),
+            "ENCRYPTION_DECLINED",
+        )],
     )
     .await;
 }
@@ -573,53 +532,25 @@ async fn send_errors() {
     let bob_peer = lab.requested_peer(&bob, 23).await;
     let send = |peer: &serde_json::Value, random_id: &str, data: Vec<u8>| json!({"peer": peer, "random_id": random_id, "data": b64(&data)});
     // Not accepted yet.
-    lab.fails(
-        Some(&bob),
+    lab.refuses(
         "messages.sendEncrypted",
-        send(&bob_peer, "1", blob(1, 0)),
-        400,
-        "CHAT_ID_INVALID",
+        [(&bob, send(&bob_peer, "1", blob(1, 0)), "CHAT_ID_INVALID")],
     )
     .await;
     lab.accept(&bob, &bob_peer).await;
-    lab.fails(
-        Some(&carol),
+    lab.refuses(
         "messages.sendEncrypted",
-        send(&bob_peer, "1", blob(1, 0)),
-        400,
-        "CHAT_ID_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&bob_laptop),
-        "messages.sendEncrypted",
-        send(&bob_peer, "1", blob(1, 0)),
-        400,
-        "CHAT_ID_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&bob),
-        "messages.sendEncrypted",
-        send(&bob_peer, "1", vec![0; 30]),
-        400,
-        "DATA_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&bob),
-        "messages.sendEncrypted",
-        send(&bob_peer, "1", vec![0; 24 + 17]),
-        400,
-        "DATA_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&bob),
-        "messages.sendEncrypted",
-        send(&bob_peer, "1", blob(100, 0)),
-        400,
-        "DATA_TOO_LONG",
+        [
+            (&carol, send(&bob_peer, "1", blob(1, 0)), "CHAT_ID_INVALID"),
+            (
+                &bob_laptop,
+                send(&bob_peer, "1", blob(1, 0)),
+                "CHAT_ID_INVALID",
+            ),
+            (&bob, send(&bob_peer, "1", vec![0; 30]), "DATA_INVALID"),
+            (&bob, send(&bob_peer, "1", vec![0; 24 + 17]), "DATA_INVALID"),
+            (&bob, send(&bob_peer, "1", blob(100, 0)), "DATA_TOO_LONG"),
+        ],
     )
     .await;
     lab.ok(
@@ -628,24 +559,22 @@ async fn send_errors() {
         send(&bob_peer, "1", blob(1, 0)),
     )
     .await;
-    lab.fails(
-        Some(&bob),
+    lab.refuses(
         "messages.sendEncryptedService",
-        send(&bob_peer, "2", blob(1, 0)),
-        400,
-        "PEER_QUEUE_FULL",
+        [(&bob, send(&bob_peer, "2", blob(1, 0)), "PEER_QUEUE_FULL")],
     )
     .await;
-    lab.fails(
-        Some(&bob),
+    lab.refuses(
         "messages.sendEncrypted",
-        send(
-            &json!({"_": "inputEncryptedChat", "chat_id": 999, "access_hash": "1"}),
-            "1",
-            blob(1, 0),
-        ),
-        400,
-        "RANDOM_ID_DUPLICATE",
+        [(
+            &bob,
+            send(
+                &json!({"_": "inputEncryptedChat", "chat_id": 999, "access_hash": "1"}),
+                "1",
+                blob(1, 0),
+            ),
+            "RANDOM_ID_DUPLICATE",
+        )],
     )
     .await;
 }
@@ -678,20 +607,20 @@ async fn read_history_queues_messages_read_for_the_other_side() {
     assert_eq!(read["_"], "updateEncryptedMessagesRead");
     assert_eq!(read["chat_id"], 31);
     assert_eq!(read["max_date"], now);
-    lab.fails(
-        Some(&bob),
+    lab.refuses(
         "messages.readEncryptedHistory",
-        json!({"peer": bob_peer, "max_date": now + 1000}),
-        400,
-        "MAX_DATE_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&carol),
-        "messages.readEncryptedHistory",
-        json!({"peer": alice_peer, "max_date": now}),
-        400,
-        "CHAT_ID_INVALID",
+        [
+            (
+                &bob,
+                json!({"peer": bob_peer, "max_date": now + 1000}),
+                "MAX_DATE_INVALID",
+            ),
+            (
+                &carol,
+                json!({"peer": alice_peer, "max_date": now}),
+                "CHAT_ID_INVALID",
+            ),
+        ],
     )
     .await;
 }
@@ -722,12 +651,13 @@ async fn typing_is_pushed_not_queued_and_spam_reports_are_recorded() {
         lab.ok(&alice, "updates.getState", json!({})).await["pts"],
         before["pts"]
     );
-    lab.fails(
-        Some(&carol),
+    lab.refuses(
         "messages.setEncryptedTyping",
-        json!({"peer": alice_peer, "typing": true}),
-        400,
-        "CHAT_ID_INVALID",
+        [(
+            &carol,
+            json!({"peer": alice_peer, "typing": true}),
+            "CHAT_ID_INVALID",
+        )],
     )
     .await;
     assert_eq!(
@@ -740,12 +670,9 @@ async fn typing_is_pushed_not_queued_and_spam_reports_are_recorded() {
         json!(true)
     );
     assert_eq!(lab.admin_state().await["chats"][0]["spam_reports"], 1);
-    lab.fails(
-        Some(&carol),
+    lab.refuses(
         "messages.reportEncryptedSpam",
-        json!({"peer": alice_peer}),
-        400,
-        "CHAT_ID_INVALID",
+        [(&carol, json!({"peer": alice_peer}), "CHAT_ID_INVALID")],
     )
     .await;
 }
@@ -777,12 +704,13 @@ async fn get_difference_slices_large_differences_and_acknowledges_what_was_passe
         lab.difference(&bob, pts, 4).await["_"],
         "updates.differenceEmpty"
     );
-    lab.fails(
-        Some(&bob),
+    lab.refuses(
         "updates.getDifference",
-        json!({"pts": pts, "qts": 5, "date": 0}),
-        400,
-        "PERSISTENT_TIMESTAMP_INVALID",
+        [(
+            &bob,
+            json!({"pts": pts, "qts": 5, "date": 0}),
+            "PERSISTENT_TIMESTAMP_INVALID",
+        )],
     )
     .await;
 }
@@ -799,20 +727,12 @@ async fn received_queue_acknowledges_and_answers_random_ids() {
             .await,
         json!(["77"])
     );
-    lab.fails(
-        Some(&bob),
+    lab.refuses(
         "messages.receivedQueue",
-        json!({"max_qts": 0}),
-        400,
-        "MAX_QTS_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&bob),
-        "messages.receivedQueue",
-        json!({"max_qts": 4}),
-        400,
-        "MAX_QTS_INVALID",
+        [
+            (&bob, json!({"max_qts": 0}), "MAX_QTS_INVALID"),
+            (&bob, json!({"max_qts": 4}), "MAX_QTS_INVALID"),
+        ],
     )
     .await;
     let diff = lab.difference(&bob, 0, 0).await;
@@ -837,12 +757,13 @@ async fn a_long_poll_with_nothing_to_deliver_answers_difference_empty_at_its_tim
 async fn get_difference_rejects_a_bad_timeout() {
     let lab = Lab::new();
     let bob = lab.sign_in("bob", "phone").await;
-    lab.fails(
-        Some(&bob),
+    lab.refuses(
         "updates.getDifference",
-        json!({"pts": 0, "qts": 0, "date": 0, "timeout": -1}),
-        400,
-        "INPUT_REQUEST_INVALID",
+        [(
+            &bob,
+            json!({"pts": 0, "qts": 0, "date": 0, "timeout": -1}),
+            "INPUT_REQUEST_INVALID",
+        )],
     )
     .await;
 }
@@ -853,12 +774,13 @@ async fn log_out_clears_the_queue_and_discards_the_devices_chats() {
     let (alice, bob) = two_users(&lab).await;
     let (alice_peer, _) = lab.chat(&alice, &bob, "bob", 43).await;
     lab.ok(&bob, "auth.logOut", json!({})).await;
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "messages.sendEncrypted",
-        json!({"peer": alice_peer, "random_id": "1", "data": b64(&blob(1, 0))}),
-        400,
-        "ENCRYPTION_DECLINED",
+        [(
+            &alice,
+            json!({"peer": alice_peer, "random_id": "1", "data": b64(&blob(1, 0))}),
+            "ENCRYPTION_DECLINED",
+        )],
     )
     .await;
     let diff = lab.difference(&alice, 0, 0).await;
@@ -895,69 +817,40 @@ async fn file_parts_follow_the_size_rules() {
     let lab = Lab::new();
     let alice = lab.sign_in("alice", "phone").await;
     let part = |file_part: i32, len: usize| json!({"file_id": "5", "file_part": file_part, "bytes": b64(&vec![1; len])});
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "upload.saveFilePart",
-        part(0, 0),
-        400,
-        "FILE_PART_EMPTY",
-    )
-    .await;
-    lab.fails(
-        Some(&alice),
-        "upload.saveFilePart",
-        part(-1, 1024),
-        400,
-        "FILE_PART_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&alice),
-        "upload.saveFilePart",
-        part(4000, 1024),
-        400,
-        "FILE_PART_INVALID",
+        [
+            (&alice, part(0, 0), "FILE_PART_EMPTY"),
+            (&alice, part(-1, 1024), "FILE_PART_INVALID"),
+            (&alice, part(4000, 1024), "FILE_PART_INVALID"),
+        ],
     )
     .await;
     assert_eq!(
         lab.ok(&alice, "upload.saveFilePart", part(0, 1024)).await,
         json!(true)
     );
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "upload.saveFilePart",
-        part(1, 2048),
-        400,
-        "FILE_PART_SIZE_CHANGED",
+        [(&alice, part(1, 2048), "FILE_PART_SIZE_CHANGED")],
     )
     .await;
     let big = |file_part: i32, total: i32| json!({"file_id": "6", "file_part": file_part, "file_total_parts": total, "bytes": b64(&[1; 1024])});
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "upload.saveBigFilePart",
-        big(0, 0),
-        400,
-        "FILE_PARTS_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&alice),
-        "upload.saveBigFilePart",
-        big(2, 2),
-        400,
-        "FILE_PART_INVALID",
+        [
+            (&alice, big(0, 0), "FILE_PARTS_INVALID"),
+            (&alice, big(2, 2), "FILE_PART_INVALID"),
+        ],
     )
     .await;
     assert_eq!(
         lab.ok(&alice, "upload.saveBigFilePart", big(0, 2)).await,
         json!(true)
     );
-    lab.fails(
-        Some(&alice),
+    lab.refuses(
         "upload.saveBigFilePart",
-        big(1, 3),
-        400,
-        "FILE_PARTS_INVALID",
+        [(&alice, big(1, 3), "FILE_PARTS_INVALID")],
     )
     .await;
 }
@@ -971,9 +864,7 @@ async fn a_file_is_sent_downloaded_and_forwarded_without_a_second_copy() {
     assert_eq!(save(&lab, &alice, "9", 0, &content[..4096]).await.0, 200);
     assert_eq!(save(&lab, &alice, "9", 1, &content[4096..]).await.0, 200);
     let send_file = |file: serde_json::Value, random_id: &str| json!({"peer": alice_peer, "random_id": random_id, "data": b64(&blob(1, 0)), "file": file});
-    lab.fails(Some(&alice), "messages.sendEncryptedFile", send_file(json!({"_": "inputEncryptedFileUploaded", "id": "9", "parts": 3, "md5_checksum": "", "key_fingerprint": 7}), "1"), 400, "FILE_PART_2_MISSING").await;
-    lab.fails(Some(&alice), "messages.sendEncryptedFile", send_file(json!({"_": "inputEncryptedFileUploaded", "id": "9", "parts": 2, "md5_checksum": "00", "key_fingerprint": 7}), "1"), 400, "MD5_CHECKSUM_INVALID").await;
-    lab.fails(Some(&alice), "messages.sendEncryptedFile", send_file(json!({"_": "inputEncryptedFileUploaded", "id": "8", "parts": 2, "md5_checksum": "", "key_fingerprint": 7}), "1"), 400, "FILE_EMTPY").await;
+    lab.refuses("messages.sendEncryptedFile", [(&alice, send_file(json!({"_": "inputEncryptedFileUploaded", "id": "9", "parts": 3, "md5_checksum": "", "key_fingerprint": 7}), "1"), "FILE_PART_2_MISSING"), (&alice, send_file(json!({"_": "inputEncryptedFileUploaded", "id": "9", "parts": 2, "md5_checksum": "00", "key_fingerprint": 7}), "1"), "MD5_CHECKSUM_INVALID"), (&alice, send_file(json!({"_": "inputEncryptedFileUploaded", "id": "8", "parts": 2, "md5_checksum": "", "key_fingerprint": 7}), "1"), "FILE_EMTPY"), ]).await;
     let sent = lab
         .ok(&alice, "messages.sendEncryptedFile", send_file(json!({"_": "inputEncryptedFileUploaded", "id": "9", "parts": 2, "md5_checksum": "", "key_fingerprint": 7}), "1"))
         .await;
@@ -1002,29 +893,30 @@ async fn a_file_is_sent_downloaded_and_forwarded_without_a_second_copy() {
         )
         .await;
     assert_eq!(support::unb64(&second["bytes"]), content[4096..].to_vec());
-    lab.fails(
-        Some(&bob),
+    lab.refuses(
         "upload.getFile",
-        json!({"location": location, "offset": "100", "limit": 4096}),
-        400,
-        "OFFSET_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&bob),
-        "upload.getFile",
-        json!({"location": location, "offset": "0", "limit": 1000}),
-        400,
-        "LIMIT_INVALID",
+        [
+            (
+                &bob,
+                json!({"location": location, "offset": "100", "limit": 4096}),
+                "OFFSET_INVALID",
+            ),
+            (
+                &bob,
+                json!({"location": location, "offset": "0", "limit": 1000}),
+                "LIMIT_INVALID",
+            ),
+        ],
     )
     .await;
     let wrong = json!({"_": "inputEncryptedFileLocation", "id": file["id"], "access_hash": "1"});
-    lab.fails(
-        Some(&bob),
+    lab.refuses(
         "upload.getFile",
-        json!({"location": wrong, "offset": "0", "limit": 4096}),
-        400,
-        "FILE_ID_INVALID",
+        [(
+            &bob,
+            json!({"location": wrong, "offset": "0", "limit": 4096}),
+            "FILE_ID_INVALID",
+        )],
     )
     .await;
 
@@ -1045,20 +937,20 @@ async fn upload_encrypted_file_stores_without_sending() {
     let (alice_peer, _) = lab.chat(&alice, &bob, "bob", 52).await;
     save(&lab, &alice, "3", 0, &[5; 100]).await;
     let upload = |file: serde_json::Value| json!({"peer": alice_peer, "file": file});
-    lab.fails(
-        Some(&carol),
+    lab.refuses(
         "messages.uploadEncryptedFile",
-        upload(json!({"_": "inputEncryptedFileEmpty"})),
-        400,
-        "CHAT_ID_INVALID",
-    )
-    .await;
-    lab.fails(
-        Some(&alice),
-        "messages.uploadEncryptedFile",
-        upload(json!({"_": "inputEncryptedFileEmpty"})),
-        400,
-        "FILE_EMTPY",
+        [
+            (
+                &carol,
+                upload(json!({"_": "inputEncryptedFileEmpty"})),
+                "CHAT_ID_INVALID",
+            ),
+            (
+                &alice,
+                upload(json!({"_": "inputEncryptedFileEmpty"})),
+                "FILE_EMTPY",
+            ),
+        ],
     )
     .await;
     let file = lab

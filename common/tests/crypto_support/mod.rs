@@ -1,4 +1,4 @@
-//! Reading `vectors/vectors.json` (the known-answer vectors) in the crypto and envelope tests.
+//! Reading `vectors/vectors.json` (the known-answer vectors) in the crypto, envelope and DH tests.
 #![allow(dead_code)] // each test binary uses a different part
 
 use secretchat_common::ChatKey;

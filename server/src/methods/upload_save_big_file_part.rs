@@ -10,13 +10,12 @@
 use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
-use dashmap::mapref::entry::Entry;
 use secretchat_common::tl::api::functions;
 
 use super::{answer, Call, Caller};
 use crate::device::Device;
 use crate::error::RpcError;
-use crate::files::{PartialUpload, UploadKind};
+use crate::files::{save_upload_part, UploadKind};
 use crate::state::{AppState, Server};
 
 pub async fn handle(
@@ -35,19 +34,13 @@ pub fn apply(
     let kind = UploadKind::Big {
         total_parts: call.file_total_parts,
     };
-    let bytes = Bytes::from(call.bytes);
-    let limits = server.upload_limits();
-    match server.uploads.entry((device.id, call.file_id)) {
-        Entry::Occupied(mut upload) => {
-            upload
-                .get_mut()
-                .save_part(kind, call.file_part, bytes, limits)?;
-        }
-        Entry::Vacant(vacant) => {
-            let mut upload = PartialUpload::new(kind);
-            upload.save_part(kind, call.file_part, bytes, limits)?;
-            vacant.insert(upload);
-        }
-    }
+    save_upload_part(
+        &server.uploads,
+        (device.id, call.file_id),
+        kind,
+        call.file_part,
+        Bytes::from(call.bytes),
+        server.upload_limits(),
+    )?;
     Ok(true)
 }

@@ -136,6 +136,19 @@ impl Lab {
         );
     }
 
+    /// Calls of one method, in order, each refused with 400 and exactly its message, and
+    /// each changing nothing (see [`Lab::fails`]): one row per call, as (caller, body,
+    /// `error_message`).
+    pub async fn refuses<'a>(
+        &self,
+        method: &str,
+        calls: impl IntoIterator<Item = (&'a Dev, Value, &'a str)>,
+    ) {
+        for (dev, body, message) in calls {
+            self.fails(Some(dev), method, body, 400, message).await;
+        }
+    }
+
     pub async fn admin_call(
         &self,
         method: &str,
