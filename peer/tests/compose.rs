@@ -3,98 +3,19 @@
 //! arguments and environment variables as `docker-compose.yml`, as separate processes on
 //! loopback ports. Both actors must succeed, and their logs must show the conversation.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod scenario_support;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use scenario_support::{free_port, log, repo, server_binary, wait_all, Running};
 
 /// The demo scenario, as the image holds it at `/scenarios/...`.
 const SCENARIO: &str = "demo_alice_and_bob_chat.toml";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn compose_file() -> String {
     std::fs::read_to_string(repo().join("docker-compose.yml"))
         .expect("docker-compose.yml is readable")
-}
-
-/// The server binary beside the peer binary in the target directory; built if missing
-/// (`cargo test -p secretchat-peer` alone does not build other packages' binaries).
-fn server_binary() -> PathBuf {
-    let peer = PathBuf::from(env!("CARGO_BIN_EXE_secretchat-peer"));
-    let dir = peer.parent().expect("the binary lives in a directory");
-    let server = dir.join(format!("secretchat-server{}", std::env::consts::EXE_SUFFIX));
-    if !server.exists() {
-        let target_dir = dir
-            .parent()
-            .expect("profile directory inside the target directory");
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "-p",
-                "secretchat-server",
-                "--bin",
-                "secretchat-server",
-                "--target-dir",
-            ])
-            .arg(target_dir)
-            .current_dir(repo())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building secretchat-server failed");
-    }
-    server
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free loopback port")
-}
-
-/// Kills the server when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Waits for every process; at the deadline kills those still running. Outputs in order,
-/// with whether each finished in time.
-fn wait_all(children: Vec<Child>, deadline: Duration) -> Vec<(Output, bool)> {
-    let started = Instant::now();
-    let mut children: Vec<(Child, Option<bool>)> =
-        children.into_iter().map(|c| (c, None)).collect();
-    while children.iter().any(|(_, done)| done.is_none()) {
-        for (child, done) in children.iter_mut().filter(|(_, done)| done.is_none()) {
-            if child
-                .try_wait()
-                .expect("the process can be waited for")
-                .is_some()
-            {
-                *done = Some(true);
-            } else if started.elapsed() > deadline {
-                let _ = child.kill();
-                *done = Some(false);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    children
-        .into_iter()
-        .map(|(child, done)| {
-            (
-                child.wait_with_output().expect("output of the process"),
-                done == Some(true),
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -165,13 +86,6 @@ fn compose_up_server_and_two_actors_hold_the_demo_conversation() {
     );
 
     let outputs = wait_all(vec![alice, bob], Duration::from_secs(90));
-    let log = |output: &Output| {
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    };
     let (alice_log, bob_log) = (log(&outputs[0].0), log(&outputs[1].0));
     let both = format!("alice's log:\n{alice_log}\nbob's log:\n{bob_log}");
     assert!(

@@ -781,24 +781,40 @@ impl<W: World> Runner<'_, W> {
         Ok(())
     }
 
-    /// One actor per process: the other user's process may not have signed in yet, so a
-    /// request for an unknown user is retried (every 100 ms, up to [`ACTION_LIMIT`]).
+    /// One actor per process: the other user's process may not have signed in yet, so the
+    /// request waits (every 100 ms, up to [`ACTION_LIMIT`]) until the user exists. If it had
+    /// to wait, it leaves the new device half a second to finish signing in (a device
+    /// reads its update state right after `auth.signIn`; a request delivered in between
+    /// would be behind that state and never reach it).
     async fn request_when_signed_in(
         &mut self,
         index: usize,
         command: Command,
     ) -> Result<Done, ActError> {
-        let deadline = Instant::now() + ACTION_LIMIT;
-        loop {
-            match self.command(index, command.clone()).await {
-                Err(ActError::Rpc { message, .. })
-                    if message == "USERNAME_NOT_OCCUPIED" && Instant::now() < deadline =>
-                {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Command::Request { user } = &command {
+            let deadline = Instant::now() + ACTION_LIMIT;
+            let mut waited = false;
+            loop {
+                let name = self.slots[index].spec.name.clone();
+                let actor = self.slots[index].actor.as_mut().ok_or_else(|| {
+                    ActError::Other(format!("{name} is not played by this process"))
+                })?;
+                match actor.user_id_of(user).await {
+                    Ok(_) => break,
+                    Err(ActError::Rpc { message, .. })
+                        if message == "USERNAME_NOT_OCCUPIED" && Instant::now() < deadline =>
+                    {
+                        waited = true;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(error) => return Err(error),
                 }
-                other => return other,
+            }
+            if waited {
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
+        self.command(index, command).await
     }
 
     fn received(&self, index: usize, chat_id: i32) -> Vec<i64> {
@@ -903,38 +919,39 @@ impl<W: World> Runner<'_, W> {
             }
             _ => None,
         };
-        let from_user = match expectation {
+        // Who must have asked, by user id: looked up while waiting, since in one process
+        // per actor the asker may not have signed in yet.
+        let from_username = match expectation {
             Expectation::ChatRequested {
                 from: Some(from), ..
-            } => {
-                let user = self
-                    .scenario
-                    .actor(from)
-                    .map(|a| a.user.clone())
-                    .unwrap_or_default();
-                let actor = self.slots[index]
-                    .actor
-                    .as_mut()
-                    .ok_or_else(|| format!("{name} is not played here"))?;
-                Some(
-                    actor
-                        .user_id_of(&user)
-                        .await
-                        .map_err(|error| format!("cannot look up user {user}: {error}"))?,
-                )
-            }
+            } => self.scenario.actor(from).map(|a| a.user.clone()),
             _ => None,
         };
+        let mut from_user: Option<i64> = None;
         let deadline = Instant::now() + within;
         let mark = self.slots[index].buffer.len();
         let mut progress = Progress::default();
         let mut pause = Duration::from_millis(5);
         loop {
-            if let Some(verdict) = self
-                .check(index, expectation, chat_id, from_user, mark, &mut progress)
-                .await?
-            {
-                return Ok(verdict);
+            if let (Some(username), None) = (&from_username, from_user) {
+                let actor = self.slots[index]
+                    .actor
+                    .as_mut()
+                    .ok_or_else(|| format!("{name} is not played here"))?;
+                match actor.user_id_of(username).await {
+                    Ok(id) => from_user = Some(id),
+                    Err(ActError::Rpc { message, .. }) if message == "USERNAME_NOT_OCCUPIED" => {}
+                    Err(error) => return Err(format!("cannot look up user {username}: {error}")),
+                }
+            }
+            let asker_known = from_username.is_none() || from_user.is_some();
+            if asker_known {
+                if let Some(verdict) = self
+                    .check(index, expectation, chat_id, from_user, mark, &mut progress)
+                    .await?
+                {
+                    return Ok(verdict);
+                }
             }
             let now = Instant::now();
             if now >= deadline {
