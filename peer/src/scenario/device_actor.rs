@@ -310,8 +310,17 @@ fn observed(event: PeerEvent) -> Observed {
             chat_id,
             history_deleted,
         },
-        // A message carrying a file is reported again as FileReceived once fetched; the
-        // text part still counts as a message.
+        // A file's message (media, no caption) is reported again as FileReceived once
+        // fetched, with the same random_id: that is the event expectations see.
+        PeerEvent::Message {
+            chat_id,
+            text,
+            media: Some(_),
+            ..
+        } if text.is_empty() => Observed::Other {
+            chat_id,
+            description: "a message carrying media (its file follows)".to_owned(),
+        },
         PeerEvent::Message {
             chat_id,
             random_id,
