@@ -270,3 +270,31 @@ async fn a_refused_call_surfaces_telegrams_error_string() {
     assert_eq!(err.rpc_message(), Some("USERNAME_INVALID"), "{err}");
     server.shut_down().await;
 }
+
+#[tokio::test]
+async fn a_file_above_ten_megabytes_goes_by_save_big_file_part_and_arrives_intact() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 91).await;
+    let mut bob = device(&server, "bob", "phone", 92).await;
+    let chat_id = establish(&mut alice, &mut bob).await;
+    let bytes: Vec<u8> = (0..(10 * 1024 * 1024 + 5000) as u32)
+        .map(|i| (i % 241) as u8)
+        .collect();
+    alice
+        .send_file(chat_id, &bytes, "big.bin", "application/octet-stream")
+        .await
+        .expect("send big file");
+    let received = expect_event(&mut bob, "FileReceived (big)", |e| {
+        matches!(
+            e,
+            PeerEvent::FileReceived { .. } | PeerEvent::FileFailed { .. }
+        )
+    })
+    .await;
+    assert!(
+        matches!(&received, PeerEvent::FileReceived { len, sha256, .. }
+            if *len == bytes.len() && *sha256 == secretchat_peer::files::sha256_hex(&bytes)),
+        "{received}"
+    );
+    server.shut_down().await;
+}
