@@ -1449,7 +1449,7 @@ impl Device {
                             "[chat {chat_id}] {:?}: downloaded, key fingerprint and size checked, {} bytes decrypted, sha256 {}",
                             media.file_name,
                             downloaded.plaintext.len(),
-                            &downloaded.sha256[..16]
+                            downloaded.sha256.get(..16).unwrap_or_default()
                         )
                     });
                     PeerEvent::FileReceived {
