@@ -194,12 +194,27 @@ impl ApiClient {
         body: &Value,
         long_poll: Duration,
     ) -> Result<Value, ApiError> {
-        let url = format!("{}/api/{method}", self.base);
-        let mut request = self
-            .http
-            .post(&url)
-            .timeout(CALL_TIMEOUT + long_poll)
-            .json(body);
+        let path = format!("/api/{method}");
+        self.request(method, &path, Some(body), long_poll).await
+    }
+
+    /// `GET` (no body) or `POST` (a JSON body) of any path under the base URL, answered
+    /// with JSON or a Telegram-shaped error: the one place HTTP is spoken. `what` names the
+    /// call in errors. The admin client ([`crate::embedded::AdminClient`]) uses it too.
+    pub async fn request(
+        &self,
+        what: &str,
+        path: &str,
+        body: Option<&Value>,
+        long_poll: Duration,
+    ) -> Result<Value, ApiError> {
+        let method = what;
+        let url = format!("{}{path}", self.base);
+        let mut request = match body {
+            Some(body) => self.http.post(&url).json(body),
+            None => self.http.get(&url),
+        }
+        .timeout(CALL_TIMEOUT + long_poll);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
@@ -215,7 +230,7 @@ impl ApiClient {
             method: method.to_owned(),
             reason: format!(
                 "HTTP {status}, body is not JSON ({err}): {}",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+                String::from_utf8_lossy(bytes.get(..200).unwrap_or(&bytes))
             ),
         })?;
         if status.is_success() {

@@ -968,9 +968,23 @@ impl Device {
     /// mock's `timeout`), processes everything that arrived — handshakes, messages, files,
     /// discards — sends what the chats answer, runs due timers, and returns what happened.
     /// Passing the `pts`/`qts` processed so far acknowledges them on the server.
+    ///
+    /// The server counts the wait in whole seconds: a `timeout` below one second asks
+    /// without waiting. The wait is also cut short when a chat's timer (a resend retry, a
+    /// re-key by age) falls due earlier, and skipped when events are already waiting.
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<PeerEvent>, DeviceError> {
+        self.run_timers().await;
         let mut events: Vec<PeerEvent> = self.pending.drain(..).collect();
         let mut wait = timeout;
+        if let Some(due) = self
+            .chats
+            .values()
+            .filter_map(|e| e.chat.poll_timeout())
+            .min()
+        {
+            let left = u64::try_from(due.0 - self.now().0).unwrap_or(0);
+            wait = wait.min(Duration::from_secs(left));
+        }
         loop {
             let call = functions::UpdatesGetDifference {
                 pts: self.pts,
@@ -1435,7 +1449,7 @@ impl Device {
                             "[chat {chat_id}] {:?}: downloaded, key fingerprint and size checked, {} bytes decrypted, sha256 {}",
                             media.file_name,
                             downloaded.plaintext.len(),
-                            &downloaded.sha256[..16]
+                            downloaded.sha256.get(..16).unwrap_or_default()
                         )
                     });
                     PeerEvent::FileReceived {
@@ -1557,7 +1571,15 @@ impl Device {
             known_files: &self.known_files,
         };
         let json = serde_json::to_vec_pretty(&saved).map_err(|err| state_error(err.to_string()))?;
-        std::fs::write(path, json).map_err(|err| state_error(err.to_string()))
+        // The file holds chat keys: readable by its owner only.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(path)
+            .map_err(|err| state_error(err.to_string()))?;
+        std::io::Write::write_all(&mut file, &json).map_err(|err| state_error(err.to_string()))
     }
 
     /// Reads a state written by [`Device::save`], with default options.

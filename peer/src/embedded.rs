@@ -17,6 +17,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::client::{ApiClient, ApiError};
+
 /// The admin token used when the config gives none.
 const DEFAULT_ADMIN_TOKEN: &str = "embedded-admin-token";
 
@@ -176,65 +178,46 @@ fn local_url(listener: &TcpListener) -> Result<String, EmbeddedError> {
     Ok(format!("http://{addr}"))
 }
 
-/// A client of the admin surface.
+/// A client of the admin surface: the same HTTP wrapper as the API
+/// ([`ApiClient::request`]), with the admin URL and token.
 #[derive(Debug, Clone)]
 pub struct AdminClient {
-    http: reqwest::Client,
-    base: String,
-    token: String,
+    api: Result<ApiClient, ApiError>,
 }
 
 impl AdminClient {
+    /// A client of the admin surface at `admin_url` (`http://127.0.0.1:8081`); a URL that
+    /// is not plain HTTP makes every call fail with the reason.
     pub fn new(admin_url: &str, token: &str) -> Self {
         Self {
-            http: reqwest::Client::new(),
-            base: admin_url.trim_end_matches('/').to_owned(),
-            token: token.to_owned(),
+            api: ApiClient::new(admin_url).map(|api| api.with_token(token)),
         }
     }
 
-    /// `GET /admin/state`: users, devices and their queues, chats, files, clock.
+    /// `GET /admin/state`: users, devices and their queues, chats, files, clock, memory.
     pub async fn state(&self) -> Result<Value, EmbeddedError> {
-        let request = self.http.get(format!("{}/admin/state", self.base));
-        self.send("/admin/state", request).await
+        self.send("/admin/state", None).await
     }
 
     /// `POST /admin/clock/advance`: moves the server clock forward.
     pub async fn advance_clock(&self, seconds: u32) -> Result<Value, EmbeddedError> {
-        let request = self
-            .http
-            .post(format!("{}/admin/clock/advance", self.base))
-            .json(&json!({ "seconds": seconds }));
-        self.send("/admin/clock/advance", request).await
+        self.send("/admin/clock/advance", Some(json!({ "seconds": seconds })))
+            .await
     }
 
     /// `POST /admin/reset`: forgets everything.
     pub async fn reset(&self) -> Result<Value, EmbeddedError> {
-        let request = self.http.post(format!("{}/admin/reset", self.base));
-        self.send("/admin/reset", request).await
+        self.send("/admin/reset", Some(json!({}))).await
     }
 
-    async fn send(
-        &self,
-        path: &str,
-        request: reqwest::RequestBuilder,
-    ) -> Result<Value, EmbeddedError> {
-        let fail = |reason: String| EmbeddedError::Admin {
+    async fn send(&self, path: &str, body: Option<Value>) -> Result<Value, EmbeddedError> {
+        let fail = |error: &ApiError| EmbeddedError::Admin {
             path: path.to_owned(),
-            reason,
+            reason: error.to_string(),
         };
-        let response = request
-            .bearer_auth(&self.token)
-            .timeout(Duration::from_secs(30))
-            .send()
+        let api = self.api.as_ref().map_err(fail)?;
+        api.request(path, path, body.as_ref(), Duration::ZERO)
             .await
-            .map_err(|err| fail(err.to_string()))?;
-        let status = response.status();
-        let value: Value = response.json().await.map_err(|err| fail(err.to_string()))?;
-        if status.is_success() {
-            Ok(value)
-        } else {
-            Err(fail(format!("HTTP {status}: {value}")))
-        }
+            .map_err(|error| fail(&error))
     }
 }

@@ -366,10 +366,16 @@ async fn converse(
                 .map_err(fail)?;
             sent += 1;
         }
+        // Done: nothing the peer still needs comes from this side (its messages are on
+        // the server; a re-key it started completes on its side without us).
+        if sent == messages && received >= messages {
+            return Ok(latencies);
+        }
+        // While sending, only collect what is already there; then long-poll.
         let wait = if sent < messages {
             Duration::ZERO
         } else {
-            Duration::from_secs(1)
+            Duration::from_secs(5)
         };
         for event in device.poll(wait).await.map_err(fail)? {
             match event {
@@ -401,11 +407,6 @@ async fn converse(
                 }
                 _ => {}
             }
-        }
-        // Done: nothing the peer still needs comes from this side (its messages are on
-        // the server; a re-key it started completes on its side without us).
-        if sent == messages && received >= messages {
-            return Ok(latencies);
         }
         if start.elapsed() > CHAT_DEADLINE {
             return Err(LoadError::Timeout {

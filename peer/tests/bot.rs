@@ -123,3 +123,66 @@ async fn a_bot_pointed_at_nothing_fails_with_a_clear_error() {
     .unwrap_err();
     assert!(err.to_string().contains("cannot reach the server"), "{err}");
 }
+
+#[tokio::test]
+async fn the_bot_binary_echoes_and_exits_cleanly_on_ctrl_c() {
+    let server = server().await;
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_secretchat-peer"))
+        .args([
+            "bot",
+            "--server",
+            &server.url,
+            "--user",
+            "proc_bot",
+            "--seed",
+            "3",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the bot");
+    let mut dave = device(&server, "dave", "phone", 101).await;
+    // The bot may not have signed in yet: ask until the username exists.
+    let start = std::time::Instant::now();
+    let chat_id = loop {
+        match dave.request_chat("proc_bot").await {
+            Ok(chat_id) => break chat_id,
+            Err(err) if err.rpc_message() == Some("USERNAME_NOT_OCCUPIED") => {
+                assert!(
+                    start.elapsed() < peer_support::DEADLINE,
+                    "the bot never signed in"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(err) => panic!("request: {err}"),
+        }
+    };
+    expect_event(&mut dave, "ChatEstablished", |e| {
+        matches!(e, PeerEvent::ChatEstablished { .. })
+    })
+    .await;
+    dave.send_text(chat_id, "hello process", 0)
+        .await
+        .expect("send");
+    expect_text(&mut dave, chat_id, "hello process").await;
+
+    let pid = child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let output = tokio::time::timeout(peer_support::DEADLINE, child.wait_with_output())
+        .await
+        .expect("the bot exits after Ctrl-C")
+        .expect("bot output");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("signed in as proc_bot"), "{stdout}");
+    assert!(stdout.contains("message chat="), "{stdout}");
+    assert!(
+        stdout.contains("stopping: 1 chats accepted, 1 texts and 0 files echoed"),
+        "{stdout}"
+    );
+    server.shut_down().await;
+}

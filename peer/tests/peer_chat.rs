@@ -157,6 +157,12 @@ async fn a_device_saved_mid_chat_resumes_from_its_file_and_goes_on() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("bob.json");
     bob.save(&path).expect("save");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the state holds keys: owner only");
+    }
     let fingerprint = bob.key_fingerprint(chat_id);
     drop(bob);
 
@@ -269,4 +275,80 @@ async fn a_refused_call_surfaces_telegrams_error_string() {
         .unwrap_err();
     assert_eq!(err.rpc_message(), Some("USERNAME_INVALID"), "{err}");
     server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_file_above_ten_megabytes_goes_by_save_big_file_part_and_arrives_intact() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 91).await;
+    let mut bob = device(&server, "bob", "phone", 92).await;
+    let chat_id = establish(&mut alice, &mut bob).await;
+    let bytes: Vec<u8> = (0..(10 * 1024 * 1024 + 5000) as u32)
+        .map(|i| (i % 241) as u8)
+        .collect();
+    alice
+        .send_file(chat_id, &bytes, "big.bin", "application/octet-stream")
+        .await
+        .expect("send big file");
+    let received = expect_event(&mut bob, "FileReceived (big)", |e| {
+        matches!(
+            e,
+            PeerEvent::FileReceived { .. } | PeerEvent::FileFailed { .. }
+        )
+    })
+    .await;
+    assert!(
+        matches!(&received, PeerEvent::FileReceived { len, sha256, .. }
+            if *len == bytes.len() && *sha256 == secretchat_peer::files::sha256_hex(&bytes)),
+        "{received}"
+    );
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_week_on_the_device_clock_starts_a_rekey_from_the_timer_alone() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 111).await;
+    let mut bob = device(&server, "bob", "phone", 112).await;
+    let chat_id = establish(&mut alice, &mut bob).await;
+    alice
+        .send_text(chat_id, "one message under the first key", 0)
+        .await
+        .expect("send");
+    expect_text(&mut bob, chat_id, "one message under the first key").await;
+    let original = alice.key_fingerprint(chat_id);
+
+    // Only alice's clock moves (were both to move, both would start an exchange and the
+    // tie-break would decide: a scenario of its own).
+    alice.advance_clock(8 * 24 * 3600);
+    // No user action: the timer in alice's next poll sends RequestKey.
+    alice.poll(Duration::ZERO).await.expect("poll");
+    bob.poll(Duration::from_secs(1)).await.expect("bob answers");
+    expect_event(&mut alice, "KeyChanged (alice)", |e| {
+        matches!(e, PeerEvent::KeyChanged { .. })
+    })
+    .await;
+    expect_event(&mut bob, "KeyChanged (bob)", |e| {
+        matches!(e, PeerEvent::KeyChanged { .. })
+    })
+    .await;
+    assert_ne!(alice.key_fingerprint(chat_id), original);
+    assert_eq!(alice.key_fingerprint(chat_id), bob.key_fingerprint(chat_id));
+    server.shut_down().await;
+}
+
+#[test]
+fn resuming_from_a_file_that_is_not_a_saved_device_is_a_clear_error() {
+    let path = std::env::temp_dir().join(format!("peer-bad-state-{}.json", std::process::id()));
+    std::fs::write(&path, b"{\"server\": 5}").unwrap();
+    let err = Device::resume(&path).unwrap_err();
+    std::fs::remove_file(&path).ok();
+    let text = err.to_string();
+    assert!(text.starts_with("saved state "), "{text}");
+    assert!(text.contains("invalid type"), "{text}");
+    let err = Device::resume("/nonexistent/dir/state.json").unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/dir/state.json"),
+        "{err}"
+    );
 }

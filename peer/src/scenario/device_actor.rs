@@ -42,22 +42,20 @@ pub struct DeviceWorld {
     pub admin: Option<Admin>,
 }
 
-/// The admin surface: its address, its token, and the peer library's client of it.
+/// The admin surface: the peer library's client of it, and the same HTTP wrapper for
+/// the admin calls `AdminClient` has no method for (fault rules, hostile modes).
 pub struct Admin {
-    pub url: String,
-    pub token: String,
     client: AdminClient,
-    /// For admin calls `AdminClient` has no method for (fault rules, hostile modes).
-    http: reqwest::Client,
+    api: Result<ApiClient, String>,
 }
 
 impl Admin {
     pub fn new(url: &str, token: &str) -> Admin {
         Admin {
-            url: url.trim_end_matches('/').to_owned(),
-            token: token.to_owned(),
             client: AdminClient::new(url, token),
-            http: reqwest::Client::new(),
+            api: ApiClient::new(url)
+                .map(|api| api.with_token(token))
+                .map_err(|error| format!("bad admin URL {url}: {error}")),
         }
     }
 }
@@ -117,25 +115,17 @@ impl World for DeviceWorld {
     }
 
     async fn admin_post(&self, path: &str, body: &serde_json::Value) -> Result<(), ActError> {
-        let admin = self.admin()?;
-        let response = admin
-            .http
-            .post(format!("{}{path}", admin.url))
-            .bearer_auth(&admin.token)
-            .json(body)
-            .send()
+        let api = self
+            .admin()?
+            .api
+            .as_ref()
+            .map_err(|error| ActError::Other(error.clone()))?;
+        api.request(path, path, Some(body), Duration::ZERO)
             .await
+            .map(|_| ())
             .map_err(|error| {
-                ActError::Other(format!("POST {path} on the admin surface failed: {error}"))
-            })?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        let answer = response.text().await.unwrap_or_default();
-        Err(ActError::Other(format!(
-            "the admin surface answered POST {path} with {status}: {answer}"
-        )))
+                ActError::Other(format!("the admin surface refused POST {path}: {error}"))
+            })
     }
 
     async fn queued_messages(&self, user: &str, device: &str) -> Result<Option<usize>, ActError> {
@@ -310,8 +300,17 @@ fn observed(event: PeerEvent) -> Observed {
             chat_id,
             history_deleted,
         },
-        // A message carrying a file is reported again as FileReceived once fetched; the
-        // text part still counts as a message.
+        // A file's message (media, no caption) is reported again as FileReceived once
+        // fetched, with the same random_id: that is the event expectations see.
+        PeerEvent::Message {
+            chat_id,
+            text,
+            media: Some(_),
+            ..
+        } if text.is_empty() => Observed::Other {
+            chat_id,
+            description: "a message carrying media (its file follows)".to_owned(),
+        },
         PeerEvent::Message {
             chat_id,
             random_id,

@@ -273,8 +273,9 @@ pub async fn run<W: World>(
         scenario.name,
         scenario.path.display()
     );
-    if let Some(first) = scenario.why.lines().next() {
-        let _ = writeln!(out, "  why: {first}");
+    // The whole `why` paragraph: it is what the story is there to show.
+    for (n, line) in scenario.why.lines().enumerate() {
+        let _ = writeln!(out, "  {} {line}", if n == 0 { "why:" } else { "    " });
     }
     let mut runner = Runner {
         scenario,

@@ -378,8 +378,12 @@ async fn run_text(steps: &str, only: Option<&str>) -> (ScenarioOutcome, String) 
         &format!("{HEAD}{steps}"),
     )
     .expect("the test scenario parses");
+    // Both users exist on the fake server, as if every process had signed in.
+    let mut net = Net::default();
+    net.ids.insert("alice".to_owned(), 100);
+    net.ids.insert("bob".to_owned(), 101);
     let world = FakeWorld {
-        net: Rc::new(RefCell::new(Net::default())),
+        net: Rc::new(RefCell::new(net)),
     };
     let options = RunOptions {
         seed: 5,
