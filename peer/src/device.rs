@@ -726,6 +726,31 @@ impl Device {
         Ok(())
     }
 
+    /// The server-level typing notice (`messages.setEncryptedTyping`). The server pushes it
+    /// on its event stream only (never queued), so a polling device does not see it; the
+    /// end-to-end notice is [`Device::typing`].
+    pub async fn set_typing(&mut self, chat_id: i32, typing: bool) -> Result<(), DeviceError> {
+        let access_hash = self.entry_mut(chat_id)?.chat.access_hash();
+        self.api
+            .call(&functions::MessagesSetEncryptedTyping {
+                peer: input_chat(chat_id, access_hash),
+                typing,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Reports the chat as spam (`messages.reportEncryptedSpam`).
+    pub async fn report_spam(&mut self, chat_id: i32) -> Result<(), DeviceError> {
+        let access_hash = self.entry_mut(chat_id)?.chat.access_hash();
+        self.api
+            .call(&functions::MessagesReportEncryptedSpam {
+                peer: input_chat(chat_id, access_hash),
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Deletes messages on both sides.
     pub async fn delete_messages(
         &mut self,

@@ -352,3 +352,92 @@ fn resuming_from_a_file_that_is_not_a_saved_device_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn service_actions_arrive_as_actions_and_read_history_as_a_read_receipt() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 121).await;
+    let mut bob = device(&server, "bob", "phone", 122).await;
+    let chat_id = establish(&mut alice, &mut bob).await;
+    let hello = alice
+        .send_text(chat_id, "self-destructing", 5)
+        .await
+        .expect("send");
+    let PeerEvent::Message { ttl, .. } = expect_event(&mut bob, "the message", |e| {
+        matches!(e, PeerEvent::Message { .. })
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(ttl, 5);
+    alice.set_ttl(chat_id, 30).await.expect("ttl");
+    bob.read_messages(chat_id, vec![hello]).await.expect("read");
+    alice
+        .screenshot(chat_id, vec![hello])
+        .await
+        .expect("screenshot");
+    alice.typing(chat_id).await.expect("typing");
+    alice
+        .delete_messages(chat_id, vec![hello])
+        .await
+        .expect("delete");
+    alice.flush_history(chat_id).await.expect("flush");
+    alice
+        .set_typing(chat_id, true)
+        .await
+        .expect("setEncryptedTyping");
+    let now = i32::try_from(bob.now().0).expect("a 32-bit date");
+    bob.read_history(chat_id, now).await.expect("read history");
+
+    use secretchat_common::chat::UserAction;
+    // Alice learns both that bob opened the message (end to end) and that he read the
+    // history (from the server), possibly in one poll.
+    let mut alice_saw = Vec::new();
+    let start = std::time::Instant::now();
+    while alice_saw.len() < 2 && start.elapsed() < peer_support::DEADLINE {
+        for event in alice.poll(Duration::from_secs(1)).await.expect("poll") {
+            match event {
+                PeerEvent::Action {
+                    action: UserAction::ReadMessages { random_ids },
+                    ..
+                } => alice_saw.push(format!("read {random_ids:?}")),
+                PeerEvent::ReadReceipt { chat_id: c, .. } if c == chat_id => {
+                    alice_saw.push("read receipt".to_owned())
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(
+        alice_saw,
+        [format!("read {:?}", [hello]), "read receipt".to_owned()]
+    );
+    let mut actions = Vec::new();
+    let mut typing = false;
+    let start = std::time::Instant::now();
+    while actions.len() < 4 && start.elapsed() < peer_support::DEADLINE {
+        for event in bob.poll(Duration::from_secs(1)).await.expect("poll") {
+            match event {
+                PeerEvent::Action { action, .. } => actions.push(action),
+                PeerEvent::Typing { .. } => typing = true,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(
+        actions,
+        [
+            UserAction::SetMessageTtl { ttl_seconds: 30 },
+            UserAction::ScreenshotMessages {
+                random_ids: vec![hello]
+            },
+            UserAction::DeleteMessages {
+                random_ids: vec![hello]
+            },
+            UserAction::FlushHistory,
+        ]
+    );
+    assert!(typing, "the end-to-end typing action arrives as Typing");
+    server.shut_down().await;
+}

@@ -31,6 +31,8 @@ pub async fn device(server: &EmbeddedServer, user: &str, name: &str, seed: u64) 
 }
 
 /// Polls `device` until an event matches, within the deadline; fails listing what came.
+/// Events after the match in the same poll are dropped: wait for the last of several
+/// events with one loop instead.
 pub async fn expect_event(
     device: &mut Device,
     what: &str,
