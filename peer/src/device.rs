@@ -215,7 +215,8 @@ impl std::fmt::Debug for Device {
 
 impl Device {
     /// Signs `device_name` of `username` in at `server` (the user is created on first
-    /// sign-in) and reads the device's update state.
+    /// sign-in). Nothing the server holds for the device is skipped: its first poll starts
+    /// from `pts = qts = 0`.
     pub async fn sign_in(
         server: &str,
         username: &str,
@@ -231,7 +232,7 @@ impl Device {
             .await?;
         let enums::AuthAuthorization::AuthAuthorization(authorization) = authorization;
         let enums::User::User(user) = authorization.user;
-        let mut device = Device::new(
+        let device = Device::new(
             api.with_token(authorization.token),
             username,
             device_name,
@@ -244,12 +245,12 @@ impl Device {
                 user.id
             )
         });
-        let enums::UpdatesState::UpdatesState(state) =
-            device.api.call(&functions::UpdatesGetState {}).await?;
-        device.pts = state.pts;
-        device.qts = state.qts;
+        // Counters from 0, not from updates.getState: the server keeps only what this
+        // device has not acknowledged, so the first getDifference fetches all of it —
+        // including an update that arrives between the sign-in and a getState, which a
+        // start from getState's answer would skip.
         device.explain.line("qts", || {
-            format!("updates.getState → pts {}, qts {}", state.pts, state.qts)
+            "starting at pts 0, qts 0: the first getDifference fetches everything the server holds for this device".to_owned()
         });
         Ok(device)
     }
@@ -512,6 +513,9 @@ impl Device {
                     format!("[chat {chat_id}] messages.acceptEncryption refused: {error}")
                 });
                 if let Ok(entry) = self.entry_mut(chat_id) {
+                    // The key exists only here: the Established the chat queued is void.
+                    while entry.chat.poll_event().is_some() {}
+                    while entry.chat.poll_step().is_some() {}
                     entry.chat.handle_discarded();
                 }
                 self.drain_chat(chat_id);
@@ -1150,7 +1154,13 @@ impl Device {
         match chat {
             enums::EncryptedChat::EncryptedChatRequested(requested) => {
                 let chat_id = requested.id;
-                if self.chats.contains_key(&chat_id) {
+                // A repeated request for a chat we know is ignored; a closed chat's id may
+                // be used again by a new request.
+                if self
+                    .chats
+                    .get(&chat_id)
+                    .is_some_and(|entry| !entry.chat.is_closed())
+                {
                     return;
                 }
                 self.explain.line("recv", || {

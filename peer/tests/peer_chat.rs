@@ -441,3 +441,43 @@ async fn service_actions_arrive_as_actions_and_read_history_as_a_read_receipt() 
     assert!(typing, "the end-to-end typing action arrives as Typing");
     server.shut_down().await;
 }
+
+#[tokio::test]
+async fn accepting_after_another_device_did_is_refused_and_establishes_nothing() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 131).await;
+    let mut bob_phone = device(&server, "bob", "phone", 132).await;
+    let mut bob_laptop = device(&server, "bob", "laptop", 133).await;
+    let chat_id = alice.request_chat("bob").await.expect("request");
+    for bob in [&mut bob_phone, &mut bob_laptop] {
+        expect_event(
+            bob,
+            "ChatRequested",
+            |e| matches!(e, PeerEvent::ChatRequested { chat_id: c, .. } if *c == chat_id),
+        )
+        .await;
+    }
+    bob_phone.accept_chat(chat_id).await.expect("phone accepts");
+    // The laptop has not polled since: it still believes it may accept.
+    let err = bob_laptop.accept_chat(chat_id).await.unwrap_err();
+    assert_eq!(
+        err.rpc_message(),
+        Some("ENCRYPTION_ALREADY_ACCEPTED"),
+        "{err}"
+    );
+    assert!(!bob_laptop.is_established(chat_id));
+    let events = bob_laptop.poll(Duration::from_secs(1)).await.expect("poll");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, PeerEvent::ChatEstablished { .. })),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, PeerEvent::ChatDiscarded { chat_id: c, .. } if *c == chat_id)),
+        "{events:?}"
+    );
+    server.shut_down().await;
+}
