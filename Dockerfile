@@ -7,7 +7,7 @@
 # scenario library. No TLS anywhere (the server speaks plain HTTP), so no OpenSSL.
 
 # The toolchain the project is developed and tested with (workspace rust-version is the
-# floor; some dependencies in Cargo.lock need a newer compiler than 1.85).
+# floor: the locked dependencies need 1.88 or newer).
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY . .
