@@ -8,7 +8,7 @@
 //! scenario as its own process, so a story can run as separate processes or containers.
 //!
 //! The parts, one concept each:
-//! - [`format`]: the scenario as types — actors, actions, expectations, labels;
+//! - [`format`](mod@format): the scenario as types — actors, actions, expectations, labels;
 //! - [`parse`]: TOML in, a checked scenario out, or an error with file, line and column;
 //! - [`expect`]: what an actor observes, buffered from the start so nothing is missed;
 //! - [`runner`]: plays the steps against two small traits, `Actor` and `World`;

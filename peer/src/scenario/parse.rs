@@ -2,7 +2,7 @@
 //! file, the line (and column), and what was expected there.
 //!
 //! Reading happens in two passes. The `toml` crate parses the text into loose "raw" tables
-//! (every key optional, unknown keys refused with their position). Then [`check`] turns
+//! (every key optional, unknown keys refused with their position). Then `check` turns
 //! each raw step into a typed [`Action`] or [`Expectation`]: the `action`/`expect` name
 //! must be one of the known ones (the error lists them), each kind takes exactly its own
 //! keys, actor names must be declared, and every chat and file label must have been bound
