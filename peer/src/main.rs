@@ -64,6 +64,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     match cli.command {
         Command::Vectors { files } => run_vectors(&files),
@@ -130,5 +131,16 @@ fn run_vectors(files: &[PathBuf]) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`secretchat-peer run --explain |
+/// head`) would panic. A command-line tool should end quietly instead, as `cat` does.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any thread exists; setting a signal's
+    // disposition to its default has no other effect on this process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
