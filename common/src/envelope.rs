@@ -276,7 +276,7 @@ pub fn seal_with_padding(
             if !(V2_MIN_PADDING..=V2_MAX_PADDING).contains(&padding.len()) {
                 return Err(SealError::V2PaddingOutOfRange { got: padding.len() });
             }
-            if padded_len % BLOCK_LEN != 0 {
+            if !padded_len.is_multiple_of(BLOCK_LEN) {
                 return Err(SealError::PaddedNotBlockAligned { padded_len });
             }
         }
@@ -479,7 +479,7 @@ impl<'a> Envelope<'a> {
 
 /// `L` as the TL `int` of the length prefix, after the checks every sealed TL must pass.
 fn check_tl(tl: &[u8]) -> Result<u32, SealError> {
-    if tl.len() % 4 != 0 {
+    if !tl.len().is_multiple_of(4) {
         return Err(SealError::TlNotMultipleOf4 { len: tl.len() });
     }
     if tl.is_empty() {

@@ -42,7 +42,7 @@ pub const DC_ID: i32 = 1;
 
 /// Whether `len` can be the common part size: a multiple of 1024 that divides 524288.
 pub fn is_valid_part_size(len: usize) -> bool {
-    len > 0 && len % 1024 == 0 && MAX_PART_BYTES % len == 0
+    len > 0 && len.is_multiple_of(1024) && MAX_PART_BYTES.is_multiple_of(len)
 }
 
 /// Which call started an upload.

@@ -199,7 +199,7 @@ pub fn decrypt_file(
     ciphertext: &[u8],
     size: usize,
 ) -> Result<Vec<u8>, FileError> {
-    if ciphertext.len() % BLOCK_LEN != 0 {
+    if !ciphertext.len().is_multiple_of(BLOCK_LEN) {
         return Err(NotBlockAligned {
             len: ciphertext.len(),
         }

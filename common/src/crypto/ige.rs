@@ -137,7 +137,7 @@ pub fn decrypt_in_place(
 }
 
 fn check_aligned(buf: &[u8]) -> Result<(), NotBlockAligned> {
-    if buf.len() % BLOCK_LEN == 0 {
+    if buf.len().is_multiple_of(BLOCK_LEN) {
         Ok(())
     } else {
         Err(NotBlockAligned { len: buf.len() })

@@ -212,7 +212,7 @@ pub fn safe_prime_verdict(p: &BigUint) -> PrimeVerdict {
     let mut q_has_small_factor = q.is_even();
     for r in small_odd_primes() {
         let q_mod_r = (&q % r).iter_u32_digits().next().unwrap_or(0);
-        if (2 * q_mod_r + 1) % r == 0 {
+        if (2 * q_mod_r + 1).is_multiple_of(r) {
             return PrimeVerdict::NotPrime;
         }
         q_has_small_factor |= q_mod_r == 0;
@@ -427,7 +427,7 @@ fn jacobi_u64(mut a: u64, mut n: u64) -> i32 {
     a %= n;
     let mut result = 1;
     while a != 0 {
-        while a % 2 == 0 {
+        while a.is_multiple_of(2) {
             a /= 2;
             if n % 8 == 3 || n % 8 == 5 {
                 result = -result;
@@ -574,7 +574,7 @@ mod tests {
             return false;
         }
         for p in BASES {
-            if n % p == 0 {
+            if n.is_multiple_of(p) {
                 return n == p;
             }
         }
@@ -614,7 +614,7 @@ mod tests {
         let mut rest = n;
         let mut p = 3;
         while rest > 1 {
-            while rest % p == 0 {
+            while rest.is_multiple_of(p) {
                 rest /= p;
                 let a_mod_p = a.rem_euclid(p as i64) as u64;
                 let euler = (0..(p - 1) / 2).fold(1u64, |acc, _| acc * a_mod_p % p);

@@ -366,13 +366,13 @@ impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let millis = self.0.as_millis();
         let secs = self.0.as_secs();
-        if millis % 1000 != 0 {
+        if !millis.is_multiple_of(1000) {
             write!(f, "{millis}ms")
-        } else if secs != 0 && secs % 86_400 == 0 {
+        } else if secs != 0 && secs.is_multiple_of(86_400) {
             write!(f, "{}d", secs / 86_400)
-        } else if secs != 0 && secs % 3600 == 0 {
+        } else if secs != 0 && secs.is_multiple_of(3600) {
             write!(f, "{}h", secs / 3600)
-        } else if secs != 0 && secs % 60 == 0 && secs >= 600 {
+        } else if secs != 0 && secs.is_multiple_of(60) && secs >= 600 {
             write!(f, "{}m", secs / 60)
         } else {
             write!(f, "{secs}s")

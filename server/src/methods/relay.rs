@@ -140,7 +140,7 @@ fn check_data(server: &Server, data: &[u8]) -> Result<(), RpcError> {
             max: server.limits.max_message_bytes,
         });
     }
-    if len < HEADER + 16 || (len - HEADER) % 16 != 0 {
+    if len < HEADER + 16 || !(len - HEADER).is_multiple_of(16) {
         return Err(RpcError::DataInvalid { len });
     }
     Ok(())
