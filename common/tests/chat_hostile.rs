@@ -640,3 +640,22 @@ fn the_hostile_side_can_still_talk_honestly_after_every_ignored_action() {
     assert_eq!(honest, 6);
     assert!(pair.a.seq_counters().0 > sent);
 }
+
+#[test]
+fn skipping_a_seq_no_and_mirroring_need_a_common_layer_of_17() {
+    let mut pair = pair(8, 29);
+    let now = pair.now;
+    for (action, name) in [
+        (HostileAction::SkipSeqNo, "skip-seq-no"),
+        (HostileAction::Mirror, "mirror"),
+    ] {
+        assert_eq!(
+            pair.a.hostile(now, action, &mut pair.rng_a),
+            Err(HostileError::Unavailable {
+                action: name,
+                needs: "a common layer of 17 or more"
+            })
+        );
+    }
+    assert_eq!(pair.a.seq_counters().0, RawSeqNo(0));
+}

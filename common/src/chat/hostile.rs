@@ -87,7 +87,7 @@ pub enum HostileAction {
     /// One out_seq_no is skipped (stored as a Noop, never sent), then a text goes out: a
     /// gap. In the sequence. Correct receiver: queue the text, send a Resend for the hole,
     /// deliver the text once the Noop fills it (SPEC §3.2); aborting on a gap is the
-    /// docs' discouraged fallback.
+    /// docs' discouraged fallback. Needs a common layer ≥ 17.
     SkipSeqNo,
     /// A text wrapped in `decryptedMessageLayer{layer = 17}` (in its layer-17 form) after we
     /// sent at a higher common layer; sealed with the version of the common layer, so only
@@ -153,7 +153,8 @@ pub enum HostileAction {
     Replay { data: Vec<u8> },
     /// A text sealed as if the receiver had sent it (its side's key offset and parities),
     /// as a server reflecting its own message back would deliver. Outside the sequence.
-    /// Correct receiver: abort (SPEC §2.3, §3.1).
+    /// Correct receiver: abort (SPEC §2.3, §3.1). Needs a common layer ≥ 17 (a bare
+    /// layer-8 message has nothing that tells a mirror from the peer's own message).
     Mirror,
 }
 
@@ -385,6 +386,9 @@ impl SecretChat {
                 self.craft_text(Some(wrapper), self.version(), self.side, rng)
             }
             HostileAction::SkipSeqNo => {
+                if !self.layers.common().has_seq_no() {
+                    return Err(unavailable("a common layer of 17 or more"));
+                }
                 let next = self.next_numbers(name)?;
                 let skipped = rng.next_u64() as i64;
                 self.history.push(skipped, next.in_raw, noop());
@@ -543,21 +547,22 @@ impl SecretChat {
                 Ok(self.queue(SendMethod::SendEncrypted, random_id, data))
             }
             HostileAction::Mirror => {
+                // A bare layer-8 message under MTProto 1.0 has neither seq numbers nor a
+                // side in its keys: its mirror cannot be told from the peer's own message.
+                if !self.layers.common().has_seq_no() {
+                    return Err(unavailable("a common layer of 17 or more"));
+                }
                 let receiver = self.side.peer();
-                let wrapper = if self.layers.common().has_seq_no() {
-                    let wire = |raw: RawSeqNo, field| {
-                        raw.to_wire(field, receiver)
-                            .map_err(|_| unavailable("seq numbers below 2^30"))
-                    };
-                    Some(Wrapper {
-                        layer: self.layers.common(),
-                        in_seq_no: wire(self.history.sent(), SeqField::In)?,
-                        out_seq_no: wire(self.incoming.received(), SeqField::Out)?,
-                    })
-                } else {
-                    None
+                let wire = |raw: RawSeqNo, field| {
+                    raw.to_wire(field, receiver)
+                        .map_err(|_| unavailable("seq numbers below 2^30"))
                 };
-                self.craft_text(wrapper, self.version(), receiver, rng)
+                let wrapper = Wrapper {
+                    layer: self.layers.common(),
+                    in_seq_no: wire(self.history.sent(), SeqField::In)?,
+                    out_seq_no: wire(self.incoming.received(), SeqField::Out)?,
+                };
+                self.craft_text(Some(wrapper), self.version(), receiver, rng)
             }
         }
     }

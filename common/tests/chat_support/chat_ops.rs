@@ -7,13 +7,25 @@
 //! common crate does not depend on it and the stable test replays the exact same ops).
 //!
 //! ```text
-//!   byte 0        A's and B's own layers (17, 46, 73, 144 or a layer-8 B), from a fixed key
-//!   then ops      tag byte % OPS, then the bytes the op reads (missing bytes read as 0)
-//!     send text / send an action (read, delete, ttl, screenshot, typing, flush)
-//!     deliver the next message / drop / duplicate / swap two / flip bits of one in flight
-//!     advance the clock (timeouts fire), start a re-key, a hostile action (or a replay)
-//!     feed raw bytes to handle_encrypted, with or without the real key fingerprint
-//!     deliver everything until quiet
+//!   byte 0   bits 0-1: A's own layer (17, 46, 73, 144); bits 2-3: B's; bit 4: B is a
+//!            layer-8 client. Both chats start from one fixed key, each knowing the
+//!            other's layer.
+//!   then     op = byte % 13, side = next byte & 1 (the actor, or the receiving side for
+//!            network ops), then the op's own bytes (past the end every byte reads as 0):
+//!     0  send a text                  len % 40, that many bytes (lossy UTF-8)
+//!     1  send an action               kind % 6: read, delete, ttl, screenshot, typing, flush
+//!     2  deliver the next message     —
+//!     3  drop one in flight           index
+//!     4  duplicate one in flight      index
+//!     5  swap two in flight           index, index
+//!     6  flip bits of one in flight   index, position (u16 LE), xor mask
+//!     7  advance the clock            seconds (u16 LE); both sides' due timeouts fire
+//!     8  re-key now                   —
+//!     9  hostile action               which % 18 (index into all_without_data, 17 =
+//!                                     replay one of the actor's earlier messages: index)
+//!     10 raw bytes to handle_encrypted   len, bytes
+//!     11 the same after the real key fingerprint
+//!     12 deliver everything until quiet
 //! ```
 //!
 //! Invariants (a broken one panics, which is what the fuzzer looks for): no panic inside
