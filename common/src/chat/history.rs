@@ -134,6 +134,11 @@ impl<P> OutgoingHistory<P> {
         }
     }
 
+    /// The stored message with this random_id.
+    pub fn find(&self, random_id: i64) -> Option<&Outgoing<P>> {
+        self.entries.iter().find(|m| m.random_id == random_id)
+    }
+
     /// The stored message with this raw out_seq_no.
     pub fn get(&self, out_seq_no: RawSeqNo) -> Option<&Outgoing<P>> {
         let index = out_seq_no.0.checked_sub(self.first.0)?;

@@ -40,6 +40,8 @@
 //! runs it) on top of the pure pieces [`layer`], [`version`], [`sequence`], [`history`],
 //! [`rekey`] and [`keys`]; [`codec`] maps payloads onto the TL schema ([`crate::tl::e2e`])
 //! and [`crate::envelope`] seals and opens them; [`events`] is what comes out, [`violation`] why a chat is aborted.
+//! [`hostile`] is the odd one out: a side breaking the rules on purpose
+//! ([`SecretChat::hostile`]), so a test or a scenario can check what the *other* side does.
 //!
 //! A chat serializes with `serde` (keys included — store it like a key file): a peer can
 //! stop and resume, a scenario can start from a prepared state. Drain `poll_event` and
@@ -51,6 +53,7 @@ pub mod config;
 pub mod events;
 pub mod handshake;
 pub mod history;
+pub mod hostile;
 pub mod keys;
 pub mod layer;
 pub mod payload;
@@ -72,6 +75,7 @@ pub use agreement::{DhParams, SecretExponent};
 pub use config::Config;
 pub use events::{Event, IgnoreReason, SendMethod, Step, Transmit, UserAction};
 pub use handshake::{Acceptance, AcceptedChat, Request, RequestedChat};
+pub use hostile::{HostileAction, HostileError, Reaction};
 pub use keys::KeySlot;
 pub use layer::Layer;
 pub use payload::{Action, FileKind, FileMedia, Media, Message, Payload, TypingAction};

@@ -205,8 +205,14 @@ impl SecretChat {
         Ok(())
     }
 
-    /// `AbortKey{exchange_id}`.
+    /// `AbortKey{exchange_id}`. An AbortKey for the exchange we last switched keys for
+    /// comes from a side that had sent AcceptKey or CommitKey for it, which may not abort
+    /// (SPEC §4): a violation, as tdlib treats it, not an unknown exchange.
     pub(super) fn on_abort_key(&mut self, exchange_id: i64) -> Result<(), Failure> {
+        let finished = self.committed.is_some_and(|(id, _)| id == exchange_id);
+        if finished && self.exchange.is_idle() {
+            return Err(AbortReason::AbortAfterCommit { exchange_id }.into());
+        }
         match self.exchange.on_abort_key(exchange_id)? {
             OnAbortKey::Aborted => self.emit(Event::RekeyAborted { exchange_id }),
             OnAbortKey::Ignored => self.ignore_event(IgnoreReason::UnknownAbortKey { exchange_id }),

@@ -171,7 +171,7 @@ impl SecretChat {
     }
 
     /// If the original of a rewritten message has not left yet, replace its bytes too.
-    fn rewrite_pending_transmit(
+    pub(super) fn rewrite_pending_transmit(
         &mut self,
         random_id: i64,
         out_seq_no: crate::seq_no::RawSeqNo,

@@ -118,6 +118,10 @@ pub enum AbortReason {
         announced: KeyFingerprint,
         computed: KeyFingerprint,
     },
+    /// An AbortKey for the exchange whose key we already switched to: its sender had sent
+    /// AcceptKey or CommitKey for it, after which nobody may abort. SPEC §4.
+    #[error("AbortKey for exchange {exchange_id}, whose new key is already in use")]
+    AbortAfterCommit { exchange_id: i64 },
     /// A RequestKey while we still hold the previous key (tdlib: "old key is used").
     #[error("RequestKey for exchange {exchange_id} while the previous key is still in use")]
     RequestKeyWhileOldKeyHeld { exchange_id: i64 },
