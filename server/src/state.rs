@@ -22,7 +22,7 @@ use crate::device::{Device, DeviceId};
 use crate::directory::{Directory, Fresh};
 use crate::error::RpcError;
 use crate::faults::event_log::Event;
-use crate::faults::{Delivery, Faults};
+use crate::faults::{Delivery, Fate, Faults};
 use crate::files::{PartialUpload, StoredFile, UploadLimits};
 
 /// What `Server::new` can refuse.
@@ -183,12 +183,13 @@ impl Server {
         to: &Device,
         from: Option<DeviceId>,
         delivery: Delivery,
-    ) -> Result<(), RpcError> {
+    ) -> Result<Fate, RpcError> {
         if self.faults.is_armed() {
             return self.faults.on_delivery(self, to, from, delivery);
         }
         let max = self.limits.max_queue_len;
-        crate::faults::engine::land(&self.faults.events, self.now(), to, delivery, max)
+        crate::faults::engine::land(&self.faults.events, self.now(), to, delivery, max)?;
+        Ok(Fate::Queued)
     }
 
     /// Queues `updateEncryption{chat, date}` for a device.

@@ -107,6 +107,25 @@ async fn a_dropped_message_never_reaches_the_device_and_the_drop_is_logged_with_
 }
 
 #[tokio::test]
+async fn a_dropped_message_can_be_sent_again_with_its_random_id_and_then_arrives() {
+    // The protocol's answer to a lost message is a Resend, and the sender re-sends the same
+    // random_id: the server must not treat that as a duplicate of what it never delivered.
+    let (lab, alice, bob, peer, _) = chat().await;
+    install(
+        &lab,
+        json!({"match": {"update": "new_encrypted_message", "nth": 1}, "action": {"type": "drop"}}),
+    )
+    .await;
+    send(&lab, &alice, &peer, 1, 1).await;
+    send(&lab, &alice, &peer, 2, 2).await;
+    send(&lab, &alice, &peer, 1, 1).await;
+    // An honest repeat of a delivered message is still answered without a second delivery.
+    send(&lab, &alice, &peer, 2, 2).await;
+    let (messages, _) = inbox(&lab, &bob).await;
+    assert_eq!(ids(&messages), vec!["2", "1"]);
+}
+
+#[tokio::test]
 async fn a_duplicated_message_arrives_twice_under_consecutive_qts() {
     let (lab, alice, bob, peer, _) = chat().await;
     install(&lab, json!({"match": {"update": "new_encrypted_message"}, "action": {"type": "duplicate"}, "times": 1})).await;

@@ -33,7 +33,7 @@ use super::event_log::{Event, EventLog};
 use super::hostile::{bad_dh_params, HostileSpec, Malleability, Mode};
 use super::mitm::{Direction, Mitm};
 use super::rule::{DeliveryView, DeviceMatcher, DeviceView, RuleSpec, UpdateKind};
-use super::{Delivery, Faults};
+use super::{Delivery, Fate, Faults};
 use crate::device::{Device, DeviceId};
 use crate::error::RpcError;
 use crate::state::Server;
@@ -462,7 +462,7 @@ impl Faults {
         to: &Device,
         from: Option<DeviceId>,
         delivery: Delivery,
-    ) -> Result<(), RpcError> {
+    ) -> Result<Fate, RpcError> {
         let mut engine = self.lock();
         let now = server.now();
         let max = server.limits.max_queue_len;
@@ -493,6 +493,9 @@ impl Faults {
                 acting = Some(index);
             }
         }
+        let dropped = acting
+            .and_then(|index| engine.rules.get(index))
+            .is_some_and(|rule| matches!(rule.spec.action, Action::Drop));
         let landed = match acting {
             None => {
                 land(&self.events, now, to, delivery, usize::MAX)?;
@@ -504,7 +507,7 @@ impl Faults {
             self.count_delivery(now, &mut engine, to.id);
         }
         self.rearm(&engine);
-        Ok(())
+        Ok(if dropped { Fate::Dropped } else { Fate::Queued })
     }
 
     /// Counts one delivery to `device` for the holds waiting on it.

@@ -49,6 +49,16 @@ use engine::Engine;
 use event_log::EventLog;
 use rule::UpdateKind;
 
+/// What became of one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Fate {
+    /// Queued for the device, now or later (a held or delayed delivery lands eventually).
+    Queued,
+    /// Taken out on purpose by a `drop` rule: it never reaches the device.
+    Dropped,
+}
+
 /// Something handed to a device.
 #[derive(Debug, Clone)]
 pub enum Delivery {

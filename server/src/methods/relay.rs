@@ -26,7 +26,7 @@ use super::input_file;
 use crate::chats::{ChatState, Role};
 use crate::device::{Device, Reply};
 use crate::error::RpcError;
-use crate::faults::Delivery;
+use crate::faults::{Delivery, Fate};
 use crate::state::Server;
 
 /// What kind of message a send produces.
@@ -107,7 +107,7 @@ pub fn relay(
             })
         }
     };
-    server.deliver(
+    let fate = server.deliver(
         &recipient,
         Some(device.id),
         Delivery::Message(Arc::new(message)),
@@ -119,7 +119,11 @@ pub fn relay(
         file: file_view.map(Box::new),
     };
     let answer = reply.answer();
-    replies.insert(date, random_id, reply, server.limits.max_queue_len);
+    // A message a `drop` fault took out was never delivered, so it is not remembered: when
+    // the sender's chat re-sends it (same random_id, after the peer's Resend), it goes through.
+    if fate == Fate::Queued {
+        replies.insert(date, random_id, reply, server.limits.max_queue_len);
+    }
     tracing::debug!(
         chat_id,
         random_id,
