@@ -301,6 +301,15 @@ pub enum Expectation {
     /// This actor's key for the chat and `with`'s have equal fingerprints and equal
     /// visualizations.
     SameKey { chat: String, with: String },
+    /// Both hold a key for the chat, but the visualizations differ: someone is in the
+    /// middle (the lesson of the MitM attack).
+    DifferentKey { chat: String, with: String },
+    /// This side dropped a message or update, or refused a file, saying `reason` (in the
+    /// chat, if given).
+    Ignored {
+        chat: Option<String>,
+        reason: String,
+    },
     /// The server holds `messages` unacknowledged encrypted messages for this device.
     Queued { messages: usize },
     /// The server no longer knows this device (logged out).
@@ -326,6 +335,8 @@ impl Expectation {
             Expectation::Layer { .. } => "layer",
             Expectation::Version { .. } => "version",
             Expectation::SameKey { .. } => "same_key",
+            Expectation::DifferentKey { .. } => "different_key",
+            Expectation::Ignored { .. } => "ignored",
             Expectation::Queued { .. } => "queued",
             Expectation::SignedOut => "signed_out",
         }
@@ -347,8 +358,9 @@ impl Expectation {
             | Expectation::PeerLayerRaised { chat, .. }
             | Expectation::Layer { chat, .. }
             | Expectation::Version { chat, .. }
-            | Expectation::SameKey { chat, .. } => Some(chat),
-            Expectation::Nothing { chat } => chat.as_deref(),
+            | Expectation::SameKey { chat, .. }
+            | Expectation::DifferentKey { chat, .. } => Some(chat),
+            Expectation::Nothing { chat } | Expectation::Ignored { chat, .. } => chat.as_deref(),
             Expectation::Queued { .. } | Expectation::SignedOut => None,
         }
     }

@@ -75,7 +75,7 @@ pub const ACTION_NAMES: [&str; 19] = [
 ];
 
 /// Every expectation name.
-pub const EXPECT_NAMES: [&str; 17] = [
+pub const EXPECT_NAMES: [&str; 19] = [
     "chat_requested",
     "established",
     "message",
@@ -91,6 +91,8 @@ pub const EXPECT_NAMES: [&str; 17] = [
     "layer",
     "version",
     "same_key",
+    "different_key",
+    "ignored",
     "queued",
     "signed_out",
 ];
@@ -604,7 +606,8 @@ fn checked_step(
             "nothing" => (&["chat"], &[]),
             "layer" => (&["chat", "layer"], &["chat", "layer"]),
             "version" => (&["chat", "version"], &["chat", "version"]),
-            "same_key" => (&["chat", "with"], &["chat", "with"]),
+            "same_key" | "different_key" => (&["chat", "with"], &["chat", "with"]),
+            "ignored" => (&["chat", "reason"], &["reason"]),
             "queued" => (&["messages"], &["messages"]),
             "signed_out" => (&[], &[]),
             other => {
@@ -951,6 +954,14 @@ fn checked_step(
             "same_key" => Expectation::SameKey {
                 chat: chat()?,
                 with: other_actor(&raw.with)?,
+            },
+            "different_key" => Expectation::DifferentKey {
+                chat: chat()?,
+                with: other_actor(&raw.with)?,
+            },
+            "ignored" => Expectation::Ignored {
+                chat: raw.chat.as_ref().map(|_| chat()).transpose()?,
+                reason: raw.reason.clone().unwrap_or_default(),
             },
             "queued" => Expectation::Queued {
                 messages: raw.messages.unwrap_or_default(),

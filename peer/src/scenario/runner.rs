@@ -505,6 +505,13 @@ fn describe_expectation(expectation: &Expectation) -> String {
         Expectation::Layer { chat, layer } => format!("{chat} at layer {layer}"),
         Expectation::Version { chat, version } => format!("{chat} sealed with MTProto {version}.0"),
         Expectation::SameKey { chat, with } => format!("the same key as {with} in {chat}"),
+        Expectation::DifferentKey { chat, with } => format!("a key unlike {with}'s in {chat}"),
+        Expectation::Ignored { chat, reason } => format!(
+            "something ignored ({reason}){}",
+            chat.as_ref()
+                .map(|c| format!(" in {c}"))
+                .unwrap_or_default()
+        ),
         Expectation::Queued { messages } => format!("{messages} messages queued on the server"),
         Expectation::SignedOut => "to be signed out on the server".to_owned(),
     }
@@ -906,7 +913,9 @@ impl<W: World> Runner<'_, W> {
         within: Duration,
     ) -> Result<StepResult, String> {
         let name = self.slots[index].spec.name.clone();
-        if let Expectation::SameKey { with, .. } = expectation {
+        if let Expectation::SameKey { with, .. } | Expectation::DifferentKey { with, .. } =
+            expectation
+        {
             let other = self.slot_index(with)?;
             if self.slots[other].actor.is_none() {
                 return Ok(StepResult::Skipped(format!(
@@ -1142,14 +1151,26 @@ impl<W: World> Runner<'_, W> {
                     return passed;
                 }
             }
-            Expectation::SameKey { chat: label, with } => {
+            Expectation::Ignored { reason, .. } => {
+                // The device's own words for a dropped message or a refused file.
+                let hit = found(slot, &|e| {
+                    matches!(e, Observed::Other { chat_id: got, description }
+                        if chat_id.is_none_or(|c| c == *got) && (description.starts_with("ignored ") || description.starts_with("file_failed ")) && description.contains(reason.as_str()))
+                });
+                if hit.is_some() {
+                    return passed;
+                }
+            }
+            Expectation::SameKey { chat: label, with } | Expectation::DifferentKey { chat: label, with } => {
+                let want_same = matches!(expectation, Expectation::SameKey { .. });
                 let mine = slot.actor.as_ref().and_then(|a| a.chat_state(chat));
                 let other = self.slot_index(with)?;
                 let other_chat = self.chat_id(other, label)?;
                 let theirs = self.slots[other].actor.as_ref().and_then(|a| a.chat_state(other_chat));
                 match (mine, theirs) {
                     (Some(mine), Some(theirs)) => {
-                        if mine.key_fingerprint == theirs.key_fingerprint && mine.visualization == theirs.visualization {
+                        let same_picture = mine.visualization == theirs.visualization;
+                        if (want_same && same_picture && mine.key_fingerprint == theirs.key_fingerprint) || (!want_same && !same_picture) {
                             return passed;
                         }
                         progress.last_state = Some(format!(
