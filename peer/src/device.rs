@@ -575,13 +575,10 @@ impl Device {
         text: &str,
         ttl: i32,
     ) -> Result<i64, DeviceError> {
-        let now = self.now();
-        let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
-        let random_id = entry
-            .chat
-            .send_text(now, text, ttl, rng)
-            .map_err(chat_error(chat_id))?;
-        self.finish_action(chat_id, random_id).await
+        self.act(chat_id, |chat, now, rng| {
+            chat.send_text(now, text, ttl, rng)
+        })
+        .await
     }
 
     /// Sends any message the chat can encode (text, media, entities).
@@ -590,13 +587,10 @@ impl Device {
         chat_id: i32,
         message: Message,
     ) -> Result<i64, DeviceError> {
-        let now = self.now();
-        let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
-        let random_id = entry
-            .chat
-            .send_message(now, message, rng)
-            .map_err(chat_error(chat_id))?;
-        self.finish_action(chat_id, random_id).await
+        self.act(chat_id, |chat, now, rng| {
+            chat.send_message(now, message, rng)
+        })
+        .await
     }
 
     /// Encrypts `bytes` with a one-time key, uploads it in parts, and sends it as a
@@ -693,13 +687,10 @@ impl Device {
 
     /// Sets the chat-wide self-destruct timer.
     pub async fn set_ttl(&mut self, chat_id: i32, ttl_seconds: i32) -> Result<i64, DeviceError> {
-        let now = self.now();
-        let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
-        let random_id = entry
-            .chat
-            .set_ttl(now, ttl_seconds, rng)
-            .map_err(chat_error(chat_id))?;
-        self.finish_action(chat_id, random_id).await
+        self.act(chat_id, |chat, now, rng| {
+            chat.set_ttl(now, ttl_seconds, rng)
+        })
+        .await
     }
 
     /// Tells the peer these messages were read (the end-to-end action).
@@ -708,13 +699,10 @@ impl Device {
         chat_id: i32,
         random_ids: Vec<i64>,
     ) -> Result<i64, DeviceError> {
-        let now = self.now();
-        let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
-        let random_id = entry
-            .chat
-            .read_messages(now, random_ids, rng)
-            .map_err(chat_error(chat_id))?;
-        self.finish_action(chat_id, random_id).await
+        self.act(chat_id, |chat, now, rng| {
+            chat.read_messages(now, random_ids, rng)
+        })
+        .await
     }
 
     /// Tells the server the history was read up to `max_date`
@@ -761,13 +749,10 @@ impl Device {
         chat_id: i32,
         random_ids: Vec<i64>,
     ) -> Result<i64, DeviceError> {
-        let now = self.now();
-        let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
-        let random_id = entry
-            .chat
-            .delete_messages(now, random_ids, rng)
-            .map_err(chat_error(chat_id))?;
-        self.finish_action(chat_id, random_id).await
+        self.act(chat_id, |chat, now, rng| {
+            chat.delete_messages(now, random_ids, rng)
+        })
+        .await
     }
 
     /// Notifies a screenshot of these messages.
@@ -776,35 +761,24 @@ impl Device {
         chat_id: i32,
         random_ids: Vec<i64>,
     ) -> Result<i64, DeviceError> {
-        let now = self.now();
-        let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
-        let random_id = entry
-            .chat
-            .screenshot(now, random_ids, rng)
-            .map_err(chat_error(chat_id))?;
-        self.finish_action(chat_id, random_id).await
+        self.act(chat_id, |chat, now, rng| {
+            chat.screenshot(now, random_ids, rng)
+        })
+        .await
     }
 
     /// Clears the history on both sides.
     pub async fn flush_history(&mut self, chat_id: i32) -> Result<i64, DeviceError> {
-        let now = self.now();
-        let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
-        let random_id = entry
-            .chat
-            .flush_history(now, rng)
-            .map_err(chat_error(chat_id))?;
-        self.finish_action(chat_id, random_id).await
+        self.act(chat_id, |chat, now, rng| chat.flush_history(now, rng))
+            .await
     }
 
     /// A typing notification (the end-to-end `decryptedMessageActionTyping`).
     pub async fn typing(&mut self, chat_id: i32) -> Result<i64, DeviceError> {
-        let now = self.now();
-        let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
-        let random_id = entry
-            .chat
-            .typing(now, TypingAction::Typing, rng)
-            .map_err(chat_error(chat_id))?;
-        self.finish_action(chat_id, random_id).await
+        self.act(chat_id, |chat, now, rng| {
+            chat.typing(now, TypingAction::Typing, rng)
+        })
+        .await
     }
 
     /// Starts re-keying now (RequestKey); the exchange runs through later polls.
@@ -849,6 +823,18 @@ impl Device {
 
     /// Collects the events the action produced, hands the chat's transmits to the server,
     /// and fails if the action's own message was refused.
+    /// Runs one of the user's actions on a chat, then sends what it produced.
+    async fn act(
+        &mut self,
+        chat_id: i32,
+        action: impl FnOnce(&mut SecretChat, UnixTime, &mut ChaCha20Rng) -> Result<i64, ChatError>,
+    ) -> Result<i64, DeviceError> {
+        let now = self.now();
+        let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
+        let random_id = action(&mut entry.chat, now, rng).map_err(chat_error(chat_id))?;
+        self.finish_action(chat_id, random_id).await
+    }
+
     async fn finish_action(&mut self, chat_id: i32, random_id: i64) -> Result<i64, DeviceError> {
         self.drain_chat(chat_id);
         let failures = self.flush(chat_id).await;
