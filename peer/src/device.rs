@@ -100,6 +100,11 @@ pub enum DeviceError {
     #[error("chat {chat_id}: {error}")]
     Chat { chat_id: i32, error: ChatError },
     /// No chat with this id on this device.
+    #[error("chat {chat_id}: {error}")]
+    Hostile {
+        chat_id: i32,
+        error: secretchat_common::chat::HostileError,
+    },
     #[error("no chat {chat_id} on this device")]
     UnknownChat { chat_id: i32 },
     /// The server's DH parameters failed a check: no chat may use them.
@@ -823,6 +828,22 @@ impl Device {
 
     /// Collects the events the action produced, hands the chat's transmits to the server,
     /// and fails if the action's own message was refused.
+    /// Breaks a rule of the protocol on purpose (`chat::hostile`): the crafted message is
+    /// sent like any other, so the peer's reaction can be watched.
+    pub async fn hostile(
+        &mut self,
+        chat_id: i32,
+        action: secretchat_common::chat::HostileAction,
+    ) -> Result<i64, DeviceError> {
+        let now = self.now();
+        let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
+        let random_id = entry
+            .chat
+            .hostile(now, action, rng)
+            .map_err(|error| DeviceError::Hostile { chat_id, error })?;
+        self.finish_action(chat_id, random_id).await
+    }
+
     /// Runs one of the user's actions on a chat, then sends what it produced.
     async fn act(
         &mut self,

@@ -133,6 +133,11 @@ pub enum Action {
     Typing { chat: String },
     /// Start a re-key (`decryptedMessageActionRequestKey`).
     Rekey { chat: String },
+    /// Break a rule of the protocol on purpose (`chat::hostile`), to see the peer react.
+    Hostile {
+        chat: String,
+        action: secretchat_common::chat::HostileAction,
+    },
     /// Discard the chat (`messages.discardEncryption`).
     Discard { chat: String, delete_history: bool },
     /// Stop polling: the device's updates wait on the server.
@@ -168,6 +173,7 @@ impl Action {
             Action::Flush { .. } => "flush",
             Action::Typing { .. } => "typing",
             Action::Rekey { .. } => "rekey",
+            Action::Hostile { .. } => "hostile",
             Action::Discard { .. } => "discard",
             Action::GoOffline => "go_offline",
             Action::ComeOnline => "come_online",
@@ -193,6 +199,7 @@ impl Action {
             | Action::Flush { chat }
             | Action::Typing { chat }
             | Action::Rekey { chat }
+            | Action::Hostile { chat, .. }
             | Action::Discard { chat, .. } => Some(chat),
             Action::GoOffline
             | Action::ComeOnline

@@ -9,6 +9,7 @@
 //! by an earlier step *for that actor* — so a scenario that could only fail halfway
 //! through a run is refused before anything runs.
 
+use secretchat_common::chat::HostileAction;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -52,7 +53,7 @@ impl fmt::Display for ScenarioFileError {
 impl std::error::Error for ScenarioFileError {}
 
 /// Every action name, in the order the docs list them.
-pub const ACTION_NAMES: [&str; 19] = [
+pub const ACTION_NAMES: [&str; 20] = [
     "request",
     "accept",
     "decline",
@@ -72,6 +73,7 @@ pub const ACTION_NAMES: [&str; 19] = [
     "logout",
     "advance_clock",
     "admin",
+    "hostile",
 ];
 
 /// Every expectation name.
@@ -583,6 +585,7 @@ fn checked_step(
             "go_offline" | "come_online" | "logout" => (&[], &[]),
             "advance_clock" => (&["by"], &["by"]),
             "admin" => (&["path", "body"], &["path"]),
+            "hostile" => (&["chat", "what"], &["chat", "what"]),
             other => {
                 return Err(err(
                     kind_at,
@@ -772,6 +775,30 @@ fn checked_step(
             "flush" => Action::Flush { chat: chat()? },
             "typing" => Action::Typing { chat: chat()? },
             "rekey" => Action::Rekey { chat: chat()? },
+            "hostile" => {
+                let what = raw
+                    .what
+                    .as_ref()
+                    .map(|w| (w.get_ref().clone(), w.span().start));
+                let (name, at) = what.unwrap_or_default();
+                let known = HostileAction::all_without_data();
+                match known.iter().find(|action| action.name() == name) {
+                    Some(action) => Action::Hostile {
+                        chat: chat()?,
+                        action: action.clone(),
+                    },
+                    None => {
+                        let names: Vec<&str> = known.iter().map(HostileAction::name).collect();
+                        return Err(err(
+                            at,
+                            format!(
+                                "unknown hostile action \"{name}\"; `what` is one of: {}",
+                                names.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
             "discard" => Action::Discard {
                 chat: chat()?,
                 delete_history: raw.delete_history.unwrap_or(false),
@@ -1069,6 +1096,18 @@ within = \"2s\"
         assert_eq!(error.line, Some(13), "{error}");
         assert!(error.message.contains("unknown field `txet`"), "{error}");
         assert!(error.message.contains("text"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_hostile_action_is_refused_with_the_known_ones() {
+        let error = error_of(
+            "[[steps]]\naction = \"hostile\"\nactor = \"alice\"\nchat = \"c\"\nwhat = \"tickle\"\n",
+        );
+        assert!(
+            error.message.contains("unknown hostile action \"tickle\""),
+            "{error}"
+        );
+        assert!(error.message.contains("resend-too-many"), "{error}");
     }
 
     #[test]

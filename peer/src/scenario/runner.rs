@@ -93,6 +93,10 @@ pub enum Command {
     Flush {
         chat_id: i32,
     },
+    Hostile {
+        chat_id: i32,
+        action: secretchat_common::chat::HostileAction,
+    },
     Typing {
         chat_id: i32,
     },
@@ -406,6 +410,11 @@ pub fn describe_step(step: &Step) -> String {
                 Action::Flush { chat } => format!("flushes the history of {chat}"),
                 Action::Typing { chat } => format!("types in {chat}"),
                 Action::Rekey { chat } => format!("re-keys {chat}"),
+                Action::Hostile { chat, action } => format!(
+                    "breaks a rule in {chat} on purpose: {} (a correct peer must {})",
+                    action.name(),
+                    action.expected_reaction().describe()
+                ),
                 Action::Discard {
                     chat,
                     delete_history,
@@ -726,6 +735,10 @@ impl<W: World> Runner<'_, W> {
             Action::Flush { .. } => Command::Flush { chat_id: chat },
             Action::Typing { .. } => Command::Typing { chat_id: chat },
             Action::Rekey { .. } => Command::Rekey { chat_id: chat },
+            Action::Hostile { action, .. } => Command::Hostile {
+                chat_id: chat,
+                action: action.clone(),
+            },
             Action::Discard { delete_history, .. } => Command::Discard {
                 chat_id: chat,
                 delete_history: *delete_history,

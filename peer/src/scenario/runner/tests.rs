@@ -290,6 +290,7 @@ impl Actor for FakeActor {
             Command::Delete { .. }
             | Command::Screenshot { .. }
             | Command::Flush { .. }
+            | Command::Hostile { .. }
             | Command::GoOffline
             | Command::ComeOnline => Ok(Done::Nothing),
         }
