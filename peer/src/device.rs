@@ -1423,9 +1423,27 @@ impl Device {
                     chat_id,
                     exchange_id,
                 },
+                Event::ResendRequested {
+                    start_seq_no,
+                    end_seq_no,
+                } => PeerEvent::ResendRequested {
+                    chat_id,
+                    start_seq_no: start_seq_no.0,
+                    end_seq_no: end_seq_no.0,
+                },
+                Event::PeerAskedForResend {
+                    start_seq_no,
+                    end_seq_no,
+                    messages,
+                } => PeerEvent::PeerAskedForResend {
+                    chat_id,
+                    start_seq_no: start_seq_no.0,
+                    end_seq_no: end_seq_no.0,
+                    messages,
+                },
                 Event::Ignored { reason } => PeerEvent::Ignored {
                     chat_id,
-                    reason: format!("{reason:?}"),
+                    reason: reason.to_string(),
                 },
                 Event::Aborted { reason } => PeerEvent::Aborted {
                     chat_id,

@@ -89,6 +89,20 @@ pub enum PeerEvent {
     },
     /// The peer aborted our re-keying request.
     RekeyAborted { chat_id: i32, exchange_id: i64 },
+    /// We saw a hole in the peer's sequence and asked for it (`decryptedMessageActionResend`,
+    /// numbers in the peer's wire form).
+    ResendRequested {
+        chat_id: i32,
+        start_seq_no: i32,
+        end_seq_no: i32,
+    },
+    /// The peer asked us to re-send; `messages` of its range went out again.
+    PeerAskedForResend {
+        chat_id: i32,
+        start_seq_no: i32,
+        end_seq_no: i32,
+        messages: usize,
+    },
     /// The peer broke a rule; the chat was discarded.
     Aborted { chat_id: i32, reason: String },
     /// A received message (or update) was dropped without effect.
@@ -122,6 +136,8 @@ impl PeerEvent {
             | PeerEvent::PeerIsNewer { chat_id, .. }
             | PeerEvent::KeyChanged { chat_id, .. }
             | PeerEvent::RekeyAborted { chat_id, .. }
+            | PeerEvent::ResendRequested { chat_id, .. }
+            | PeerEvent::PeerAskedForResend { chat_id, .. }
             | PeerEvent::Aborted { chat_id, .. }
             | PeerEvent::Ignored { chat_id, .. }
             | PeerEvent::Withheld { chat_id, .. }
@@ -145,6 +161,8 @@ impl PeerEvent {
             PeerEvent::PeerIsNewer { .. } => "peer_is_newer",
             PeerEvent::KeyChanged { .. } => "key_changed",
             PeerEvent::RekeyAborted { .. } => "rekey_aborted",
+            PeerEvent::ResendRequested { .. } => "resend_requested",
+            PeerEvent::PeerAskedForResend { .. } => "peer_asked_for_resend",
             PeerEvent::Aborted { .. } => "aborted",
             PeerEvent::Ignored { .. } => "ignored",
             PeerEvent::Withheld { .. } => "withheld",
@@ -247,6 +265,20 @@ impl fmt::Display for PeerEvent {
             PeerEvent::RekeyAborted { exchange_id, .. } => {
                 write!(f, "{kind} chat={chat} exchange_id={exchange_id}")
             }
+            PeerEvent::ResendRequested {
+                start_seq_no,
+                end_seq_no,
+                ..
+            } => write!(f, "{kind} chat={chat} seq_no={start_seq_no}..={end_seq_no}"),
+            PeerEvent::PeerAskedForResend {
+                start_seq_no,
+                end_seq_no,
+                messages,
+                ..
+            } => write!(
+                f,
+                "{kind} chat={chat} seq_no={start_seq_no}..={end_seq_no} resent={messages}"
+            ),
             PeerEvent::Aborted { reason, .. } | PeerEvent::Ignored { reason, .. } => {
                 write!(f, "{kind} chat={chat}: {reason}")
             }

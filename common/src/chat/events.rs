@@ -20,7 +20,7 @@ use super::payload::{Message, TypingAction};
 use super::violation::AbortReason;
 use crate::crypto::visualization::KeyVisualization;
 use crate::key::KeyFingerprint;
-use crate::seq_no::RawSeqNo;
+use crate::seq_no::{RawSeqNo, WireSeqNo};
 
 /// Which server method carries a message (SPEC §8.1). The server treats the bytes as
 /// opaque either way; this follows tdlib: user-visible content and the user's actions go
@@ -104,6 +104,52 @@ pub enum IgnoreReason {
     UnknownAbortKey { exchange_id: i64 },
 }
 
+impl std::fmt::Display for IgnoreReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IgnoreReason::Duplicate { out_seq_no } => write!(
+                f,
+                "duplicate: out_seq_no raw {} was already processed or is queued",
+                out_seq_no.0
+            ),
+            IgnoreReason::DuplicateRandomId { random_id } => {
+                write!(f, "duplicate: random_id {random_id} was already seen")
+            }
+            IgnoreReason::UnknownFingerprint { key_fingerprint } => {
+                write!(
+                    f,
+                    "unknown key_fingerprint {key_fingerprint}: no key we hold"
+                )
+            }
+            IgnoreReason::TooShort { len } => write!(
+                f,
+                "too short: {len} bytes, less than key_fingerprint and msg_key"
+            ),
+            IgnoreReason::RandomBytesTooShort { got, min } => {
+                write!(
+                    f,
+                    "random_bytes too short: {got} bytes, at least {min} required"
+                )
+            }
+            IgnoreReason::UndecodableMessage { error } => write!(
+                f,
+                "undecodable inner message (its seq number is used up): {error}"
+            ),
+            IgnoreReason::RequestKeyLostTieBreak { theirs, ours } => write!(
+                f,
+                "RequestKey {theirs} lost the exchange_id tie-break to ours ({ours})"
+            ),
+            IgnoreReason::RequestKeySameExchangeId { exchange_id } => write!(
+                f,
+                "RequestKey with our own exchange_id {exchange_id}: both exchanges dropped"
+            ),
+            IgnoreReason::UnknownAbortKey { exchange_id } => {
+                write!(f, "AbortKey for unknown exchange {exchange_id}")
+            }
+        }
+    }
+}
+
 /// Something the user (or a scenario) should learn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -127,6 +173,18 @@ pub enum Event {
     },
     /// The peer aborted our re-keying request.
     RekeyAborted { exchange_id: i64 },
+    /// We found a hole in the peer's sequence and asked for it with
+    /// `decryptedMessageActionResend` (numbers in the peer's wire form, SPEC §3.3).
+    ResendRequested {
+        start_seq_no: WireSeqNo,
+        end_seq_no: WireSeqNo,
+    },
+    /// The peer asked us to re-send; `messages` of the range were sent again.
+    PeerAskedForResend {
+        start_seq_no: WireSeqNo,
+        end_seq_no: WireSeqNo,
+        messages: usize,
+    },
     /// A received message was dropped without effect.
     Ignored { reason: IgnoreReason },
     /// The peer broke a rule: the chat is over; the transport should call

@@ -173,6 +173,9 @@ pub enum Reaction {
     RejectMedia,
     /// Process the message but keep speaking the higher layer.
     NoDowngrade,
+    /// Refuse a downloaded file whose key fingerprint, size or content does not check
+    /// (a server that swapped or truncated it, SPEC §6); the chat goes on.
+    RejectFile,
 }
 
 impl Reaction {
@@ -185,7 +188,35 @@ impl Reaction {
             Reaction::RejectKey => "reject the new key (AbortKey) and keep the old one",
             Reaction::RejectMedia => "refuse the media (key and IV must be 32 bytes)",
             Reaction::NoDowngrade => "process it without lowering the layer",
+            Reaction::RejectFile => "refuse the file (its fingerprint, size or content is wrong)",
         }
+    }
+
+    /// Every reaction with its name in scenario files (`required = "abort"`).
+    pub const ALL: [(&'static str, Reaction); 7] = [
+        ("abort", Reaction::Abort),
+        ("ignore", Reaction::Ignore),
+        ("resend", Reaction::RequestResend),
+        ("reject_key", Reaction::RejectKey),
+        ("reject_media", Reaction::RejectMedia),
+        ("no_downgrade", Reaction::NoDowngrade),
+        ("reject_file", Reaction::RejectFile),
+    ];
+
+    /// The reaction's name in scenario files.
+    pub fn name(self) -> &'static str {
+        Reaction::ALL
+            .iter()
+            .find(|(_, reaction)| *reaction == self)
+            .map_or("?", |(name, _)| name)
+    }
+
+    /// The reaction called `name` in scenario files.
+    pub fn from_name(name: &str) -> Option<Reaction> {
+        Reaction::ALL
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, reaction)| *reaction)
     }
 }
 
@@ -848,5 +879,15 @@ mod tests {
         // A verdict example: ignoring a Resend of 5000 messages is not what the spec asks.
         assert!(!HostileAction::ResendTooMany.accepts(Reaction::Ignore));
         assert!(HostileAction::MediaWrongKeyLengths.accepts(Reaction::Ignore));
+    }
+
+    #[test]
+    fn reaction_names_round_trip_and_unknown_names_are_refused() {
+        for (name, reaction) in Reaction::ALL {
+            assert_eq!(reaction.name(), name);
+            assert_eq!(Reaction::from_name(name), Some(reaction));
+        }
+        assert_eq!(Reaction::from_name("Abort"), None);
+        assert_eq!(Reaction::from_name(""), None);
     }
 }

@@ -602,6 +602,10 @@ impl SecretChat {
             SendMethod::SendEncryptedService,
             rng,
         )?;
+        self.emit(Event::ResendRequested {
+            start_seq_no: hole.start_seq_no,
+            end_seq_no: hole.end_seq_no,
+        });
         self.resend_retry_at = Some(now.plus_seconds(self.config.resend_retry_seconds));
         Ok(())
     }

@@ -315,9 +315,15 @@ impl SecretChat {
                 wanted.len()
             )
         });
+        let messages = wanted.len();
         for out_seq_no in wanted {
             self.resend_stored(out_seq_no, rng)?;
         }
+        self.emit(Event::PeerAskedForResend {
+            start_seq_no,
+            end_seq_no,
+            messages,
+        });
         Ok(())
     }
 

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use secretchat_common::chat::{Layer, RekeyPolicy, UserAction};
+use secretchat_common::chat::{Layer, Media, RekeyPolicy, UserAction};
 use secretchat_common::envelope::Version;
 
 use super::expect::Observed;
@@ -306,7 +306,7 @@ fn observed(event: PeerEvent) -> Observed {
         PeerEvent::Message {
             chat_id,
             text,
-            media: Some(_),
+            media: Some(Media::File(_)),
             ..
         } if text.is_empty() => Observed::Other {
             chat_id,
@@ -374,6 +374,36 @@ fn observed(event: PeerEvent) -> Observed {
             key_fingerprint: key_fingerprint.as_i64(),
         },
         PeerEvent::Aborted { chat_id, reason } => Observed::Aborted { chat_id, reason },
+        PeerEvent::Ignored { chat_id, reason } => Observed::Ignored { chat_id, reason },
+        PeerEvent::FileFailed {
+            chat_id,
+            random_id,
+            reason,
+        } => Observed::FileRefused {
+            chat_id,
+            random_id,
+            reason,
+        },
+        PeerEvent::ResendRequested {
+            chat_id,
+            start_seq_no,
+            end_seq_no,
+        } => Observed::ResendRequested {
+            chat_id,
+            start_seq_no,
+            end_seq_no,
+        },
+        PeerEvent::PeerAskedForResend {
+            chat_id,
+            start_seq_no,
+            end_seq_no,
+            ..
+        } => Observed::PeerAskedForResend {
+            chat_id,
+            start_seq_no,
+            end_seq_no,
+        },
+        PeerEvent::RekeyAborted { chat_id, .. } => Observed::RekeyRefused { chat_id },
         other => Observed::Other {
             chat_id: other.chat_id(),
             description,

@@ -70,6 +70,33 @@ pub enum Observed {
         chat_id: i32,
         reason: String,
     },
+    /// A received message or update dropped without effect, in the device's words.
+    Ignored {
+        chat_id: i32,
+        reason: String,
+    },
+    /// An attached file that could not be fetched or did not check out.
+    FileRefused {
+        chat_id: i32,
+        random_id: i64,
+        reason: String,
+    },
+    /// This side saw a hole in the peer's sequence and asked for it with a Resend.
+    ResendRequested {
+        chat_id: i32,
+        start_seq_no: i32,
+        end_seq_no: i32,
+    },
+    /// The peer asked this side to re-send a range.
+    PeerAskedForResend {
+        chat_id: i32,
+        start_seq_no: i32,
+        end_seq_no: i32,
+    },
+    /// The peer refused this side's re-key with AbortKey.
+    RekeyRefused {
+        chat_id: i32,
+    },
     /// Anything else the device reported (ignored messages, refused sends, ...), in its
     /// own words; no expectation matches it, but failures list it.
     Other {
@@ -92,6 +119,11 @@ impl Observed {
             | Observed::KeyChanged { chat_id, .. }
             | Observed::Discarded { chat_id, .. }
             | Observed::Aborted { chat_id, .. }
+            | Observed::Ignored { chat_id, .. }
+            | Observed::FileRefused { chat_id, .. }
+            | Observed::ResendRequested { chat_id, .. }
+            | Observed::PeerAskedForResend { chat_id, .. }
+            | Observed::RekeyRefused { chat_id }
             | Observed::Other { chat_id, .. } => *chat_id,
         }
     }
@@ -139,6 +171,19 @@ impl Observed {
                 }
             }
             Observed::Aborted { reason, .. } => format!("the chat aborted: {reason}"),
+            Observed::Ignored { reason, .. } => format!("ignored a message: {reason}"),
+            Observed::FileRefused { reason, .. } => format!("refused a file: {reason}"),
+            Observed::ResendRequested {
+                start_seq_no,
+                end_seq_no,
+                ..
+            } => format!("asked for a resend of seq_no {start_seq_no}..={end_seq_no}"),
+            Observed::PeerAskedForResend {
+                start_seq_no,
+                end_seq_no,
+                ..
+            } => format!("the peer asked for a resend of seq_no {start_seq_no}..={end_seq_no}"),
+            Observed::RekeyRefused { .. } => "the peer refused our re-key (AbortKey)".to_owned(),
             Observed::Other { description, .. } => description.clone(),
         }
     }

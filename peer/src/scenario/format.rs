@@ -17,6 +17,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use secretchat_common::chat::Reaction;
+
 /// How long an expectation waits when the step does not say (`within`).
 pub const DEFAULT_WITHIN: Duration = Duration::from_secs(5);
 
@@ -37,6 +39,38 @@ impl Scenario {
     /// The actor called `name`.
     pub fn actor(&self, name: &str) -> Option<&ActorSpec> {
         self.actors.iter().find(|actor| actor.name == name)
+    }
+
+    /// The actors on the two ends of the chat labelled `label`: its requester, the actor
+    /// asked, and any other device that saw the request or accepted it.
+    pub fn parties<'a>(&'a self, label: &str) -> Vec<&'a str> {
+        let mut parties: Vec<&str> = Vec::new();
+        let mut add = |name: &'a str| {
+            if !parties.contains(&name) {
+                parties.push(name);
+            }
+        };
+        for step in &self.steps {
+            match &step.kind {
+                StepKind::Act {
+                    action: Action::Request { chat, to },
+                    ..
+                } if chat == label => {
+                    add(&step.actor);
+                    add(to);
+                }
+                StepKind::Act {
+                    action: Action::Accept { chat },
+                    ..
+                }
+                | StepKind::Expect {
+                    expectation: Expectation::ChatRequested { chat, .. },
+                    ..
+                } if chat == label => add(&step.actor),
+                _ => {}
+            }
+        }
+        parties
     }
 
     /// The content of the file sent under `label` (from its `send_file` step).
@@ -317,6 +351,10 @@ pub enum Expectation {
         chat: Option<String>,
         reason: String,
     },
+    /// The verdict on one attack: this actor (the client under test) must react to what
+    /// the other side or the server just did as the spec requires (`case.required`, or one
+    /// of `case.tolerated`). The report says what it did and whether that was right.
+    Reaction { chat: String, case: ReactionCase },
     /// The server holds `messages` unacknowledged encrypted messages for this device.
     Queued { messages: usize },
     /// The server no longer knows this device (logged out).
@@ -344,6 +382,7 @@ impl Expectation {
             Expectation::SameKey { .. } => "same_key",
             Expectation::DifferentKey { .. } => "different_key",
             Expectation::Ignored { .. } => "ignored",
+            Expectation::Reaction { .. } => "reaction",
             Expectation::Queued { .. } => "queued",
             Expectation::SignedOut => "signed_out",
         }
@@ -366,10 +405,42 @@ impl Expectation {
             | Expectation::Layer { chat, .. }
             | Expectation::Version { chat, .. }
             | Expectation::SameKey { chat, .. }
-            | Expectation::DifferentKey { chat, .. } => Some(chat),
+            | Expectation::DifferentKey { chat, .. }
+            | Expectation::Reaction { chat, .. } => Some(chat),
             Expectation::Nothing { chat } | Expectation::Ignored { chat, .. } => chat.as_deref(),
             Expectation::Queued { .. } | Expectation::SignedOut => None,
         }
+    }
+}
+
+/// One attack case of a `reaction` step: its name in the report and what the spec allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReactionCase {
+    /// The name the report gives the case: the step's `case`, else the `hostile` action's
+    /// name, else the scenario's name.
+    pub name: String,
+    /// The reaction the spec requires.
+    pub required: Reaction,
+    /// Other reactions the spec (or a major client it documents) also accepts.
+    pub tolerated: Vec<Reaction>,
+    /// The rule broken, when a `hostile` action says it (with its SPEC section).
+    pub rule: Option<&'static str>,
+}
+
+impl ReactionCase {
+    /// Whether `observed` is what the spec allows.
+    pub fn accepts(&self, observed: Reaction) -> bool {
+        observed == self.required || self.tolerated.contains(&observed)
+    }
+
+    /// "abort the chat (discardEncryption)", with the tolerated ones when there are any.
+    pub fn describe_requirement(&self) -> String {
+        let mut text = self.required.describe().to_owned();
+        if !self.tolerated.is_empty() {
+            let also: Vec<&str> = self.tolerated.iter().map(|r| r.describe()).collect();
+            text.push_str(&format!(" (also accepted: {})", also.join("; ")));
+        }
+        text
     }
 }
 

@@ -96,6 +96,7 @@ mod tests {
                 duration: Duration::from_millis(1500),
                 failure: None,
                 seed: 9,
+                verdicts: Vec::new(),
             },
             ScenarioOutcome {
                 name: "bad_one".into(),
@@ -112,6 +113,7 @@ mod tests {
                     message: "bob did not observe message \"<hi>\" & more\u{1}".into(),
                 }),
                 seed: 9,
+                verdicts: Vec::new(),
             },
         ];
         let xml = render(&outcomes);

@@ -13,6 +13,8 @@
 //! - [`expect`]: what an actor observes, buffered from the start so nothing is missed;
 //! - [`runner`]: plays the steps against two small traits, `Actor` and `World`;
 //! - [`device_actor`]: those traits on the peer library's `Device` and the mock server;
+//! - [`verdict`]: after an attack, what the client under test did against what the spec
+//!   requires, read from its own events or from the other party's;
 //! - [`report`] and [`junit`]: the summary and the JUnit XML report;
 //! - [`cli`]: the `run` and `actor` commands.
 //!
@@ -26,6 +28,7 @@ pub mod junit;
 pub mod parse;
 pub mod report;
 pub mod runner;
+pub mod verdict;
 
 use std::path::PathBuf;
 

@@ -9,7 +9,7 @@
 //! by an earlier step *for that actor* — so a scenario that could only fail halfway
 //! through a run is refused before anything runs.
 
-use secretchat_common::chat::HostileAction;
+use secretchat_common::chat::{HostileAction, Reaction};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,8 +19,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::format::{
-    parse_duration, Action, ActionKind, ActorSpec, Expectation, FileContent, FileSpec, Scenario,
-    Step, StepKind, DEFAULT_WITHIN,
+    parse_duration, Action, ActionKind, ActorSpec, Expectation, FileContent, FileSpec,
+    ReactionCase, Scenario, Step, StepKind, DEFAULT_WITHIN,
 };
 
 /// The layers a peer can speak (SPEC: the secret-chat layers 8 ..= 144).
@@ -77,7 +77,7 @@ pub const ACTION_NAMES: [&str; 20] = [
 ];
 
 /// Every expectation name.
-pub const EXPECT_NAMES: [&str; 19] = [
+pub const EXPECT_NAMES: [&str; 20] = [
     "chat_requested",
     "established",
     "message",
@@ -95,6 +95,7 @@ pub const EXPECT_NAMES: [&str; 19] = [
     "same_key",
     "different_key",
     "ignored",
+    "reaction",
     "queued",
     "signed_out",
 ];
@@ -155,6 +156,9 @@ struct RawStep {
     layer: Option<Spanned<i32>>,
     version: Option<Spanned<u8>>,
     messages: Option<usize>,
+    required: Option<Spanned<String>>,
+    tolerated: Option<Spanned<Vec<String>>>,
+    case: Option<String>,
 }
 
 impl RawStep {
@@ -190,6 +194,9 @@ impl RawStep {
         note(self.layer.is_some(), "layer");
         note(self.version.is_some(), "version");
         note(self.messages.is_some(), "messages");
+        note(self.required.is_some(), "required");
+        note(self.tolerated.is_some(), "tolerated");
+        note(self.case.is_some(), "case");
         keys
     }
 }
@@ -353,10 +360,27 @@ fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileErr
     let mut bindings = Bindings::default();
     let mut file_labels: HashSet<String> = HashSet::new();
     let mut steps = Vec::new();
+    // Chat label → the last `hostile` action in it (and its actor), the default case of a
+    // later `reaction` step.
+    let mut hostile_so_far: HashMap<String, (String, HostileAction)> = HashMap::new();
     for (index, spanned) in raw.steps.iter().enumerate() {
         let number = index + 1;
         let start = spanned.span().start;
-        let step = checked_step(locate, &actors, spanned.get_ref(), number, start)?;
+        let step = checked_step(
+            locate,
+            &actors,
+            spanned.get_ref(),
+            number,
+            start,
+            &hostile_so_far,
+        )?;
+        if let StepKind::Act {
+            action: Action::Hostile { chat, action },
+            ..
+        } = &step.kind
+        {
+            hostile_so_far.insert(chat.clone(), (step.actor.clone(), action.clone()));
+        }
         bindings.apply(
             locate,
             &actors,
@@ -377,6 +401,19 @@ fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileErr
         || "scenario".to_owned(),
         |stem| stem.to_string_lossy().into_owned(),
     );
+    // A reaction step with no `case` and no `hostile` action before it is the scenario's
+    // own case.
+    for step in &mut steps {
+        if let StepKind::Expect {
+            expectation: Expectation::Reaction { case, .. },
+            ..
+        } = &mut step.kind
+        {
+            if case.name.is_empty() {
+                case.name = name.clone();
+            }
+        }
+    }
     Ok(Scenario {
         path: locate.path.to_owned(),
         name,
@@ -509,6 +546,71 @@ impl Bindings {
     }
 }
 
+/// The case a `reaction` step judges: `required`/`tolerated` as written, else what the
+/// spec requires after the last `hostile` action in the chat. Errors carry their offset.
+fn reaction_case(
+    raw: &RawStep,
+    actor: &str,
+    hostile_so_far: &HashMap<String, (String, HostileAction)>,
+    start: usize,
+) -> Result<ReactionCase, (usize, String)> {
+    let names = || {
+        Reaction::ALL
+            .iter()
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let reaction = |name: &str, at: usize| {
+        Reaction::from_name(name).ok_or_else(|| {
+            (
+                at,
+                format!(
+                    "unknown reaction \"{name}\"; a reaction is one of: {}",
+                    names()
+                ),
+            )
+        })
+    };
+    let chat = raw
+        .chat
+        .as_ref()
+        .map(|c| c.get_ref().as_str())
+        .unwrap_or("");
+    let hostile = hostile_so_far.get(chat);
+    if let Some((attacker, _)) = hostile {
+        if attacker == actor && raw.required.is_none() {
+            return Err((start, format!("the last `hostile` action in chat \"{chat}\" is {actor}'s own; a `reaction` step names the side that must react")));
+        }
+    }
+    let required = match (&raw.required, hostile) {
+        (Some(required), _) => reaction(required.get_ref(), required.span().start)?,
+        (None, Some((_, action))) => action.expected_reaction(),
+        (None, None) => {
+            return Err((start, format!("`reaction` needs `required` (one of: {}) unless it follows a `hostile` action in chat \"{chat}\", whose required reaction it then takes", names())))
+        }
+    };
+    let tolerated = match (&raw.tolerated, &raw.required, hostile) {
+        (Some(list), _, _) => list
+            .get_ref()
+            .iter()
+            .map(|name| reaction(name, list.span().start))
+            .collect::<Result<Vec<_>, _>>()?,
+        (None, None, Some((_, action))) => action.tolerated_reactions().to_vec(),
+        _ => Vec::new(),
+    };
+    let (default_name, rule) = match (hostile, &raw.required) {
+        (Some((_, action)), None) => (Some(action.name().to_owned()), Some(action.rule())),
+        _ => (None, None),
+    };
+    Ok(ReactionCase {
+        name: raw.case.clone().or(default_name).unwrap_or_default(),
+        required,
+        tolerated,
+        rule,
+    })
+}
+
 /// Checks one raw step into a typed one (kinds, keys, values, actor names).
 fn checked_step(
     locate: &Locator<'_>,
@@ -516,6 +618,7 @@ fn checked_step(
     raw: &RawStep,
     number: usize,
     start: usize,
+    hostile_so_far: &HashMap<String, (String, HostileAction)>,
 ) -> Result<Step, ScenarioFileError> {
     let line = locate.line_of(start);
     let err =
@@ -611,6 +714,7 @@ fn checked_step(
             "version" => (&["chat", "version"], &["chat", "version"]),
             "same_key" | "different_key" => (&["chat", "with"], &["chat", "with"]),
             "ignored" => (&["chat", "reason"], &["reason"]),
+            "reaction" => (&["chat", "required", "tolerated", "case"], &["chat"]),
             "queued" => (&["messages"], &["messages"]),
             "signed_out" => (&[], &[]),
             other => {
@@ -990,6 +1094,11 @@ fn checked_step(
                 chat: raw.chat.as_ref().map(|_| chat()).transpose()?,
                 reason: raw.reason.clone().unwrap_or_default(),
             },
+            "reaction" => Expectation::Reaction {
+                chat: chat()?,
+                case: reaction_case(raw, &actor, hostile_so_far, start)
+                    .map_err(|(at, message)| err(at, message))?,
+            },
             "queued" => Expectation::Queued {
                 messages: raw.messages.unwrap_or_default(),
             },
@@ -1108,6 +1217,65 @@ within = \"2s\"
             "{error}"
         );
         assert!(error.message.contains("resend-too-many"), "{error}");
+    }
+
+    const CHAT: &str = "[[steps]]\naction = \"request\"\nactor = \"alice\"\nto = \"bob\"\nchat = \"c\"\n\n[[steps]]\nexpect = \"chat_requested\"\nactor = \"bob\"\nchat = \"c\"\n\n";
+    const RESEND_5000: &str = "[[steps]]\naction = \"hostile\"\nactor = \"alice\"\nchat = \"c\"\nwhat = \"resend-too-many\"\n\n";
+
+    fn case_of(scenario: &Scenario) -> &ReactionCase {
+        scenario
+            .steps
+            .iter()
+            .find_map(|step| match &step.kind {
+                StepKind::Expect {
+                    expectation: Expectation::Reaction { case, .. },
+                    ..
+                } => Some(case),
+                _ => None,
+            })
+            .expect("a reaction step")
+    }
+
+    #[test]
+    fn a_reaction_takes_its_requirement_from_the_last_hostile_action_in_the_chat() {
+        let steps = format!(
+            "{CHAT}{RESEND_5000}[[steps]]\nexpect = \"reaction\"\nactor = \"bob\"\nchat = \"c\"\n"
+        );
+        let scenario = parse_text(&format!("{ACTORS}{steps}")).unwrap();
+        let case = case_of(&scenario);
+        assert_eq!(case.name, "resend-too-many");
+        assert_eq!(case.required, Reaction::Abort);
+        assert!(case.tolerated.is_empty());
+        assert!(case.rule.is_some_and(|rule| rule.contains("at most 1000")));
+    }
+
+    #[test]
+    fn a_reaction_written_out_overrides_the_default_and_names_its_case() {
+        let steps = format!("{CHAT}[[steps]]\nexpect = \"reaction\"\nactor = \"bob\"\nchat = \"c\"\nrequired = \"resend\"\ntolerated = [\"abort\"]\n");
+        let scenario = parse_text(&format!("{ACTORS}{steps}")).unwrap();
+        let case = case_of(&scenario);
+        // No `case` and no hostile action: the scenario's name.
+        assert_eq!(case.name, "test_case");
+        assert_eq!(case.required, Reaction::RequestResend);
+        assert_eq!(case.tolerated, [Reaction::Abort]);
+    }
+
+    #[test]
+    fn a_reaction_needs_a_requirement_a_known_name_and_the_other_side() {
+        let none = error_of(&format!(
+            "{CHAT}[[steps]]\nexpect = \"reaction\"\nactor = \"bob\"\nchat = \"c\"\n"
+        ));
+        assert!(
+            none.message.contains("`reaction` needs `required`"),
+            "{none}"
+        );
+        let own = error_of(&format!("{CHAT}{RESEND_5000}[[steps]]\nexpect = \"reaction\"\nactor = \"alice\"\nchat = \"c\"\n"));
+        assert!(own.message.contains("is alice's own"), "{own}");
+        let unknown = error_of(&format!("{CHAT}[[steps]]\nexpect = \"reaction\"\nactor = \"bob\"\nchat = \"c\"\nrequired = \"abort\"\ntolerated = [\"panic\"]\n"));
+        assert!(
+            unknown.message.contains("unknown reaction \"panic\""),
+            "{unknown}"
+        );
     }
 
     #[test]

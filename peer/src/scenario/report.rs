@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::verdict::{summary_line, Verdict};
+
 /// Why a scenario failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepFailure {
@@ -35,6 +37,8 @@ pub struct ScenarioOutcome {
     pub failure: Option<StepFailure>,
     /// The seed the run used.
     pub seed: u64,
+    /// The verdicts of its `reaction` steps, in order.
+    pub verdicts: Vec<Verdict>,
 }
 
 impl ScenarioOutcome {
@@ -63,6 +67,7 @@ impl ScenarioOutcome {
                 message,
             }),
             seed,
+            verdicts: Vec::new(),
         }
     }
 }
@@ -106,6 +111,19 @@ pub fn write_summary(
         }
         let _ = writeln!(out);
     }
+    let verdicts: Vec<&Verdict> = outcomes.iter().flat_map(|o| &o.verdicts).collect();
+    if !verdicts.is_empty() {
+        let right = verdicts.iter().filter(|v| v.right).count();
+        let _ = writeln!(
+            out,
+            "\nverdicts: what each client under test did, against what the spec requires ({right} right, {} wrong)",
+            verdicts.len() - right
+        );
+        let width = verdicts.iter().map(|v| v.case.len()).max().unwrap_or(0);
+        for verdict in verdicts {
+            let _ = writeln!(out, "{}", summary_line(verdict, width));
+        }
+    }
     if failed > 0 {
         let _ = writeln!(out, "seed {seed} — replay with --seed {seed}");
     }
@@ -128,6 +146,7 @@ mod tests {
             duration: Duration::from_millis(250),
             failure,
             seed: 42,
+            verdicts: Vec::new(),
         }
     }
 

@@ -37,10 +37,11 @@ use sha2::{Digest, Sha256};
 
 use super::expect::{EventBuffer, Observed, Quoted};
 use super::format::{
-    message_text, Action, ActorSpec, Expectation, FileContent, FileSpec, HumanDuration, Scenario,
-    Step, StepKind,
+    message_text, Action, ActorSpec, Expectation, FileContent, FileSpec, HumanDuration,
+    ReactionCase, Scenario, Step, StepKind,
 };
 use super::report::{ScenarioOutcome, StepFailure};
+use super::verdict::{self, Layers, Verdict, View};
 
 /// The longest any single action may take before the step fails.
 pub const ACTION_LIMIT: Duration = Duration::from_secs(30);
@@ -252,6 +253,10 @@ struct Slot<A> {
     /// Chat id → random_ids of the messages received in it.
     received: HashMap<i32, Vec<i64>>,
     buffer: EventBuffer,
+    /// Where the current attack began in `buffer` (the last `hostile` or `admin` step), and
+    /// the layer of each chat then: what a `reaction` step judges.
+    case_mark: usize,
+    layers_at_mark: HashMap<i32, i32>,
 }
 
 impl<A> Slot<A> {
@@ -287,12 +292,16 @@ pub async fn run<W: World>(
         options,
         slots: Vec::new(),
         out,
+        verdicts: Vec::new(),
     };
+    // One actor per process: its own steps, and the verdicts on the other party of its
+    // chats (read from the outside when that party is a client this process cannot see).
     let mine = |step: &Step| {
-        options
-            .only
-            .as_deref()
-            .is_none_or(|only| only == step.actor)
+        options.only.as_deref().is_none_or(|only| {
+            only == step.actor
+                || matches!(&step.kind, StepKind::Expect { expectation: Expectation::Reaction { chat, .. }, .. }
+                    if scenario.parties(chat).contains(&only))
+        })
     };
     let total = scenario.steps.iter().filter(|step| mine(step)).count();
     let mut outcome = ScenarioOutcome {
@@ -305,6 +314,7 @@ pub async fn run<W: World>(
         duration: Duration::ZERO,
         failure: None,
         seed: options.seed,
+        verdicts: Vec::new(),
     };
     if let Err(failure) = runner.sign_in_all().await {
         let _ = writeln!(runner.out, "  FAIL  sign-in: {}", failure.message);
@@ -349,6 +359,14 @@ pub async fn run<W: World>(
                     ms(took)
                 );
             }
+            Ok(StepResult::Judged(verdict)) => {
+                outcome.passed += 1;
+                let _ = writeln!(
+                    runner.out,
+                    "  [{position:>3}/{total}] ok    {description}  ({})\n           verdict {verdict}",
+                    ms(took)
+                );
+            }
             Ok(StepResult::Skipped(why)) => {
                 outcome.skipped += 1;
                 let _ = writeln!(
@@ -372,6 +390,7 @@ pub async fn run<W: World>(
         }
     }
     outcome.duration = started.elapsed();
+    outcome.verdicts = runner.verdicts;
     outcome
 }
 
@@ -531,6 +550,9 @@ fn describe_expectation(expectation: &Expectation) -> String {
                 .map(|c| format!(" in {c}"))
                 .unwrap_or_default()
         ),
+        Expectation::Reaction { chat, case } => {
+            format!("a reaction in {chat} to {}", case.name)
+        }
         Expectation::Queued { messages } => format!("{messages} messages queued on the server"),
         Expectation::SignedOut => "to be signed out on the server".to_owned(),
     }
@@ -539,6 +561,8 @@ fn describe_expectation(expectation: &Expectation) -> String {
 enum StepResult {
     Passed,
     Skipped(String),
+    /// A `reaction` step whose verdict is right (a wrong one fails the step).
+    Judged(Verdict),
 }
 
 struct Runner<'a, W: World> {
@@ -547,6 +571,8 @@ struct Runner<'a, W: World> {
     options: &'a RunOptions,
     slots: Vec<Slot<W::Actor>>,
     out: &'a mut dyn Write,
+    /// Every verdict given so far, right or wrong.
+    verdicts: Vec<Verdict>,
 }
 
 impl<W: World> Runner<'_, W> {
@@ -592,6 +618,8 @@ impl<W: World> Runner<'_, W> {
                 files: HashMap::new(),
                 received: HashMap::new(),
                 buffer: EventBuffer::default(),
+                case_mark: 0,
+                layers_at_mark: HashMap::new(),
             });
         }
         Ok(())
@@ -627,6 +655,9 @@ impl<W: World> Runner<'_, W> {
                 action,
                 expect_error,
             } => {
+                if matches!(action, Action::Hostile { .. } | Action::Admin { .. }) {
+                    self.mark_case();
+                }
                 let result = self.act(index, action).await;
                 match (result, expect_error) {
                     (Ok(()), None) => Ok(StepResult::Passed),
@@ -651,9 +682,101 @@ impl<W: World> Runner<'_, W> {
                 }
             }
             StepKind::Expect {
+                expectation: Expectation::Reaction { chat, case },
+                within,
+            } => self.judge(&step.actor, chat, case, *within).await,
+            StepKind::Expect {
                 expectation,
                 within,
             } => self.expect(index, expectation, *within).await,
+        }
+    }
+
+    /// An attack begins: every actor's events from now on are what its reaction is made of.
+    fn mark_case(&mut self) {
+        for slot in &mut self.slots {
+            slot.case_mark = slot.buffer.len();
+            let layers = slot.chats.values().filter_map(|&chat_id| {
+                let state = slot.actor.as_ref()?.chat_state(chat_id)?;
+                Some((chat_id, state.layer))
+            });
+            slot.layers_at_mark = layers.collect();
+        }
+    }
+
+    /// A `reaction` step: reads what `actor` did since the attack — from its own events when
+    /// it is played here, else from the other party's — and judges it against the case.
+    async fn judge(
+        &mut self,
+        actor: &str,
+        label: &str,
+        case: &ReactionCase,
+        within: Duration,
+    ) -> Result<StepResult, String> {
+        let reacting = self.slot_index(actor)?;
+        let (index, view) = if self.slots[reacting].actor.is_some() {
+            (reacting, View::Inside)
+        } else {
+            let judge = self.scenario.parties(label).into_iter().find_map(|party| {
+                let index = self.slot_index(party).ok()?;
+                (party != actor && self.slots[index].actor.is_some()).then_some(index)
+            });
+            match judge {
+                Some(index) => {
+                    let judge = self.slots[index].spec.name.clone();
+                    (index, View::Outside { judge })
+                }
+                None => {
+                    return Ok(StepResult::Skipped(format!(
+                        "neither {actor} nor the other side of {label} is played here"
+                    )))
+                }
+            }
+        };
+        let chat_id = self.chat_id(index, label)?;
+        let deadline = Instant::now() + within;
+        let mut settle_until: Option<Instant> = None;
+        let observation = loop {
+            let slot = &self.slots[index];
+            let events: Vec<&Observed> = slot
+                .buffer
+                .since(slot.case_mark)
+                .filter(|event| event.chat_id() == chat_id)
+                .collect();
+            let layers = match (&view, slot.layers_at_mark.get(&chat_id)) {
+                (View::Inside, Some(&before)) => slot
+                    .actor
+                    .as_ref()
+                    .and_then(|a| a.chat_state(chat_id))
+                    .map(|state| Layers {
+                        before,
+                        now: state.layer,
+                    }),
+                _ => None,
+            };
+            let seen = verdict::observe(&view, &events, case, layers);
+            let now = Instant::now();
+            match seen {
+                Some(seen) if seen.decided => break seen,
+                Some(seen) => {
+                    let until = *settle_until.get_or_insert(now + verdict::SETTLE);
+                    if now >= until || now >= deadline {
+                        break seen;
+                    }
+                }
+                None if now >= deadline => break verdict::silence(&view, case, within),
+                None => {}
+            }
+            self.poll_all(deadline.saturating_duration_since(now))
+                .await?;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        let verdict = Verdict::new(case, actor, view, observation);
+        self.verdicts.push(verdict.clone());
+        if verdict.right {
+            Ok(StepResult::Judged(verdict))
+        } else {
+            Err(format!("verdict {verdict}"))
         }
     }
 
@@ -1153,6 +1276,8 @@ impl<W: World> Runner<'_, W> {
                 let arrived: Vec<String> = slot
                     .buffer
                     .since(mark)
+                    // What this side sent on its own is not something that arrived.
+                    .filter(|e| !matches!(e, Observed::ResendRequested { .. }))
                     .filter(|e| chat_id.is_none_or(|c| c == e.chat_id()))
                     .map(|e| e.describe())
                     .collect();
@@ -1177,8 +1302,8 @@ impl<W: World> Runner<'_, W> {
             Expectation::Ignored { reason, .. } => {
                 // The device's own words for a dropped message or a refused file.
                 let hit = found(slot, &|e| {
-                    matches!(e, Observed::Other { chat_id: got, description }
-                        if chat_id.is_none_or(|c| c == *got) && (description.starts_with("ignored ") || description.starts_with("file_failed ")) && description.contains(reason.as_str()))
+                    matches!(e, Observed::Ignored { chat_id: got, reason: said } | Observed::FileRefused { chat_id: got, reason: said, .. }
+                        if chat_id.is_none_or(|c| c == *got) && said.contains(reason.as_str()))
                 });
                 if hit.is_some() {
                     return passed;
@@ -1210,6 +1335,8 @@ impl<W: World> Runner<'_, W> {
                     }
                 }
             }
+            // Judged by `judge`, never through here.
+            Expectation::Reaction { .. } => {}
             Expectation::Queued { messages } => {
                 let (user, device) = (slot.spec.user.clone(), slot.spec.device.clone());
                 let queued = self.world.queued_messages(&user, &device).await.map_err(|e| format!("cannot read the server's state: {e}"))?;

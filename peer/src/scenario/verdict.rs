@@ -1,0 +1,432 @@
+//! Verdicts on attacks: after a hostile action, a hostile server mode or a fault, what did
+//! the client under test do, and is it what the spec requires?
+//!
+//! A `reaction` step names the side that must react. The runner reads the answer in one of
+//! two ways:
+//!
+//! ```text
+//!   from the inside   this process plays that side: its own events tell — an abort and
+//!                     its reason, a message it ignored and why, a Resend it sent, a file
+//!                     it refused, a message it processed (and the layer it kept)
+//!   from the outside  another process plays it (your client, with `secretchat-peer actor`
+//!                     playing the other side): the other party sees the chat discarded,
+//!                     a Resend arrive, an AbortKey for its re-key — or nothing, which is
+//!                     what ignoring (or quietly processing) looks like from there
+//! ```
+//!
+//! Only what happened since the attack counts: the runner marks every actor's event buffer
+//! when a `hostile` or `admin` step runs. An abort decides at once; any other reaction is
+//! given [`SETTLE`] more for an abort to follow (ignoring first and aborting later is an
+//! abort); silence decides at the step's deadline.
+
+use std::fmt;
+use std::time::Duration;
+
+use secretchat_common::chat::Reaction;
+
+use super::expect::Observed;
+use super::format::ReactionCase;
+
+/// How long a reaction other than an abort is watched for an abort that follows it.
+pub const SETTLE: Duration = Duration::from_millis(300);
+
+/// Where the verdict is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    /// The reacting side's own events (this process plays it).
+    Inside,
+    /// What `judge`, the other party of the chat, saw of it.
+    Outside { judge: String },
+}
+
+/// What the reacting side was seen doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    /// The reaction it amounts to; `None` when it is none the spec knows (it processed an
+    /// attack as if it were honest, or lowered its layer).
+    pub reaction: Option<Reaction>,
+    /// What it did, in words, for the report.
+    pub did: String,
+    /// Final at once (an abort): nothing that follows can change it.
+    pub decided: bool,
+}
+
+/// The layer of the chat on the reacting side when the attack began and now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layers {
+    pub before: i32,
+    pub now: i32,
+}
+
+/// Reads the reaction from the events since the attack (all in the judged chat), or `None`
+/// while there is nothing to go on.
+pub fn observe(
+    view: &View,
+    events: &[&Observed],
+    case: &ReactionCase,
+    layers: Option<Layers>,
+) -> Option<Observation> {
+    match view {
+        View::Inside => observe_inside(events, case, layers),
+        View::Outside { .. } => observe_outside(events),
+    }
+}
+
+fn seen(reaction: Option<Reaction>, did: String) -> Option<Observation> {
+    Some(Observation {
+        decided: reaction == Some(Reaction::Abort),
+        reaction,
+        did,
+    })
+}
+
+fn observe_inside(
+    events: &[&Observed],
+    case: &ReactionCase,
+    layers: Option<Layers>,
+) -> Option<Observation> {
+    let find = |test: fn(&Observed) -> bool| events.iter().copied().find(|e| test(e));
+    if let Some(Observed::Aborted { reason, .. }) = find(|e| matches!(e, Observed::Aborted { .. }))
+    {
+        return seen(Some(Reaction::Abort), format!("aborted the chat: {reason}"));
+    }
+    if let Some(event @ Observed::ResendRequested { .. }) =
+        find(|e| matches!(e, Observed::ResendRequested { .. }))
+    {
+        return seen(Some(Reaction::RequestResend), event.describe());
+    }
+    if let Some(Observed::FileRefused { reason, .. }) =
+        find(|e| matches!(e, Observed::FileRefused { .. }))
+    {
+        return seen(
+            Some(Reaction::RejectFile),
+            format!("refused the file: {reason}"),
+        );
+    }
+    if let Some(Observed::Ignored { reason, .. }) = find(|e| matches!(e, Observed::Ignored { .. }))
+    {
+        return seen(Some(Reaction::Ignore), format!("ignored it: {reason}"));
+    }
+    let shown = find(|e| {
+        matches!(
+            e,
+            Observed::Message { .. } | Observed::File { .. } | Observed::Action { .. }
+        )
+    })?;
+    if let Some(Layers { before, now }) = layers {
+        if now < before {
+            return seen(
+                None,
+                format!("processed it and lowered the chat's layer from {before} to {now}"),
+            );
+        }
+    }
+    let file = find(|e| matches!(e, Observed::File { .. }));
+    match (case.required, file) {
+        (Reaction::NoDowngrade, _) => {
+            let kept = layers.map_or_else(String::new, |l| format!(", keeping layer {}", l.now));
+            seen(
+                Some(Reaction::NoDowngrade),
+                format!("processed it ({}){kept}", shown.describe()),
+            )
+        }
+        (Reaction::RejectMedia, None) => seen(
+            Some(Reaction::RejectMedia),
+            format!("showed the message without a file ({})", shown.describe()),
+        ),
+        (_, Some(file)) => seen(None, format!("accepted it as valid: {}", file.describe())),
+        _ => seen(
+            None,
+            format!("processed it as a valid message: {}", shown.describe()),
+        ),
+    }
+}
+
+fn observe_outside(events: &[&Observed]) -> Option<Observation> {
+    let find = |test: fn(&Observed) -> bool| events.iter().copied().find(|e| test(e));
+    if find(|e| matches!(e, Observed::Discarded { .. })).is_some() {
+        return seen(
+            Some(Reaction::Abort),
+            "discarded the chat (messages.discardEncryption)".to_owned(),
+        );
+    }
+    if let Some(event) = find(|e| matches!(e, Observed::PeerAskedForResend { .. })) {
+        return seen(Some(Reaction::RequestResend), event.describe());
+    }
+    if find(|e| matches!(e, Observed::RekeyRefused { .. })).is_some() {
+        return seen(
+            Some(Reaction::RejectKey),
+            "refused the re-key with decryptedMessageActionAbortKey".to_owned(),
+        );
+    }
+    None
+}
+
+/// The observation when nothing was seen by the deadline.
+pub fn silence(view: &View, case: &ReactionCase, within: Duration) -> Observation {
+    let within = super::format::HumanDuration(within);
+    match view {
+        View::Inside => Observation {
+            reaction: Some(Reaction::Ignore),
+            did: format!("nothing visible within {within}: it neither aborted, nor asked for anything, nor showed anything"),
+            decided: true,
+        },
+        // From the outside, ignoring and quietly processing look the same.
+        View::Outside { .. } => {
+            let quiet = matches!(
+                case.required,
+                Reaction::Ignore | Reaction::NoDowngrade | Reaction::RejectMedia | Reaction::RejectFile
+            );
+            Observation {
+                reaction: Some(if quiet { case.required } else { Reaction::Ignore }),
+                did: format!(
+                    "nothing visible from the outside within {within}: the chat went on{}",
+                    if quiet {
+                        " (what it did inside only the client itself can show)"
+                    } else {
+                        ""
+                    }
+                ),
+                decided: true,
+            }
+        }
+    }
+}
+
+/// The verdict on one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The case's name (the `hostile` action, the step's `case`, or the scenario).
+    pub case: String,
+    /// The actor judged.
+    pub actor: String,
+    pub view: View,
+    pub required: String,
+    pub rule: Option<&'static str>,
+    pub observation: Observation,
+    pub right: bool,
+}
+
+impl Verdict {
+    pub fn new(case: &ReactionCase, actor: &str, view: View, observation: Observation) -> Verdict {
+        Verdict {
+            case: case.name.clone(),
+            actor: actor.to_owned(),
+            right: observation.reaction.is_some_and(|r| case.accepts(r)),
+            required: case.describe_requirement(),
+            rule: case.rule,
+            view,
+            observation,
+        }
+    }
+
+    /// "RIGHT" or "WRONG".
+    pub fn mark(&self) -> &'static str {
+        if self.right {
+            "RIGHT"
+        } else {
+            "WRONG"
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} {}",
+            self.mark(),
+            self.actor,
+            self.observation.did
+        )?;
+        if let View::Outside { judge } = &self.view {
+            write!(f, " (as {judge} saw it)")?;
+        }
+        write!(f, "; the spec requires: {}", self.required)?;
+        if let Some(rule) = self.rule {
+            write!(f, " [{rule}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// A one-line form for summaries: `case  actor  RIGHT  did …`.
+pub fn summary_line(verdict: &Verdict, width: usize) -> String {
+    let seen_by = match &verdict.view {
+        View::Inside => String::new(),
+        View::Outside { judge } => format!(" (as {judge} saw it)"),
+    };
+    format!(
+        "  {}  {:<width$}  {}: {}{seen_by}{}",
+        verdict.mark(),
+        verdict.case,
+        verdict.actor,
+        verdict.observation.did,
+        if verdict.right {
+            String::new()
+        } else {
+            format!(" — required: {}", verdict.required)
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(required: Reaction, tolerated: &[Reaction]) -> ReactionCase {
+        ReactionCase {
+            name: "commit-key-wrong-fingerprint".into(),
+            required,
+            tolerated: tolerated.to_vec(),
+            rule: None,
+        }
+    }
+
+    fn message(text: &str) -> Observed {
+        Observed::Message {
+            chat_id: 1,
+            random_id: 2,
+            text: text.into(),
+            ttl: 0,
+        }
+    }
+
+    fn ignored() -> Observed {
+        Observed::Ignored {
+            chat_id: 1,
+            reason: "duplicate: out_seq_no raw 3".into(),
+        }
+    }
+
+    fn aborted() -> Observed {
+        Observed::Aborted {
+            chat_id: 1,
+            reason: "the new key's fingerprint is wrong".into(),
+        }
+    }
+
+    #[test]
+    fn an_abort_wins_over_everything_seen_before_it_and_decides_at_once() {
+        let events = [ignored(), message("x"), aborted()];
+        let refs: Vec<&Observed> = events.iter().collect();
+        let seen = observe(&View::Inside, &refs, &case(Reaction::Abort, &[]), None).unwrap();
+        assert_eq!(seen.reaction, Some(Reaction::Abort));
+        assert!(seen.decided);
+        assert!(seen.did.contains("fingerprint is wrong"), "{}", seen.did);
+    }
+
+    #[test]
+    fn ignoring_waits_for_an_abort_and_is_wrong_when_an_abort_is_required() {
+        let events = [ignored()];
+        let refs: Vec<&Observed> = events.iter().collect();
+        let required = case(Reaction::Abort, &[Reaction::RejectKey]);
+        let seen = observe(&View::Inside, &refs, &required, None).unwrap();
+        assert!(!seen.decided);
+        let verdict = Verdict::new(&required, "bob", View::Inside, seen);
+        assert!(!verdict.right);
+        let text = verdict.to_string();
+        assert!(
+            text.starts_with("WRONG: bob ignored it: duplicate"),
+            "{text}"
+        );
+        assert!(
+            text.contains("the spec requires: abort the chat (discardEncryption) (also accepted: reject the new key"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_tolerated_reaction_is_right() {
+        let required = case(Reaction::Abort, &[Reaction::Ignore]);
+        let events = [ignored()];
+        let refs: Vec<&Observed> = events.iter().collect();
+        let seen = observe(&View::Inside, &refs, &required, None).unwrap();
+        assert!(Verdict::new(&required, "bob", View::Inside, seen).right);
+    }
+
+    #[test]
+    fn processing_an_attack_as_honest_is_no_reaction_at_all() {
+        let required = case(Reaction::Abort, &[]);
+        let events = [message("forged")];
+        let refs: Vec<&Observed> = events.iter().collect();
+        let seen = observe(&View::Inside, &refs, &required, None).unwrap();
+        assert_eq!(seen.reaction, None);
+        assert!(!Verdict::new(&required, "bob", View::Inside, seen).right);
+    }
+
+    #[test]
+    fn a_regressing_layer_is_judged_by_the_layer_kept() {
+        let required = case(Reaction::NoDowngrade, &[Reaction::Abort]);
+        let events = [message("old form")];
+        let refs: Vec<&Observed> = events.iter().collect();
+        let kept = Layers {
+            before: 144,
+            now: 144,
+        };
+        let lowered = Layers {
+            before: 144,
+            now: 17,
+        };
+        let ok = observe(&View::Inside, &refs, &required, Some(kept)).unwrap();
+        assert_eq!(ok.reaction, Some(Reaction::NoDowngrade));
+        let bad = observe(&View::Inside, &refs, &required, Some(lowered)).unwrap();
+        assert_eq!(bad.reaction, None);
+        assert!(bad.did.contains("from 144 to 17"), "{}", bad.did);
+    }
+
+    #[test]
+    fn a_file_that_arrives_is_accepted_and_a_refused_one_is_rejected() {
+        let required = case(Reaction::RejectFile, &[]);
+        let file = Observed::File {
+            chat_id: 1,
+            random_id: 2,
+            file_name: "a.bin".into(),
+            len: 3,
+            sha256: "00".into(),
+        };
+        let refused = Observed::FileRefused {
+            chat_id: 1,
+            random_id: 2,
+            reason: "size 10 instead of 20".into(),
+        };
+        let accepted = [&file];
+        let seen = observe(&View::Inside, &accepted, &required, None).unwrap();
+        assert_eq!(seen.reaction, None);
+        let rejected = [&refused];
+        let seen = observe(&View::Inside, &rejected, &required, None).unwrap();
+        assert_eq!(seen.reaction, Some(Reaction::RejectFile));
+    }
+
+    #[test]
+    fn from_the_outside_a_discard_is_an_abort_and_silence_is_ignoring() {
+        let outside = View::Outside {
+            judge: "alice".into(),
+        };
+        let discarded = Observed::Discarded {
+            chat_id: 1,
+            history_deleted: false,
+        };
+        let seen = observe(&outside, &[&discarded], &case(Reaction::Abort, &[]), None).unwrap();
+        assert_eq!(seen.reaction, Some(Reaction::Abort));
+        assert_eq!(
+            observe(&outside, &[], &case(Reaction::Abort, &[]), None),
+            None
+        );
+        let quiet = silence(
+            &outside,
+            &case(Reaction::Abort, &[]),
+            Duration::from_secs(2),
+        );
+        assert_eq!(quiet.reaction, Some(Reaction::Ignore));
+        let verdict = Verdict::new(&case(Reaction::Abort, &[]), "bob", outside.clone(), quiet);
+        assert!(!verdict.right);
+        assert!(verdict.to_string().contains("(as alice saw it)"));
+        let quiet = silence(
+            &outside,
+            &case(Reaction::NoDowngrade, &[]),
+            Duration::from_secs(2),
+        );
+        assert_eq!(quiet.reaction, Some(Reaction::NoDowngrade));
+    }
+}
