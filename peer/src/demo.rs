@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use secretchat_server::config::Config;
 
-use crate::device::{Device, DeviceError, DeviceOptions, PeerEvent};
+use crate::device::{AcceptOutcome, Device, DeviceError, DeviceOptions, PeerEvent};
 use crate::embedded::{EmbeddedError, EmbeddedServer};
 use crate::explain::Picture;
 use crate::files::sha256_hex;
@@ -276,9 +276,14 @@ async fn run_stages(
     );
 
     demo.heading("3. the race: bob's phone accepts first, the laptop is locked out");
-    bob.accept_chat(chat_id)
+    let accepted = bob
+        .accept_chat(chat_id)
         .await
         .map_err(device_error("accept"))?;
+    demo.check(
+        "bob's phone checked g_a and accepted",
+        accepted == AcceptOutcome::Accepted,
+    );
     let seen = pump(
         "lock-out",
         "encryptedChatDiscarded on bob's laptop",
