@@ -404,6 +404,12 @@ impl Device {
         self.chat(chat_id).map(SecretChat::seq_counters)
     }
 
+    /// The server's id of the stored file carried by message `random_id`: a file this
+    /// device sent (named by the `sentEncryptedFile` answer) or received and checked.
+    pub fn file_id(&self, random_id: i64) -> Option<i64> {
+        self.known_files.get(&random_id).map(|file| file.id)
+    }
+
     /// The other user of a chat.
     pub fn peer_user_id(&self, chat_id: i32) -> Option<i64> {
         self.chats.get(&chat_id).map(|entry| entry.peer_user_id)

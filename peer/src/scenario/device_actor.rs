@@ -267,6 +267,10 @@ impl Actor for DeviceActor {
         self.device.advance_clock(seconds);
     }
 
+    fn file_id(&self, random_id: i64) -> Option<i64> {
+        self.device.file_id(random_id)
+    }
+
     fn chat_state(&self, chat_id: i32) -> Option<ChatState> {
         let device = &self.device;
         let (_, _, common) = device.layers(chat_id)?;

@@ -37,8 +37,8 @@ use sha2::{Digest, Sha256};
 
 use super::expect::{EventBuffer, Observed, Quoted};
 use super::format::{
-    message_text, Action, ActorSpec, Expectation, FileContent, FileSpec, HumanDuration, Scenario,
-    Step, StepKind,
+    message_text, Action, ActorSpec, Expectation, FileContent, FileSpec, HumanDuration,
+    Placeholder, Scenario, Step, StepKind,
 };
 use super::report::{ScenarioOutcome, StepFailure};
 
@@ -177,6 +177,9 @@ pub trait Actor {
     /// and TTLs follow the device's clock).
     fn advance_clock(&mut self, seconds: u64);
     fn chat_state(&self, chat_id: i32) -> Option<ChatState>;
+    /// The server's id of the file carried by message `random_id` (sent by this device,
+    /// or received and checked), for a `{file_id:LABEL}` placeholder.
+    fn file_id(&self, random_id: i64) -> Option<i64>;
 }
 
 /// The server, as the runner needs it.
@@ -757,7 +760,8 @@ impl<W: World> Runner<'_, W> {
             Action::ComeOnline => Command::ComeOnline,
             Action::Logout => Command::Logout,
             Action::Admin { path, body } => {
-                return match tokio::time::timeout(ACTION_LIMIT, self.world.admin_post(path, body))
+                let body = self.resolve_placeholders(index, body).map_err(other)?;
+                return match tokio::time::timeout(ACTION_LIMIT, self.world.admin_post(path, &body))
                     .await
                 {
                     Ok(result) => result,
@@ -810,6 +814,35 @@ impl<W: World> Runner<'_, W> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// An `admin` body with its `{chat_id:LABEL}` and `{file_id:LABEL}` placeholders
+    /// replaced by the server's ids, as the actor in `index` knows them.
+    fn resolve_placeholders(
+        &self,
+        index: usize,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let slot = &self.slots[index];
+        let name = &slot.spec.name;
+        let mut body = body.clone();
+        Placeholder::replace_all(&mut body, &mut |placeholder| match placeholder {
+            Placeholder::ChatId(label) => self.chat_id(index, label).map(serde_json::Value::from),
+            Placeholder::FileId(label) => {
+                let (_, random_id) = slot.files.get(label).copied().ok_or_else(|| {
+                    format!("{name} has no file {label}: the step that should have sent or received it did not run here")
+                })?;
+                let id = slot
+                    .actor
+                    .as_ref()
+                    .and_then(|actor| actor.file_id(random_id))
+                    .ok_or_else(|| {
+                        format!("{name}'s device does not know the server's id of file {label} (random_id {random_id})")
+                    })?;
+                Ok(serde_json::Value::from(id.to_string()))
+            }
+        })?;
+        Ok(body)
     }
 
     /// One actor per process: the other user's process may not have signed in yet, so the
