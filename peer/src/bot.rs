@@ -84,9 +84,8 @@ async fn answer(
     match event {
         PeerEvent::ChatRequested { chat_id, .. } => {
             // A refused request (a bad g_a) is already reported by the Aborted event.
-            if device.accept_chat(*chat_id).await? == AcceptOutcome::Accepted {
-                stats.chats_accepted += 1;
-            }
+            let outcome = device.accept_chat(*chat_id).await?;
+            stats.chats_accepted += usize::from(outcome == AcceptOutcome::Accepted);
         }
         PeerEvent::Message {
             chat_id,

@@ -17,7 +17,12 @@ async fn install_hostile(server: &EmbeddedServer, body: Value) {
         .expect("admin URL")
         .with_token(server.admin_token.clone());
     admin
-        .request("/admin/hostile", "/admin/hostile", Some(&body), Duration::ZERO)
+        .request(
+            "/admin/hostile",
+            "/admin/hostile",
+            Some(&body),
+            Duration::ZERO,
+        )
         .await
         .unwrap_or_else(|error| panic!("installing {body}: {error}"));
 }
@@ -64,7 +69,10 @@ async fn a_degenerate_g_a_is_refused_on_accept_and_the_request_declined_on_the_s
         .await;
 
         // The user's accept is answered: refused, with the failed check.
-        let outcome = bob.accept_chat(chat_id).await.expect("the accept is answered");
+        let outcome = bob
+            .accept_chat(chat_id)
+            .await
+            .expect("the accept is answered");
         let AcceptOutcome::Refused { reason } = outcome else {
             panic!("{value}: bob accepted a degenerate g_a");
         };
@@ -133,7 +141,9 @@ async fn a_swapped_file_of_another_length_is_refused_and_the_chat_goes_on() {
     let decoy = vec![7u8; 3000];
     let (decoy_id, got) = send_and_fetch(&mut alice, &mut bob, chat_id, &decoy).await;
     assert_eq!(got, Ok(secretchat_peer::files::sha256_hex(&decoy)));
-    let decoy_file = alice.file_id(decoy_id).expect("alice knows the decoy's server id");
+    let decoy_file = alice
+        .file_id(decoy_id)
+        .expect("alice knows the decoy's server id");
     install_hostile(
         &server,
         json!({"chat_id": chat_id, "mode": {"type": "swap_file", "with_file_id": decoy_file.to_string()}}),
@@ -146,7 +156,10 @@ async fn a_swapped_file_of_another_length_is_refused_and_the_chat_goes_on() {
         reason.contains("says 5008 bytes, the download gave 3008"),
         "{reason}"
     );
-    alice.send_text(chat_id, "still here", 0).await.expect("send");
+    alice
+        .send_text(chat_id, "still here", 0)
+        .await
+        .expect("send");
     peer_support::expect_text(&mut bob, chat_id, "still here").await;
 }
 

@@ -222,21 +222,18 @@ pub enum Placeholder {
 }
 
 impl Placeholder {
-    const KINDS: [(&'static str, fn(String) -> Placeholder); 2] = [
-        ("chat_id", Placeholder::ChatId),
-        ("file_id", Placeholder::FileId),
-    ];
+    const KINDS: [&'static str; 2] = ["chat_id", "file_id"];
 
     /// Reads one string value of a body: `Ok(None)` when it is no placeholder, an error
     /// when it mentions one but is not exactly one well-formed placeholder.
     pub fn parse(text: &str) -> Result<Option<Placeholder>, String> {
         let mentions = Self::KINDS
             .iter()
-            .any(|(kind, _)| text.contains(&format!("{{{kind}:")));
+            .any(|kind| text.contains(&format!("{{{kind}:")));
         if !mentions {
             return Ok(None);
         }
-        for (kind, make) in Self::KINDS {
+        for kind in Self::KINDS {
             let label = text
                 .strip_prefix(&format!("{{{kind}:"))
                 .and_then(|rest| rest.strip_suffix('}'));
@@ -246,7 +243,12 @@ impl Placeholder {
                         "placeholder \"{text}\" names the label \"{label}\", which must be 1 to 64 letters, digits, '_' or '-'"
                     ));
                 }
-                return Ok(Some(make(label.to_owned())));
+                let label = label.to_owned();
+                return Ok(Some(if kind == "chat_id" {
+                    Placeholder::ChatId(label)
+                } else {
+                    Placeholder::FileId(label)
+                }));
             }
         }
         Err(format!(
@@ -613,9 +615,10 @@ mod tests {
         assert_eq!(body["mode"]["with_file_id"], "id-of-decoy");
         assert_eq!(body["list"][1], "id-of-photo");
         assert_eq!(body["list"][2]["x"], "plain");
-        let refused = Placeholder::replace_all(&mut serde_json::json!(["{file_id:x}"]), &mut |_| {
-            Err("unknown".to_owned())
-        });
+        let refused =
+            Placeholder::replace_all(&mut serde_json::json!(["{file_id:x}"]), &mut |_| {
+                Err("unknown".to_owned())
+            });
         assert_eq!(refused, Err("unknown".to_owned()));
     }
 

@@ -255,7 +255,6 @@ impl Locator<'_> {
     }
 }
 
-
 fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileError> {
     let why = match raw.why {
         Some(why) if !why.trim().is_empty() => why.trim().to_owned(),
@@ -497,7 +496,10 @@ impl Bindings {
                     if let Some(problem) = problem {
                         return Err(locate.at(
                             body_at,
-                            format!("step {}: `body` placeholder {placeholder}: {problem}", step.number),
+                            format!(
+                                "step {}: `body` placeholder {placeholder}: {problem}",
+                                step.number
+                            ),
                         ));
                     }
                 }
@@ -1312,13 +1314,19 @@ within = \"2s\"
         .unwrap();
         assert_eq!(scenario.steps.len(), 4);
 
-        let error = error_of(&admin("alice", "{ mode = { with_file_id = \"{file_id:nope}\" } }"));
+        let error = error_of(&admin(
+            "alice",
+            "{ mode = { with_file_id = \"{file_id:nope}\" } }",
+        ));
         assert_eq!(
             error.message,
             "step 4: `body` placeholder {file_id:nope}: no earlier `send_file` sends a file \"nope\""
         );
         assert_eq!(error.line, Some(28), "{error}");
-        let error = error_of(&admin("bob", "{ mode = { with_file_id = \"{file_id:photo}\" } }"));
+        let error = error_of(&admin(
+            "bob",
+            "{ mode = { with_file_id = \"{file_id:photo}\" } }",
+        ));
         assert!(
             error
                 .message
@@ -1327,14 +1335,16 @@ within = \"2s\"
         );
         let error = error_of(&admin("alice", "{ chat_id = \"{chat_id:other}\" }"));
         assert!(
-            error
-                .message
-                .starts_with("step 4: `body` placeholder {chat_id:other}: alice has no chat \"other\" yet"),
+            error.message.starts_with(
+                "step 4: `body` placeholder {chat_id:other}: alice has no chat \"other\" yet"
+            ),
             "{error}"
         );
         let error = error_of(&admin("alice", "{ x = [\"file {file_id:photo}\"] }"));
         assert!(
-            error.message.starts_with("step 4: `body`: \"file {file_id:photo}\" is not a placeholder"),
+            error
+                .message
+                .starts_with("step 4: `body`: \"file {file_id:photo}\" is not a placeholder"),
             "{error}"
         );
         let error = error_of(&admin("alice", "{ x = \"{file_id:}\" }"));
