@@ -12,7 +12,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::client::ApiError;
-use crate::device::{Device, DeviceError, DeviceOptions, PeerEvent};
+use crate::device::{AcceptOutcome, Device, DeviceError, DeviceOptions, PeerEvent};
 
 /// How long one long-poll waits for updates.
 const POLL_TIMEOUT: Duration = Duration::from_secs(25);
@@ -83,8 +83,9 @@ async fn answer(
 ) -> Result<(), DeviceError> {
     match event {
         PeerEvent::ChatRequested { chat_id, .. } => {
-            device.accept_chat(*chat_id).await?;
-            stats.chats_accepted += 1;
+            // A refused request (a bad g_a) is already reported by the Aborted event.
+            let outcome = device.accept_chat(*chat_id).await?;
+            stats.chats_accepted += usize::from(outcome == AcceptOutcome::Accepted);
         }
         PeerEvent::Message {
             chat_id,

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use secretchat_server::config::Config;
 
-use crate::device::{Device, DeviceError, DeviceOptions, PeerEvent};
+use crate::device::{AcceptOutcome, Device, DeviceError, DeviceOptions, PeerEvent};
 use crate::embedded::{EmbeddedError, EmbeddedServer};
 use crate::explain::Picture;
 use crate::files::sha256_hex;
@@ -276,7 +276,8 @@ async fn run_stages(
     );
 
     demo.heading("3. the race: bob's phone accepts first, the laptop is locked out");
-    bob.accept_chat(chat_id)
+    let accepted = bob
+        .accept_chat(chat_id)
         .await
         .map_err(device_error("accept"))?;
     let seen = pump(
@@ -293,7 +294,8 @@ async fn run_stages(
     .await?;
     demo.check(
         "bob's laptop got encryptedChatDiscarded once the phone accepted",
-        has(&seen[0], |e| matches!(e, PeerEvent::ChatDiscarded { .. })),
+        accepted == AcceptOutcome::Accepted
+            && has(&seen[0], |e| matches!(e, PeerEvent::ChatDiscarded { .. })),
     );
     let late = laptop.accept_chat(chat_id).await;
     demo.check("the laptop can no longer accept the chat", late.is_err());

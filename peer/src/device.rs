@@ -159,6 +159,19 @@ struct ChatEntry {
     incoming_files: HashMap<i64, enums::EncryptedFile>,
 }
 
+/// What became of the user's accept ([`Device::accept_chat`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a refused chat is not established"]
+pub enum AcceptOutcome {
+    /// The key exists and the server took `messages.acceptEncryption`:
+    /// [`PeerEvent::ChatEstablished`] follows.
+    Accepted,
+    /// This device refused the request: its `g_a` failed the DH checks (SPEC §1.3). The
+    /// chat is aborted here ([`PeerEvent::Aborted`] follows, with this reason) and was
+    /// declined on the server.
+    Refused { reason: String },
+}
+
 /// The cached, checked DH config.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct DhCache {
@@ -391,6 +404,12 @@ impl Device {
         self.chat(chat_id).map(SecretChat::seq_counters)
     }
 
+    /// The server's id of the stored file carried by message `random_id`: a file this
+    /// device sent (named by the `sentEncryptedFile` answer) or received and checked.
+    pub fn file_id(&self, random_id: i64) -> Option<i64> {
+        self.known_files.get(&random_id).map(|file| file.id)
+    }
+
     /// The other user of a chat.
     pub fn peer_user_id(&self, chat_id: i32) -> Option<i64> {
         self.chats.get(&chat_id).map(|entry| entry.peer_user_id)
@@ -456,7 +475,14 @@ impl Device {
     /// Accepts a requested chat: checks `g_a`, computes the key, sends `g_b` and the key
     /// fingerprint with `messages.acceptEncryption`. If another device of this user
     /// accepted first, the server refuses and the chat is closed here.
-    pub async fn accept_chat(&mut self, chat_id: i32) -> Result<(), DeviceError> {
+    ///
+    /// A `g_a` that fails the DH checks (SPEC §1.3: `1 < g_a < p − 1` and
+    /// `2^1984 < g_a < p − 2^1984`) is this device's own refusal, not a failed call: the
+    /// chat aborts (a [`PeerEvent::Aborted`] naming the check follows from the next poll),
+    /// the request is declined on the server (`messages.discardEncryption`, so the
+    /// requester sees the chat discarded), nothing is computed from the bad value, and the
+    /// answer is [`AcceptOutcome::Refused`].
+    pub async fn accept_chat(&mut self, chat_id: i32) -> Result<AcceptOutcome, DeviceError> {
         let now = self.now();
         let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
         if entry.chat.is_closed() || entry.chat.is_established() {
@@ -473,12 +499,24 @@ impl Device {
         let (rng, entry) = (&mut self.rng, Self::entry_in(&mut self.chats, chat_id)?);
         let acceptance = match entry.chat.accept(now, &random, rng) {
             Ok(acceptance) => acceptance,
-            Err(error) => {
-                // A g_a failing the checks aborts the chat: discard it on the server.
+            Err(ChatError::Aborted { reason }) => {
+                // A g_a failing the checks: the chat aborted (its Aborted event says why);
+                // decline it on the server so the requester learns it is over.
+                self.explain.line("check", || {
+                    format!("[chat {chat_id}] REFUSED: {reason}; declining the request")
+                });
                 self.drain_chat(chat_id);
-                if matches!(error, ChatError::Aborted { .. }) {
-                    let _ = self.discard_on_server(chat_id, false).await;
+                if let Err(error) = self.discard_on_server(chat_id, false).await {
+                    self.pending.push_back(PeerEvent::SendFailed {
+                        chat_id,
+                        random_id: 0,
+                        error: error.rpc_message().map_or(error.to_string(), str::to_owned),
+                    });
                 }
+                return Ok(AcceptOutcome::Refused { reason });
+            }
+            Err(error) => {
+                self.drain_chat(chat_id);
                 return Err(DeviceError::Chat { chat_id, error });
             }
         };
@@ -511,7 +549,7 @@ impl Device {
                 });
                 self.drain_chat(chat_id);
                 self.flush(chat_id).await;
-                Ok(())
+                Ok(AcceptOutcome::Accepted)
             }
             Err(error) => {
                 self.explain.line("send", || {

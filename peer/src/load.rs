@@ -30,7 +30,7 @@ use secretchat_server::config::Config;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::device::{Device, DeviceError, DeviceOptions, PeerEvent};
+use crate::device::{AcceptOutcome, Device, DeviceError, DeviceOptions, PeerEvent};
 use crate::embedded::{AdminClient, EmbeddedError, EmbeddedServer};
 
 /// How long one chat may take for its handshake or its messages.
@@ -307,7 +307,12 @@ async fn handshake(
         |e| matches!(e, PeerEvent::ChatRequested { chat_id: c, .. } if *c == chat_id),
     )
     .await?;
-    bob.accept_chat(chat_id).await.map_err(fail)?;
+    if let AcceptOutcome::Refused { reason } = bob.accept_chat(chat_id).await.map_err(fail)? {
+        return Err(LoadError::Broken {
+            index,
+            what: format!("bob refused the chat: {reason}"),
+        });
+    }
     wait_for(
         index,
         &mut alice,

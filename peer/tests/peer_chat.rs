@@ -5,7 +5,7 @@ mod peer_support;
 use std::time::Duration;
 
 use peer_support::{device, establish, expect_event, expect_text, server};
-use secretchat_peer::device::{Device, DeviceOptions, PeerEvent};
+use secretchat_peer::device::{AcceptOutcome, Device, DeviceOptions, PeerEvent};
 
 #[tokio::test]
 async fn two_devices_agree_on_a_key_and_exchange_messages_both_ways() {
@@ -47,7 +47,10 @@ async fn the_device_that_accepts_second_is_locked_out_and_told_the_chat_is_disca
         )
         .await;
     }
-    bob_phone.accept_chat(chat_id).await.expect("phone accepts");
+    assert_eq!(
+        bob_phone.accept_chat(chat_id).await.expect("phone accepts"),
+        AcceptOutcome::Accepted
+    );
     expect_event(
         &mut bob_laptop,
         "ChatDiscarded",
@@ -457,7 +460,10 @@ async fn accepting_after_another_device_did_is_refused_and_establishes_nothing()
         )
         .await;
     }
-    bob_phone.accept_chat(chat_id).await.expect("phone accepts");
+    assert_eq!(
+        bob_phone.accept_chat(chat_id).await.expect("phone accepts"),
+        AcceptOutcome::Accepted
+    );
     // The laptop has not polled since: it still believes it may accept.
     let err = bob_laptop.accept_chat(chat_id).await.unwrap_err();
     assert_eq!(

@@ -170,7 +170,13 @@ impl Actor for DeviceActor {
                 .await
                 .map(Done::Chat)
                 .map_err(act_error),
-            Command::Accept { chat_id } => nothing(device.accept_chat(chat_id).await),
+            // A refused g_a is the device's own decision, not a failed step: the chat's
+            // Aborted event (`expect = "aborted"`) and the requester's discard show it.
+            Command::Accept { chat_id } => device
+                .accept_chat(chat_id)
+                .await
+                .map(|_| Done::Nothing)
+                .map_err(act_error),
             Command::Decline { chat_id } => nothing(device.decline_chat(chat_id).await),
             Command::Discard {
                 chat_id,
@@ -259,6 +265,10 @@ impl Actor for DeviceActor {
 
     fn advance_clock(&mut self, seconds: u64) {
         self.device.advance_clock(seconds);
+    }
+
+    fn file_id(&self, random_id: i64) -> Option<i64> {
+        self.device.file_id(random_id)
     }
 
     fn chat_state(&self, chat_id: i32) -> Option<ChatState> {

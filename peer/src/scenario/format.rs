@@ -244,6 +244,108 @@ impl Action {
     }
 }
 
+/// A label standing for a server id in an `admin` step's body: a string that is exactly
+/// `"{chat_id:LABEL}"` becomes the chat's id (a JSON number) as the step's actor knows it,
+/// and `"{file_id:LABEL}"` the server's id of the file sent under that label (a decimal
+/// string, as TL longs are written in JSON) — e.g. for the hostile mode
+/// `swap_file {with_file_id}`, whose ids the server chooses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placeholder {
+    ChatId(String),
+    FileId(String),
+}
+
+impl Placeholder {
+    const KINDS: [&'static str; 2] = ["chat_id", "file_id"];
+
+    /// Reads one string value of a body: `Ok(None)` when it is no placeholder, an error
+    /// when it mentions one but is not exactly one well-formed placeholder.
+    pub fn parse(text: &str) -> Result<Option<Placeholder>, String> {
+        let mentions = Self::KINDS
+            .iter()
+            .any(|kind| text.contains(&format!("{{{kind}:")));
+        if !mentions {
+            return Ok(None);
+        }
+        for kind in Self::KINDS {
+            let label = text
+                .strip_prefix(&format!("{{{kind}:"))
+                .and_then(|rest| rest.strip_suffix('}'));
+            if let Some(label) = label {
+                if !is_label(label) {
+                    return Err(format!(
+                        "placeholder \"{text}\" names the label \"{label}\", which must be 1 to 64 letters, digits, '_' or '-'"
+                    ));
+                }
+                let label = label.to_owned();
+                return Ok(Some(if kind == "chat_id" {
+                    Placeholder::ChatId(label)
+                } else {
+                    Placeholder::FileId(label)
+                }));
+            }
+        }
+        Err(format!(
+            "\"{text}\" is not a placeholder: write the whole string as \"{{chat_id:LABEL}}\" or \"{{file_id:LABEL}}\""
+        ))
+    }
+
+    /// Every placeholder in a JSON value (strings inside objects and arrays, at any depth),
+    /// in document order, or the first malformed one.
+    pub fn all_in(value: &serde_json::Value) -> Result<Vec<Placeholder>, String> {
+        let mut found = Vec::new();
+        let mut stack = vec![value];
+        while let Some(value) = stack.pop() {
+            match value {
+                serde_json::Value::String(text) => found.extend(Self::parse(text)?),
+                serde_json::Value::Array(items) => stack.extend(items.iter().rev()),
+                serde_json::Value::Object(map) => stack.extend(map.values().rev()),
+                _ => {}
+            }
+        }
+        Ok(found)
+    }
+
+    /// Replaces every placeholder in `value` with what `resolve` gives for it.
+    pub fn replace_all(
+        value: &mut serde_json::Value,
+        resolve: &mut dyn FnMut(&Placeholder) -> Result<serde_json::Value, String>,
+    ) -> Result<(), String> {
+        let mut stack = vec![value];
+        while let Some(value) = stack.pop() {
+            match value {
+                serde_json::Value::String(text) => {
+                    if let Some(placeholder) = Self::parse(text)? {
+                        *value = resolve(&placeholder)?;
+                    }
+                }
+                serde_json::Value::Array(items) => stack.extend(items.iter_mut()),
+                serde_json::Value::Object(map) => stack.extend(map.values_mut()),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Placeholder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Placeholder::ChatId(label) => write!(f, "{{chat_id:{label}}}"),
+            Placeholder::FileId(label) => write!(f, "{{file_id:{label}}}"),
+        }
+    }
+}
+
+/// Whether `text` can be a label: 1 to 64 letters, digits, '_' or '-'.
+pub fn is_label(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// A file a scenario sends: its label, name, type and content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileSpec {
@@ -534,6 +636,61 @@ mod tests {
             HumanDuration(Duration::from_secs(8 * 86_400)).to_string(),
             "8d"
         );
+    }
+
+    #[test]
+    fn placeholders_are_whole_strings_with_a_label() {
+        assert_eq!(Placeholder::parse("photo"), Ok(None));
+        assert_eq!(Placeholder::parse("{not one}"), Ok(None));
+        assert_eq!(
+            Placeholder::parse("{file_id:photo}"),
+            Ok(Some(Placeholder::FileId("photo".into())))
+        );
+        assert_eq!(
+            Placeholder::parse("{chat_id:main}"),
+            Ok(Some(Placeholder::ChatId("main".into())))
+        );
+        assert!(Placeholder::parse("id {file_id:photo}")
+            .unwrap_err()
+            .contains("write the whole string"));
+        assert!(Placeholder::parse("{file_id:}")
+            .unwrap_err()
+            .contains("must be 1 to 64"));
+        assert!(Placeholder::parse("{file_id:a b}").is_err());
+        assert!(Placeholder::parse("{chat_id:main").is_err());
+    }
+
+    #[test]
+    fn placeholders_are_found_and_replaced_at_any_depth() {
+        let mut body = serde_json::json!({
+            "chat_id": "{chat_id:main}",
+            "mode": {"type": "swap_file", "with_file_id": "{file_id:decoy}"},
+            "list": [1, "{file_id:photo}", {"x": "plain"}],
+        });
+        let mut found = Placeholder::all_in(&body).unwrap();
+        found.sort_by_key(|p| p.to_string());
+        assert_eq!(
+            found,
+            vec![
+                Placeholder::ChatId("main".into()),
+                Placeholder::FileId("decoy".into()),
+                Placeholder::FileId("photo".into()),
+            ]
+        );
+        Placeholder::replace_all(&mut body, &mut |p| match p {
+            Placeholder::ChatId(_) => Ok(serde_json::json!(42)),
+            Placeholder::FileId(label) => Ok(serde_json::json!(format!("id-of-{label}"))),
+        })
+        .unwrap();
+        assert_eq!(body["chat_id"], 42);
+        assert_eq!(body["mode"]["with_file_id"], "id-of-decoy");
+        assert_eq!(body["list"][1], "id-of-photo");
+        assert_eq!(body["list"][2]["x"], "plain");
+        let refused =
+            Placeholder::replace_all(&mut serde_json::json!(["{file_id:x}"]), &mut |_| {
+                Err("unknown".to_owned())
+            });
+        assert_eq!(refused, Err("unknown".to_owned()));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! One `<testsuite name="scenarios">` with a `<testcase>` per scenario; a failed scenario
 //! carries a `<failure>` whose message is the failing step's and whose text has the step,
-//! its line and the seed to replay it.
+//! its line and the seed to replay it; a scenario with `reaction` steps lists its verdicts
+//! in `<system-out>`.
 
 use super::report::ScenarioOutcome;
 
@@ -31,26 +32,41 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
             escape(&outcome.path.display().to_string()),
             outcome.duration.as_secs_f64()
         ));
-        match &outcome.failure {
-            None => xml.push_str("/>\n"),
-            Some(failure) => {
-                let place = match (failure.step, failure.line) {
-                    (Some(step), Some(line)) => {
-                        format!("step {step} ({}:{line}): ", outcome.path.display())
-                    }
-                    _ => String::new(),
-                };
-                xml.push_str(">\n");
-                xml.push_str(&format!(
-                    "      <failure message=\"{}\" type=\"ScenarioFailed\">{}{}\n{}\nreplay with --seed {}</failure>\n",
-                    escape(&failure.message),
-                    escape(&place),
-                    escape(&failure.description),
-                    escape(&failure.message),
-                    outcome.seed
-                ));
-                xml.push_str("    </testcase>\n");
-            }
+        let mut body = String::new();
+        if let Some(failure) = &outcome.failure {
+            let place = match (failure.step, failure.line) {
+                (Some(step), Some(line)) => {
+                    format!("step {step} ({}:{line}): ", outcome.path.display())
+                }
+                _ => String::new(),
+            };
+            body.push_str(&format!(
+                "      <failure message=\"{}\" type=\"ScenarioFailed\">{}{}\n{}\nreplay with --seed {}</failure>\n",
+                escape(&failure.message),
+                escape(&place),
+                escape(&failure.description),
+                escape(&failure.message),
+                outcome.seed
+            ));
+        }
+        // The verdicts on the client under test, one line each.
+        if !outcome.verdicts.is_empty() {
+            let lines: Vec<String> = outcome
+                .verdicts
+                .iter()
+                .map(|verdict| format!("verdict on {}: {verdict}", verdict.case))
+                .collect();
+            body.push_str(&format!(
+                "      <system-out>{}</system-out>\n",
+                escape(&lines.join("\n"))
+            ));
+        }
+        if body.is_empty() {
+            xml.push_str("/>\n");
+        } else {
+            xml.push_str(">\n");
+            xml.push_str(&body);
+            xml.push_str("    </testcase>\n");
         }
     }
     xml.push_str("  </testsuite>\n</testsuites>\n");
@@ -121,5 +137,40 @@ mod tests {
         assert!(xml.contains("<testcase classname=\"scenarios\" name=\"ok_one\" file=\"scenarios/ok_one.toml\" time=\"1.500\"/>"), "{xml}");
         assert!(xml.contains("<failure message=\"bob did not observe message &quot;&lt;hi&gt;&quot; &amp; more\u{FFFD}\" type=\"ScenarioFailed\">step 2 (scenarios/bad_one.toml:12): "), "{xml}");
         assert!(xml.contains("replay with --seed 9</failure>"), "{xml}");
+    }
+
+    #[test]
+    fn verdicts_are_listed_in_the_testcase_output() {
+        use super::super::format::ReactionCase;
+        use super::super::verdict::{Observation, Verdict, View};
+        use secretchat_common::chat::Reaction;
+        let case = ReactionCase {
+            name: "resend-too-many".into(),
+            required: Reaction::Abort,
+            tolerated: Vec::new(),
+            rule: None,
+        };
+        let seen = Observation {
+            reaction: Some(Reaction::Abort),
+            did: "aborted the chat: <5000>".into(),
+            decided: true,
+        };
+        let outcome = ScenarioOutcome {
+            name: "judged".into(),
+            path: PathBuf::from("scenarios/judged.toml"),
+            actor: None,
+            steps: 1,
+            passed: 1,
+            skipped: 0,
+            duration: Duration::from_millis(10),
+            failure: None,
+            seed: 1,
+            verdicts: vec![Verdict::new(&case, "bob", View::Inside, seen)],
+        };
+        let xml = render(&[outcome]);
+        assert!(
+            xml.contains("<system-out>verdict on resend-too-many: RIGHT: bob aborted the chat: &lt;5000&gt;; the spec requires: abort the chat (discardEncryption)</system-out>\n    </testcase>"),
+            "{xml}"
+        );
     }
 }

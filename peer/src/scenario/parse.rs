@@ -19,8 +19,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::format::{
-    parse_duration, Action, ActionKind, ActorSpec, Expectation, FileContent, FileSpec,
-    ReactionCase, Scenario, Step, StepKind, DEFAULT_WITHIN,
+    is_label, parse_duration, Action, ActionKind, ActorSpec, Expectation, FileContent, FileSpec,
+    Placeholder, ReactionCase, Scenario, Step, StepKind, DEFAULT_WITHIN,
 };
 
 /// The layers a peer can speak (SPEC: the secret-chat layers 8 ..= 144).
@@ -260,14 +260,6 @@ impl Locator<'_> {
     fn line_of(&self, offset: usize) -> usize {
         self.at(offset, "").line.unwrap_or(1)
     }
-}
-
-fn is_label(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 64
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileError> {
@@ -515,6 +507,39 @@ impl Bindings {
                     .entry(actor.to_owned())
                     .or_default()
                     .insert(file.clone());
+            }
+            StepKind::Act {
+                action: Action::Admin { body, .. },
+                ..
+            } => {
+                let body_at = raw.body.as_ref().map_or(start, |b| b.span().start);
+                // Checked when the step was read; an error here cannot happen.
+                for placeholder in Placeholder::all_in(body).unwrap_or_default() {
+                    let problem = match &placeholder {
+                        Placeholder::ChatId(chat) if !self.has_chat(actor, chat) => Some(format!(
+                            "{actor} has no chat \"{chat}\" yet; a chat label is bound by `action = \"request\"` or `expect = \"chat_requested\"` in an earlier step"
+                        )),
+                        Placeholder::FileId(file)
+                            if !self.files.get(actor).is_some_and(|f| f.contains(file)) =>
+                        {
+                            Some(if file_labels.contains(file) {
+                                format!("{actor} has neither sent nor received a file \"{file}\" before this step, so it cannot know its id")
+                            } else {
+                                format!("no earlier `send_file` sends a file \"{file}\"")
+                            })
+                        }
+                        _ => None,
+                    };
+                    if let Some(problem) = problem {
+                        return Err(locate.at(
+                            body_at,
+                            format!(
+                                "step {}: `body` placeholder {placeholder}: {problem}",
+                                step.number
+                            ),
+                        ));
+                    }
+                }
             }
             StepKind::Expect {
                 expectation: Expectation::SameKey { chat, with },
@@ -928,6 +953,10 @@ fn checked_step(
                     })?,
                     None => serde_json::json!({}),
                 };
+                if let Err(message) = Placeholder::all_in(&body) {
+                    let at = raw.body.as_ref().map_or(start, |b| b.span().start);
+                    return Err(err(at, format!("`body`: {message}")));
+                }
                 Action::Admin { path: path.0, body }
             }
             _ => {
@@ -1435,6 +1464,59 @@ within = \"2s\"
             error.message,
             "step 1: `path` is a path on the admin surface, starting with /admin/; got \"/api/x\""
         );
+    }
+
+    #[test]
+    fn admin_placeholders_must_name_labels_the_actor_knows() {
+        let base = "[[steps]]\naction = \"request\"\nactor = \"alice\"\nto = \"bob\"\nchat = \"c\"\n[[steps]]\nexpect = \"chat_requested\"\nactor = \"bob\"\nchat = \"c\"\n[[steps]]\naction = \"send_file\"\nactor = \"alice\"\nchat = \"c\"\nfile = \"photo\"\nsize = 10\n";
+        let admin = |actor: &str, body: &str| {
+            format!("{base}[[steps]]\naction = \"admin\"\nactor = \"{actor}\"\npath = \"/admin/hostile\"\nbody = {body}\n")
+        };
+        let scenario = parse_text(&format!(
+            "{ACTORS}{}",
+            admin(
+                "alice",
+                "{ chat_id = \"{chat_id:c}\", mode = { type = \"swap_file\", with_file_id = \"{file_id:photo}\" } }"
+            )
+        ))
+        .unwrap();
+        assert_eq!(scenario.steps.len(), 4);
+
+        let error = error_of(&admin(
+            "alice",
+            "{ mode = { with_file_id = \"{file_id:nope}\" } }",
+        ));
+        assert_eq!(
+            error.message,
+            "step 4: `body` placeholder {file_id:nope}: no earlier `send_file` sends a file \"nope\""
+        );
+        assert_eq!(error.line, Some(28), "{error}");
+        let error = error_of(&admin(
+            "bob",
+            "{ mode = { with_file_id = \"{file_id:photo}\" } }",
+        ));
+        assert!(
+            error
+                .message
+                .contains("bob has neither sent nor received a file \"photo\""),
+            "{error}"
+        );
+        let error = error_of(&admin("alice", "{ chat_id = \"{chat_id:other}\" }"));
+        assert!(
+            error.message.starts_with(
+                "step 4: `body` placeholder {chat_id:other}: alice has no chat \"other\" yet"
+            ),
+            "{error}"
+        );
+        let error = error_of(&admin("alice", "{ x = [\"file {file_id:photo}\"] }"));
+        assert!(
+            error
+                .message
+                .starts_with("step 4: `body`: \"file {file_id:photo}\" is not a placeholder"),
+            "{error}"
+        );
+        let error = error_of(&admin("alice", "{ x = \"{file_id:}\" }"));
+        assert!(error.message.contains("must be 1 to 64"), "{error}");
     }
 
     #[test]

@@ -38,7 +38,7 @@ use sha2::{Digest, Sha256};
 use super::expect::{EventBuffer, Observed, Quoted};
 use super::format::{
     message_text, Action, ActorSpec, Expectation, FileContent, FileSpec, HumanDuration,
-    ReactionCase, Scenario, Step, StepKind,
+    Placeholder, ReactionCase, Scenario, Step, StepKind,
 };
 use super::report::{ScenarioOutcome, StepFailure};
 use super::verdict::{self, Layers, Verdict, View};
@@ -178,6 +178,9 @@ pub trait Actor {
     /// and TTLs follow the device's clock).
     fn advance_clock(&mut self, seconds: u64);
     fn chat_state(&self, chat_id: i32) -> Option<ChatState>;
+    /// The server's id of the file carried by message `random_id` (sent by this device,
+    /// or received and checked), for a `{file_id:LABEL}` placeholder.
+    fn file_id(&self, random_id: i64) -> Option<i64>;
 }
 
 /// The server, as the runner needs it.
@@ -253,8 +256,8 @@ struct Slot<A> {
     /// Chat id → random_ids of the messages received in it.
     received: HashMap<i32, Vec<i64>>,
     buffer: EventBuffer,
-    /// Where the current attack began in `buffer` (the last `hostile` or `admin` step), and
-    /// the layer of each chat then: what a `reaction` step judges.
+    /// Where the current attack began in `buffer` (the last `hostile`, `admin` or
+    /// `advance_clock` step), and the layer of each chat then: what a `reaction` step judges.
     case_mark: usize,
     layers_at_mark: HashMap<i32, i32>,
 }
@@ -655,7 +658,10 @@ impl<W: World> Runner<'_, W> {
                 action,
                 expect_error,
             } => {
-                if matches!(action, Action::Hostile { .. } | Action::Admin { .. }) {
+                if matches!(
+                    action,
+                    Action::Hostile { .. } | Action::Admin { .. } | Action::AdvanceClock { .. }
+                ) {
                     self.mark_case();
                 }
                 let result = self.act(index, action).await;
@@ -880,7 +886,8 @@ impl<W: World> Runner<'_, W> {
             Action::ComeOnline => Command::ComeOnline,
             Action::Logout => Command::Logout,
             Action::Admin { path, body } => {
-                return match tokio::time::timeout(ACTION_LIMIT, self.world.admin_post(path, body))
+                let body = self.resolve_placeholders(index, body).map_err(other)?;
+                return match tokio::time::timeout(ACTION_LIMIT, self.world.admin_post(path, &body))
                     .await
                 {
                     Ok(result) => result,
@@ -933,6 +940,35 @@ impl<W: World> Runner<'_, W> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// An `admin` body with its `{chat_id:LABEL}` and `{file_id:LABEL}` placeholders
+    /// replaced by the server's ids, as the actor in `index` knows them.
+    fn resolve_placeholders(
+        &self,
+        index: usize,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let slot = &self.slots[index];
+        let name = &slot.spec.name;
+        let mut body = body.clone();
+        Placeholder::replace_all(&mut body, &mut |placeholder| match placeholder {
+            Placeholder::ChatId(label) => self.chat_id(index, label).map(serde_json::Value::from),
+            Placeholder::FileId(label) => {
+                let (_, random_id) = slot.files.get(label).copied().ok_or_else(|| {
+                    format!("{name} has no file {label}: the step that should have sent or received it did not run here")
+                })?;
+                let id = slot
+                    .actor
+                    .as_ref()
+                    .and_then(|actor| actor.file_id(random_id))
+                    .ok_or_else(|| {
+                        format!("{name}'s device does not know the server's id of file {label} (random_id {random_id})")
+                    })?;
+                Ok(serde_json::Value::from(id.to_string()))
+            }
+        })?;
+        Ok(body)
     }
 
     /// One actor per process: the other user's process may not have signed in yet, so the

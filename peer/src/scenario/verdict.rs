@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Only what happened since the attack counts: the runner marks every actor's event buffer
-//! when a `hostile` or `admin` step runs. An abort decides at once; any other reaction is
+//! when a `hostile`, `admin` or `advance_clock` step runs. An abort decides at once; any other reaction is
 //! given [`SETTLE`] more for an abort to follow (ignoring first and aborting later is an
 //! abort); silence decides at the step's deadline.
 

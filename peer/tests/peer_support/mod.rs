@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use secretchat_peer::device::{Device, DeviceOptions, PeerEvent};
+use secretchat_peer::device::{AcceptOutcome, Device, DeviceOptions, PeerEvent};
 use secretchat_peer::embedded::EmbeddedServer;
 
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -69,7 +69,10 @@ pub async fn establish(alice: &mut Device, bob: &mut Device) -> i32 {
         |e| matches!(e, PeerEvent::ChatRequested { chat_id: c, .. } if *c == chat_id),
     )
     .await;
-    bob.accept_chat(chat_id).await.expect("accept");
+    assert_eq!(
+        bob.accept_chat(chat_id).await.expect("accept"),
+        AcceptOutcome::Accepted
+    );
     expect_event(
         bob,
         "ChatEstablished (bob)",

@@ -26,6 +26,8 @@ struct Net {
     clock: u64,
     /// Refuse the next accept with this error (a lost accept race).
     sent_files: HashMap<i64, (String, usize, String)>,
+    /// The admin calls made: (path, body).
+    admin_posts: Vec<(String, serde_json::Value)>,
 }
 
 impl Net {
@@ -93,10 +95,12 @@ impl World for FakeWorld {
         Ok(())
     }
 
-    async fn admin_post(&self, path: &str, _body: &serde_json::Value) -> Result<(), ActError> {
-        Err(ActError::Other(format!(
-            "no admin route {path} in the fake"
-        )))
+    async fn admin_post(&self, path: &str, body: &serde_json::Value) -> Result<(), ActError> {
+        self.net
+            .borrow_mut()
+            .admin_posts
+            .push((path.to_owned(), body.clone()));
+        Ok(())
     }
 
     async fn queued_messages(&self, user: &str, device: &str) -> Result<Option<usize>, ActError> {
@@ -317,6 +321,12 @@ impl Actor for FakeActor {
 
     fn advance_clock(&mut self, _seconds: u64) {}
 
+    fn file_id(&self, random_id: i64) -> Option<i64> {
+        // The fake's "server id" of a file: its first message's random_id plus 1000.
+        let net = self.net.borrow();
+        net.sent_files.get(&random_id).map(|_| random_id + 1000)
+    }
+
     fn chat_state(&self, chat_id: i32) -> Option<ChatState> {
         let net = self.net.borrow();
         let chat = net.chats.get(&chat_id)?;
@@ -374,6 +384,15 @@ within = "1s"
 "#;
 
 async fn run_text(steps: &str, only: Option<&str>) -> (ScenarioOutcome, String) {
+    let (outcome, out, _) = run_text_on(steps, only).await;
+    (outcome, out)
+}
+
+/// [`run_text`], also giving back the fake server (to look at what reached it).
+async fn run_text_on(
+    steps: &str,
+    only: Option<&str>,
+) -> (ScenarioOutcome, String, Rc<RefCell<Net>>) {
     let scenario = parse::parse(
         Path::new("scenarios/fake_story.toml"),
         &format!("{HEAD}{steps}"),
@@ -394,7 +413,7 @@ async fn run_text(steps: &str, only: Option<&str>) -> (ScenarioOutcome, String) 
     };
     let mut out = Vec::new();
     let outcome = run(&scenario, &world, &options, &mut out).await;
-    (outcome, String::from_utf8(out).unwrap())
+    (outcome, String::from_utf8(out).unwrap(), world.net)
 }
 
 #[tokio::test]
@@ -565,6 +584,41 @@ file = "photo"
     )
     .await;
     assert!(outcome.passed(), "{out}");
+}
+
+#[tokio::test]
+async fn admin_placeholders_become_the_server_ids_the_actor_knows() {
+    let (outcome, out, net) = run_text_on(
+        r#"
+[[steps]]
+action = "send_file"
+actor = "alice"
+chat = "main"
+file = "decoy"
+size = 100
+
+[[steps]]
+action = "admin"
+actor = "alice"
+path = "/admin/hostile"
+body = { chat_id = "{chat_id:main}", mode = { type = "swap_file", with_file_id = "{file_id:decoy}" } }
+"#,
+        None,
+    )
+    .await;
+    assert!(outcome.passed(), "{out}");
+    let net = net.borrow();
+    let (path, body) = &net.admin_posts[0];
+    assert_eq!(path, "/admin/hostile");
+    assert_eq!(net.chats.len(), 1);
+    let chat_id = *net.chats.keys().next().expect("one chat");
+    assert_eq!(body["chat_id"], serde_json::json!(chat_id));
+    let random_id = *net.sent_files.keys().next().expect("one file");
+    assert_eq!(
+        body["mode"]["with_file_id"],
+        serde_json::json!((random_id + 1000).to_string())
+    );
+    assert_eq!(body["mode"]["type"], "swap_file");
 }
 
 #[tokio::test]
