@@ -210,6 +210,9 @@ pub struct Device {
     known_files: HashMap<i64, KnownFile>,
     /// Chats whose next outgoing message is withheld (never handed to the server).
     withhold: Vec<i32>,
+    /// Hostile actions waiting for the chat to reach a state where they can run
+    /// ([`Device::arm_hostile`]), in the order they were armed.
+    armed: Vec<(i32, secretchat_common::chat::HostileAction)>,
     /// Events produced outside `poll` (by actions), returned by the next `poll`.
     pending: VecDeque<PeerEvent>,
     rng: ChaCha20Rng,
@@ -316,6 +319,7 @@ impl Device {
             chats: BTreeMap::new(),
             known_files: HashMap::new(),
             withhold: Vec::new(),
+            armed: Vec::new(),
             pending: VecDeque::new(),
             rng,
             chat_config,
@@ -882,6 +886,61 @@ impl Device {
         self.finish_action(chat_id, random_id).await
     }
 
+    /// Arms a hostile action: it runs the first time this chat is about to hand messages to
+    /// the server while the action is possible — e.g. `AcceptKeyWrongFingerprint` fires
+    /// right after the peer's RequestKey is handled and rewrites the honest AcceptKey in
+    /// place, before it leaves. Until then it waits; an armed action that fails for
+    /// another reason is reported as `SendFailed` (random_id 0).
+    pub fn arm_hostile(
+        &mut self,
+        chat_id: i32,
+        action: secretchat_common::chat::HostileAction,
+    ) -> Result<(), DeviceError> {
+        Self::entry_in(&mut self.chats, chat_id)?;
+        self.explain.line("hostile", || {
+            format!(
+                "[chat {chat_id}] armed {}: it runs as soon as it can",
+                action.name()
+            )
+        });
+        self.armed.push((chat_id, action));
+        Ok(())
+    }
+
+    /// Runs the armed hostile actions of a chat that can run now.
+    fn fire_armed(&mut self, chat_id: i32) {
+        let now = self.now();
+        let mut index = 0;
+        while index < self.armed.len() {
+            if self.armed[index].0 != chat_id {
+                index += 1;
+                continue;
+            }
+            let Some(entry) = self.chats.get_mut(&chat_id) else {
+                return;
+            };
+            let action = self.armed[index].1.clone();
+            let name = action.name();
+            match entry.chat.hostile(now, action, &mut self.rng) {
+                Err(secretchat_common::chat::HostileError::Unavailable { .. }) => index += 1,
+                Ok(random_id) => {
+                    self.armed.remove(index);
+                    self.explain.line("hostile", || {
+                        format!("[chat {chat_id}] fired {name} (random_id {random_id})")
+                    });
+                }
+                Err(error) => {
+                    self.armed.remove(index);
+                    self.pending.push_back(PeerEvent::SendFailed {
+                        chat_id,
+                        random_id: 0,
+                        error: format!("armed hostile action {name}: {error}"),
+                    });
+                }
+            }
+        }
+    }
+
     /// Runs one of the user's actions on a chat, then sends what it produced.
     async fn act(
         &mut self,
@@ -913,6 +972,7 @@ impl Device {
     /// Hands every queued transmit of a chat to the server, in order, reporting each
     /// acceptance to the chat. Returns the refused ones.
     async fn flush(&mut self, chat_id: i32) -> Vec<(i64, ApiError)> {
+        self.fire_armed(chat_id);
         let mut failures = Vec::new();
         while let Some(entry) = self.chats.get_mut(&chat_id) {
             let Some(transmit) = entry.chat.poll_transmit() else {

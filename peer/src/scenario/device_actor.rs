@@ -223,7 +223,16 @@ impl Actor for DeviceActor {
             Command::Flush { chat_id } => sent(device.flush_history(chat_id).await),
             Command::Typing { chat_id } => sent(device.typing(chat_id).await),
             Command::Rekey { chat_id } => sent(device.rekey(chat_id).await),
-            Command::Hostile { chat_id, action } => sent(device.hostile(chat_id, action).await),
+            Command::Hostile {
+                chat_id,
+                action,
+                deferred: false,
+            } => sent(device.hostile(chat_id, action).await),
+            Command::Hostile {
+                chat_id,
+                action,
+                deferred: true,
+            } => nothing(device.arm_hostile(chat_id, action)),
             // Offline is the runner not polling; the device has nothing to do.
             Command::GoOffline | Command::ComeOnline => Ok(Done::Nothing),
             Command::Logout => nothing(device.log_out().await),

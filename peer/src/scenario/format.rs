@@ -171,6 +171,9 @@ pub enum Action {
     Hostile {
         chat: String,
         action: secretchat_common::chat::HostileAction,
+        /// `deferred = true`: arm it to run the moment it can (before the device's next
+        /// messages in the chat go out), instead of now.
+        deferred: bool,
     },
     /// Discard the chat (`messages.discardEncryption`).
     Discard { chat: String, delete_history: bool },

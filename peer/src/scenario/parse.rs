@@ -159,6 +159,7 @@ struct RawStep {
     required: Option<Spanned<String>>,
     tolerated: Option<Spanned<Vec<String>>>,
     case: Option<String>,
+    deferred: Option<bool>,
 }
 
 impl RawStep {
@@ -197,6 +198,7 @@ impl RawStep {
         note(self.required.is_some(), "required");
         note(self.tolerated.is_some(), "tolerated");
         note(self.case.is_some(), "case");
+        note(self.deferred.is_some(), "deferred");
         keys
     }
 }
@@ -367,7 +369,7 @@ fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileErr
             &hostile_so_far,
         )?;
         if let StepKind::Act {
-            action: Action::Hostile { chat, action },
+            action: Action::Hostile { chat, action, .. },
             ..
         } = &step.kind
         {
@@ -713,7 +715,7 @@ fn checked_step(
             "go_offline" | "come_online" | "logout" => (&[], &[]),
             "advance_clock" => (&["by"], &["by"]),
             "admin" => (&["path", "body"], &["path"]),
-            "hostile" => (&["chat", "what"], &["chat", "what"]),
+            "hostile" => (&["chat", "what", "deferred"], &["chat", "what"]),
             other => {
                 return Err(err(
                     kind_at,
@@ -915,6 +917,7 @@ fn checked_step(
                     Some(action) => Action::Hostile {
                         chat: chat()?,
                         action: action.clone(),
+                        deferred: raw.deferred.unwrap_or(false),
                     },
                     None => {
                         let names: Vec<&str> = known.iter().map(HostileAction::name).collect();

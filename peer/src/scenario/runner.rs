@@ -97,6 +97,8 @@ pub enum Command {
     Hostile {
         chat_id: i32,
         action: secretchat_common::chat::HostileAction,
+        /// Arm it ([`crate::device::Device::arm_hostile`]) rather than run it now.
+        deferred: bool,
     },
     Typing {
         chat_id: i32,
@@ -442,8 +444,17 @@ pub fn describe_step(step: &Step) -> String {
                 Action::Flush { chat } => format!("flushes the history of {chat}"),
                 Action::Typing { chat } => format!("types in {chat}"),
                 Action::Rekey { chat } => format!("re-keys {chat}"),
-                Action::Hostile { chat, action } => format!(
-                    "breaks a rule in {chat} on purpose: {} (a correct peer must {})",
+                Action::Hostile {
+                    chat,
+                    action,
+                    deferred,
+                } => format!(
+                    "{} a rule in {chat} on purpose: {} (a correct peer must {})",
+                    if *deferred {
+                        "is set to break, as soon as it can,"
+                    } else {
+                        "breaks"
+                    },
                     action.name(),
                     action.expected_reaction().describe()
                 ),
@@ -874,9 +885,12 @@ impl<W: World> Runner<'_, W> {
             Action::Flush { .. } => Command::Flush { chat_id: chat },
             Action::Typing { .. } => Command::Typing { chat_id: chat },
             Action::Rekey { .. } => Command::Rekey { chat_id: chat },
-            Action::Hostile { action, .. } => Command::Hostile {
+            Action::Hostile {
+                action, deferred, ..
+            } => Command::Hostile {
                 chat_id: chat,
                 action: action.clone(),
+                deferred: *deferred,
             },
             Action::Discard { delete_history, .. } => Command::Discard {
                 chat_id: chat,
