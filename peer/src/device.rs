@@ -510,13 +510,7 @@ impl Device {
                     format!("[chat {chat_id}] REFUSED: {reason}; declining the request")
                 });
                 self.drain_chat(chat_id);
-                if let Err(error) = self.discard_on_server(chat_id, false).await {
-                    self.pending.push_back(PeerEvent::SendFailed {
-                        chat_id,
-                        random_id: 0,
-                        error: error.rpc_message().map_or(error.to_string(), str::to_owned),
-                    });
-                }
+                self.discard_after_abort(chat_id).await;
                 return Ok(AcceptOutcome::Refused { reason });
             }
             Err(error) => {
@@ -593,6 +587,25 @@ impl Device {
         }
         self.drain_chat(chat_id);
         Ok(())
+    }
+
+    /// After the chat aborted: tells the server the chat is over. If the server says it
+    /// already is (`ENCRYPTION_ALREADY_DECLINED`: the peer aborted or discarded at the same
+    /// moment), that is the outcome wanted; any other refusal is reported as `SendFailed`.
+    async fn discard_after_abort(&mut self, chat_id: i32) {
+        match self.discard_on_server(chat_id, false).await {
+            Ok(()) => {}
+            Err(error) if error.rpc_message() == Some("ENCRYPTION_ALREADY_DECLINED") => {
+                self.explain.line("send", || {
+                    format!("[chat {chat_id}] the chat was already discarded on the server")
+                });
+            }
+            Err(error) => self.pending.push_back(PeerEvent::SendFailed {
+                chat_id,
+                random_id: 0,
+                error: error.to_string(),
+            }),
+        }
     }
 
     async fn discard_on_server(
@@ -1359,13 +1372,7 @@ impl Device {
                             format!("[chat {chat_id}] FAILED: {error}; discarding the chat")
                         });
                         self.drain_chat(chat_id);
-                        if let Err(error) = self.discard_on_server(chat_id, false).await {
-                            self.pending.push_back(PeerEvent::SendFailed {
-                                chat_id,
-                                random_id: 0,
-                                error: error.to_string(),
-                            });
-                        }
+                        self.discard_after_abort(chat_id).await;
                     }
                 }
             }
@@ -1408,15 +1415,7 @@ impl Device {
                 self.fetch_files(chat_id).await;
                 self.flush_reporting(chat_id).await;
             }
-            Err(ChatError::Aborted { .. }) => {
-                if let Err(error) = self.discard_on_server(chat_id, false).await {
-                    self.pending.push_back(PeerEvent::SendFailed {
-                        chat_id,
-                        random_id: 0,
-                        error: error.to_string(),
-                    });
-                }
-            }
+            Err(ChatError::Aborted { .. }) => self.discard_after_abort(chat_id).await,
             Err(error) => self.pending.push_back(PeerEvent::Ignored {
                 chat_id,
                 reason: error.to_string(),

@@ -3,20 +3,39 @@
 //! under test, and the summary must count them all. (`scenario_library.rs` runs only the
 //! top level of `scenarios/`, so each attack runs exactly once in the test suite.)
 
+mod scenario_support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use scenario_support::{log, start_server, wait_all};
+
+/// Stories whose point is an order between devices that cannot see each other (the laptop
+/// accepts only after the phone did; Alice sends only after Bob went offline): separate
+/// processes have nothing to wait on, so these run in one process only.
+const ONE_PROCESS_ONLY: [&str; 2] = [
+    "messages_expired_by_the_server_are_recovered_by_a_resend",
+    "multi_device_accept_race_is_won_by_the_first_device",
+];
 
 fn attacks_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/attacks")
 }
 
-#[test]
-fn every_attack_in_the_pack_gets_the_reaction_the_spec_requires() {
-    let files: Vec<PathBuf> = std::fs::read_dir(attacks_dir())
+fn attack_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(attacks_dir())
         .expect("scenarios/attacks/ is readable")
         .map(|entry| entry.expect("a directory entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
         .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_attack_in_the_pack_gets_the_reaction_the_spec_requires() {
+    let files = attack_files();
     assert!(!files.is_empty(), "the attack pack is empty");
     let output = Command::new(env!("CARGO_BIN_EXE_secretchat-peer"))
         .arg("run")
@@ -38,5 +57,59 @@ fn every_attack_in_the_pack_gets_the_reaction_the_spec_requires() {
             stdout.contains(&format!("PASS {name} ")),
             "{name} missing from the output:\n{stdout}"
         );
+    }
+}
+
+/// The way a client under test joins the pack: one process per actor against a server
+/// process (`secretchat-peer actor --as NAME`), here with the reference peer in every role.
+/// Each process must pass its steps, and the verdicts must be given.
+#[test]
+fn every_attack_also_runs_as_one_process_per_actor() {
+    for file in attack_files() {
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        if ONE_PROCESS_ONLY.contains(&name.as_str()) {
+            continue;
+        }
+        let scenario = secretchat_peer::scenario::load(&file).expect("the story parses");
+        let server = start_server();
+        let processes = scenario
+            .actors
+            .iter()
+            .map(|actor| {
+                Command::new(env!("CARGO_BIN_EXE_secretchat-peer"))
+                    .arg("actor")
+                    .arg("--scenario")
+                    .arg(&file)
+                    .args(["--as", &actor.name, "--server", &server.url])
+                    .args(["--admin-url", &server.admin_url])
+                    .args(["--admin-token", &server.admin_token])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("the actor starts")
+            })
+            .collect();
+        let outputs = wait_all(processes, Duration::from_secs(60));
+        let logs: Vec<String> = outputs.iter().map(|(output, _)| log(output)).collect();
+        let all = logs.join("\n----\n");
+        assert!(
+            outputs
+                .iter()
+                .all(|(output, in_time)| *in_time && output.status.success()),
+            "{name}:\n{all}"
+        );
+        let judged = scenario.steps.iter().any(|step| {
+            matches!(
+                &step.kind,
+                secretchat_peer::scenario::format::StepKind::Expect {
+                    expectation: secretchat_peer::scenario::format::Expectation::Reaction { .. },
+                    ..
+                }
+            )
+        });
+        if judged {
+            assert!(all.contains("verdict RIGHT: "), "{name}:\n{all}");
+        }
+        assert!(!all.contains("verdict WRONG"), "{name}:\n{all}");
     }
 }

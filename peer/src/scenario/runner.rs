@@ -751,6 +751,13 @@ impl<W: World> Runner<'_, W> {
             }
         };
         let chat_id = self.chat_id(index, label)?;
+        if let View::Outside { judge } = &view {
+            if !self.slots[index].online {
+                return Ok(StepResult::Skipped(format!(
+                    "{judge} is offline here, so {actor}'s reaction cannot be seen from this side"
+                )));
+            }
+        }
         let deadline = Instant::now() + within;
         let mut settle_until: Option<Instant> = None;
         let observation = loop {
@@ -771,6 +778,12 @@ impl<W: World> Runner<'_, W> {
                     }),
                 _ => None,
             };
+            if matches!(view, View::Outside { .. }) && verdict::judge_closed_first(&events) {
+                let judge = &self.slots[index].spec.name;
+                return Ok(StepResult::Skipped(format!(
+                    "{judge} closed {label} first, so {actor}'s reaction cannot be seen from this side"
+                )));
+            }
             let seen = verdict::observe(&view, &events, case, layers);
             let now = Instant::now();
             match seen {

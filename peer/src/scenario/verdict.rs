@@ -162,6 +162,27 @@ fn observe_outside(events: &[&Observed]) -> Option<Observation> {
     None
 }
 
+/// Whether the judging side aborted the chat itself before seeing any reaction of the
+/// other: then nothing the other side does can reach it, and an outside verdict is
+/// impossible (both sides rejecting each other's first message, for instance).
+pub fn judge_closed_first(events: &[&Observed]) -> bool {
+    let reacted = |e: &&&Observed| {
+        matches!(
+            e,
+            Observed::Discarded { .. }
+                | Observed::PeerAskedForResend { .. }
+                | Observed::RekeyRefused { .. }
+        )
+    };
+    match events
+        .iter()
+        .position(|e| matches!(e, Observed::Aborted { .. }))
+    {
+        Some(abort) => !events[..abort].iter().any(|e| reacted(&e)),
+        None => false,
+    }
+}
+
 /// The observation when nothing was seen by the deadline.
 pub fn silence(view: &View, case: &ReactionCase, within: Duration) -> Observation {
     let within = super::format::HumanDuration(within);
@@ -396,6 +417,17 @@ mod tests {
         let rejected = [&refused];
         let seen = observe(&View::Inside, &rejected, &required, None).unwrap();
         assert_eq!(seen.reaction, Some(Reaction::RejectFile));
+    }
+
+    #[test]
+    fn a_judge_that_closed_the_chat_first_cannot_see_the_reaction() {
+        let discarded = Observed::Discarded {
+            chat_id: 1,
+            history_deleted: false,
+        };
+        assert!(judge_closed_first(&[&aborted()]));
+        assert!(!judge_closed_first(&[&discarded, &aborted()]));
+        assert!(!judge_closed_first(&[&message("x")]));
     }
 
     #[test]
