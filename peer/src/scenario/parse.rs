@@ -463,9 +463,19 @@ impl Bindings {
                 expectation.chat(),
             ),
         };
+        let is_reaction = matches!(
+            &step.kind,
+            StepKind::Expect {
+                expectation: Expectation::Reaction { .. },
+                ..
+            }
+        );
         if let Some(chat) = chat {
             if binds {
                 bind(self, chat)?;
+            } else if is_reaction && self.chats.values().any(|known| known.contains(chat)) {
+                // A verdict may be on a device that never saw the chat (it refused the
+                // request unseen): the chat's id is the server's, known to the other side.
             } else if !self.has_chat(actor, chat) {
                 return Err(locate.at(chat_at, format!(
                     "step {}: {actor} has no chat \"{chat}\" yet; a chat label is bound by `action = \"request\"` (the requester) or `expect = \"chat_requested\"` (the other side) in an earlier step",
@@ -1290,6 +1300,21 @@ within = \"2s\"
         assert_eq!(case.name, "test_case");
         assert_eq!(case.required, Reaction::RequestResend);
         assert_eq!(case.tolerated, [Reaction::Abort]);
+    }
+
+    #[test]
+    fn a_reaction_may_judge_a_device_that_never_saw_the_chat_but_not_a_chat_nobody_knows() {
+        let request =
+            "[[steps]]\naction = \"request\"\nactor = \"alice\"\nto = \"bob\"\nchat = \"c\"\n\n";
+        let on = |chat: &str| {
+            format!("[[steps]]\nexpect = \"reaction\"\nactor = \"bob\"\nchat = \"{chat}\"\nrequired = \"ignore\"\n")
+        };
+        assert!(parse_text(&format!("{ACTORS}{request}{}", on("c"))).is_ok());
+        let error = error_of(&format!("{request}{}", on("other")));
+        assert!(
+            error.message.contains("bob has no chat \"other\" yet"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -750,7 +750,20 @@ impl<W: World> Runner<'_, W> {
                 }
             }
         };
-        let chat_id = self.chat_id(index, label)?;
+        // Chat ids are the server's: a device that refused a request unseen never bound the
+        // label, but the side that asked did.
+        // In a process of its own such a device knows no id at all: then every event since
+        // the attack is its reaction.
+        let chat_id = match self.chat_id(index, label).or_else(|unbound| {
+            self.slots
+                .iter()
+                .find_map(|slot| slot.chats.get(label).copied())
+                .ok_or(unbound)
+        }) {
+            Ok(chat_id) => Some(chat_id),
+            Err(_) if view == View::Inside => None,
+            Err(unbound) => return Err(unbound),
+        };
         if let View::Outside { judge } = &view {
             if !self.slots[index].online {
                 return Ok(StepResult::Skipped(format!(
@@ -765,10 +778,11 @@ impl<W: World> Runner<'_, W> {
             let events: Vec<&Observed> = slot
                 .buffer
                 .since(slot.case_mark)
-                .filter(|event| event.chat_id() == chat_id)
+                .filter(|event| chat_id.is_none_or(|id| event.chat_id() == id))
                 .collect();
-            let layers = match (&view, slot.layers_at_mark.get(&chat_id)) {
-                (View::Inside, Some(&before)) => slot
+            let at_mark = chat_id.and_then(|id| slot.layers_at_mark.get(&id));
+            let layers = match (&view, chat_id, at_mark) {
+                (View::Inside, Some(chat_id), Some(&before)) => slot
                     .actor
                     .as_ref()
                     .and_then(|a| a.chat_state(chat_id))

@@ -201,7 +201,7 @@ pub fn silence(view: &View, case: &ReactionCase, within: Duration) -> Observatio
             Observation {
                 reaction: Some(if quiet { case.required } else { Reaction::Ignore }),
                 did: format!(
-                    "nothing visible from the outside within {within}: the chat went on{}",
+                    "showed nothing the other side can see within {within}: no discard, no Resend, no AbortKey{}",
                     if quiet {
                         " (what it did inside only the client itself can show)"
                     } else {
