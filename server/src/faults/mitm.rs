@@ -196,8 +196,8 @@ impl Mitm {
             return Err("the participant has not accepted yet".into());
         }
         let sender = direction.sender();
-        let fingerprint = envelope::key_fingerprint(wire)
-            .ok_or("too short to carry a key fingerprint")?;
+        let fingerprint =
+            envelope::key_fingerprint(wire).ok_or("too short to carry a key fingerprint")?;
         let pair = self
             .pairs
             .iter()
@@ -330,7 +330,9 @@ impl Mitm {
     fn hold(&mut self, pair: KeyPair) {
         self.pairs.retain(|held| held.generation != pair.generation);
         self.pairs.push_back(pair);
-        self.pairs.make_contiguous().sort_by_key(|held| held.generation);
+        self.pairs
+            .make_contiguous()
+            .sort_by_key(|held| held.generation);
         while self.pairs.len() > PAIRS_HELD {
             self.pairs.pop_front();
         }
@@ -406,4 +408,167 @@ pub fn key_json(key: Option<&ChatKey>) -> Value {
         "visualization_hex_lines": visualization.hex_lines(),
         "visualization_blocks": visualization.render_blocks(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+    use secretchat_common::tl::e2e::types;
+
+    use super::*;
+
+    /// A service message as a layer-144 chat sends it.
+    fn service(action: enums::DecryptedMessageAction) -> Vec<u8> {
+        types::DecryptedMessageLayer {
+            random_bytes: vec![7; 15],
+            layer: 144,
+            in_seq_no: 0,
+            out_seq_no: 0,
+            message: types::DecryptedMessageService {
+                random_id: 1,
+                action,
+            }
+            .into(),
+        }
+        .to_bytes()
+    }
+
+    /// The action inside a message, opened with `key` as sent by `sender`.
+    fn action_in(key: &ChatKey, sender: Side, wire: &[u8]) -> enums::DecryptedMessageAction {
+        let opened = envelope::open(key, Version::V2, sender, wire).expect("opens");
+        match e2e::Object::from_bytes(opened.tl()).expect("TL") {
+            e2e::Object::DecryptedMessageLayer(types::DecryptedMessageLayer {
+                message: enums::DecryptedMessage::DecryptedMessageService(service),
+                ..
+            }) => service.action,
+            other => panic!("not a service message: {other:?}"),
+        }
+    }
+
+    fn key_with(config: &CheckedConfig, secret: &Exponent, theirs: &[u8]) -> ChatKey {
+        compute_key(config, secret, &check_public_value(config, theirs).unwrap())
+    }
+
+    #[test]
+    fn a_rekey_leaves_the_server_holding_both_new_keys_and_the_old_ones_still_open() {
+        let config = CheckedConfig::telegram_default();
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let (a, b) = (
+            Exponent::generate(&mut rng, &[]),
+            Exponent::generate(&mut rng, &[]),
+        );
+        let mut mitm = Mitm::start(&config, 1, &public_value(&config, &a), &mut rng).unwrap();
+        let key_b = key_with(&config, &b, &mitm.g_a_forged);
+        let g_b = public_value(&config, &b);
+        let fp_b = key_b.fingerprint().as_i64();
+        assert!(mitm.participant_accepted(&config, &g_b, fp_b).unwrap());
+        let key_a = key_with(&config, &a, &mitm.g_b_forged);
+        let mut relay = |mitm: &mut Mitm, direction, wire: Vec<u8>| {
+            mitm.reencrypt(&config, direction, &wire, &mut rng)
+                .expect("relayed")
+                .wire
+        };
+        let seal = |key: &ChatKey, side: Side, tl: &[u8]| {
+            envelope::seal(
+                key,
+                Version::V2,
+                side,
+                tl,
+                &mut ChaCha20Rng::seed_from_u64(0),
+            )
+            .unwrap()
+        };
+
+        // A requests, under the first key.
+        let (a2, b2) = (
+            Exponent::generate(&mut ChaCha20Rng::seed_from_u64(1), &[]),
+            Exponent::generate(&mut ChaCha20Rng::seed_from_u64(2), &[]),
+        );
+        let request = types::DecryptedMessageActionRequestKey {
+            exchange_id: 42,
+            g_a: public_value(&config, &a2),
+        };
+        let wire = relay(
+            &mut mitm,
+            Direction::ToParticipant,
+            seal(&key_a, Side::Creator, &service(request.into())),
+        );
+        let enums::DecryptedMessageAction::DecryptedMessageActionRequestKey(shown) =
+            action_in(&key_b, Side::Creator, &wire)
+        else {
+            panic!("a RequestKey");
+        };
+        assert_eq!(shown.exchange_id, 42);
+        let new_b = key_with(&config, &b2, &shown.g_a);
+
+        // B accepts, under the first key.
+        let accept = types::DecryptedMessageActionAcceptKey {
+            exchange_id: 42,
+            g_b: public_value(&config, &b2),
+            key_fingerprint: new_b.fingerprint().as_i64(),
+        };
+        let wire = relay(
+            &mut mitm,
+            Direction::ToAdmin,
+            seal(&key_b, Side::Participant, &service(accept.into())),
+        );
+        let enums::DecryptedMessageAction::DecryptedMessageActionAcceptKey(shown) =
+            action_in(&key_a, Side::Participant, &wire)
+        else {
+            panic!("an AcceptKey");
+        };
+        let new_a = key_with(&config, &a2, &shown.g_b);
+        assert_eq!(shown.key_fingerprint, new_a.fingerprint().as_i64());
+        assert_ne!(new_a, new_b);
+
+        // A commits and switches; B is shown the fingerprint of the key it holds.
+        let commit = types::DecryptedMessageActionCommitKey {
+            exchange_id: 42,
+            key_fingerprint: new_a.fingerprint().as_i64(),
+        };
+        let wire = relay(
+            &mut mitm,
+            Direction::ToParticipant,
+            seal(&key_a, Side::Creator, &service(commit.into())),
+        );
+        let enums::DecryptedMessageAction::DecryptedMessageActionCommitKey(shown) =
+            action_in(&key_b, Side::Creator, &wire)
+        else {
+            panic!("a CommitKey");
+        };
+        assert_eq!(shown.key_fingerprint, new_b.fingerprint().as_i64());
+        let keys = mitm.to_json(5);
+        assert_eq!(
+            keys["key_with_admin"]["key_fingerprint"],
+            new_a.fingerprint().as_i64().to_string()
+        );
+        assert_eq!(
+            keys["key_with_participant"]["key_fingerprint"],
+            new_b.fingerprint().as_i64().to_string()
+        );
+        assert_eq!(
+            keys["first_key_with_participant"]["key_fingerprint"],
+            fp_b.to_string()
+        );
+
+        // A message under A's new key reaches B under B's new key; one B sent under the
+        // old key before it switched still reaches A under A's old key.
+        let noop = service(types::DecryptedMessageActionNoop {}.into());
+        let wire = relay(
+            &mut mitm,
+            Direction::ToParticipant,
+            seal(&new_a, Side::Creator, &noop),
+        );
+        assert_eq!(envelope::key_fingerprint(&wire), Some(new_b.fingerprint()));
+        action_in(&new_b, Side::Creator, &wire);
+        let wire = relay(
+            &mut mitm,
+            Direction::ToAdmin,
+            seal(&key_b, Side::Participant, &noop),
+        );
+        action_in(&key_a, Side::Participant, &wire);
+        assert_eq!(mitm.rekey_substitutions, 3);
+        assert_eq!(mitm.forwarded_unopened, 0);
+    }
 }

@@ -117,7 +117,11 @@ impl Substitution {
             Substitution::RequestKey { exchange_id, again } => format!(
                 "re-key {exchange_id}: the acceptor is shown the server's g_a instead of the \
                  requester's{}",
-                if *again { " (the request came again)" } else { "" }
+                if *again {
+                    " (the request came again)"
+                } else {
+                    ""
+                }
             ),
             Substitution::AcceptKey { exchange_id, .. } => format!(
                 "re-key {exchange_id}: the requester is shown the server's g_b and the \
@@ -171,20 +175,19 @@ impl Rekeys {
             }
             Action::DecryptedMessageActionAcceptKey(accept) => {
                 let exchange_id = accept.exchange_id;
-                let exchange = self.find_mut(exchange_id, from.peer()).ok_or(
-                    Missed::UnknownExchange {
-                        action: "AcceptKey",
-                        from,
-                        exchange_id,
-                    },
-                )?;
-                let g_b = check_public_value(config, &accept.g_b).map_err(|error| {
-                    Missed::BadGB {
+                let exchange =
+                    self.find_mut(exchange_id, from.peer())
+                        .ok_or(Missed::UnknownExchange {
+                            action: "AcceptKey",
+                            from,
+                            exchange_id,
+                        })?;
+                let g_b =
+                    check_public_value(config, &accept.g_b).map_err(|error| Missed::BadGB {
                         from,
                         exchange_id,
                         error,
-                    }
-                })?;
+                    })?;
                 // key_C = pow(g_b, m_c) mod p
                 let key_c = compute_key(config, &exchange.m_c, &g_b);
                 let acceptor_fingerprint_matches =
@@ -455,7 +458,13 @@ mod tests {
         let key = ChatKey::from_bytes(&[7; 256]).unwrap();
         let mut action = accept(10, one.clone(), &key);
         let done = rekeys.intercept(&config, Side::Participant, &mut action, &mut rng);
-        assert!(matches!(done, Err(Missed::BadGB { exchange_id: 10, .. })));
+        assert!(matches!(
+            done,
+            Err(Missed::BadGB {
+                exchange_id: 10,
+                ..
+            })
+        ));
         assert_eq!(action, accept(10, one, &key));
     }
 
