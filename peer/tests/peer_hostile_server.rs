@@ -5,7 +5,7 @@ mod peer_support;
 
 use std::time::Duration;
 
-use peer_support::{device, establish, expect_event, server};
+use peer_support::{device, establish, expect_event, expect_text, server};
 use secretchat_peer::client::ApiClient;
 use secretchat_peer::device::{AcceptOutcome, PeerEvent};
 use secretchat_peer::embedded::EmbeddedServer;
@@ -25,6 +25,17 @@ async fn install_hostile(server: &EmbeddedServer, body: Value) {
         )
         .await
         .unwrap_or_else(|error| panic!("installing {body}: {error}"));
+}
+
+/// `GET` on the admin surface.
+async fn admin_get(server: &EmbeddedServer, path: &str) -> Value {
+    let admin = ApiClient::new(&server.admin_url)
+        .expect("admin URL")
+        .with_token(server.admin_token.clone());
+    admin
+        .request(path, path, None, Duration::ZERO)
+        .await
+        .unwrap_or_else(|error| panic!("GET {path}: {error}"))
 }
 
 /// The server's state of a chat (`GET /admin/state`).
@@ -207,4 +218,134 @@ async fn a_truncated_file_is_refused_by_the_size_check() {
             "{size}: {reason}"
         );
     }
+}
+
+/// One re-key of the chat, started by `requester`, with both devices switching; answers
+/// the fingerprint each ends up with (requester's, acceptor's).
+async fn rekey_through(
+    requester: &mut secretchat_peer::device::Device,
+    acceptor: &mut secretchat_peer::device::Device,
+    chat_id: i32,
+) -> (i64, i64) {
+    let before = (
+        requester.key_fingerprint(chat_id).expect("a key"),
+        acceptor.key_fingerprint(chat_id).expect("a key"),
+    );
+    requester.rekey(chat_id).await.expect("rekey");
+    // RequestKey → the acceptor answers AcceptKey; the requester commits; both switch.
+    acceptor
+        .poll(Duration::from_millis(300))
+        .await
+        .expect("the acceptor answers");
+    let changed =
+        |e: &PeerEvent| matches!(e, PeerEvent::KeyChanged { chat_id: c, .. } if *c == chat_id);
+    expect_event(requester, "KeyChanged (requester)", changed).await;
+    expect_event(acceptor, "KeyChanged (acceptor)", changed).await;
+    let after = (
+        requester.key_fingerprint(chat_id).expect("a key"),
+        acceptor.key_fingerprint(chat_id).expect("a key"),
+    );
+    assert_ne!(after.0, before.0, "the requester has a new key");
+    assert_ne!(after.1, before.1, "the acceptor has a new key");
+    (after.0.as_i64(), after.1.as_i64())
+}
+
+#[tokio::test]
+async fn a_man_in_the_middle_stays_in_the_middle_through_rekeys_from_either_side() {
+    let server = server().await;
+    let mut alice = device(&server, "alice", "phone", 71).await;
+    let mut bob = device(&server, "bob", "phone", 72).await;
+    install_hostile(
+        &server,
+        json!({"next_chat_of": "alice", "mode": {"type": "mitm"}, "seed": 9}),
+    )
+    .await;
+    let chat_id = establish(&mut alice, &mut bob).await;
+    // Both ends at layer 144 (re-keying needs 20): a message each way negotiates it.
+    alice.send_text(chat_id, "before", 0).await.expect("send");
+    expect_text(&mut bob, chat_id, "before").await;
+    bob.send_text(chat_id, "before too", 0).await.expect("send");
+    expect_text(&mut alice, chat_id, "before too").await;
+    let pictures = (alice.visualization(chat_id), bob.visualization(chat_id));
+    assert_ne!(pictures.0, pictures.1, "the MitM is in from the start");
+
+    let keys_path = format!("/admin/hostile/mitm?chat_id={chat_id}");
+    for (round, alice_requests) in [(1, true), (2, false)] {
+        let (alice_fp, bob_fp) = if alice_requests {
+            rekey_through(&mut alice, &mut bob, chat_id).await
+        } else {
+            let (bob_fp, alice_fp) = rekey_through(&mut bob, &mut alice, chat_id).await;
+            (alice_fp, bob_fp)
+        };
+        assert_ne!(
+            alice_fp, bob_fp,
+            "round {round}: the server is still in the middle"
+        );
+
+        // Messages still flow both ways, under the new keys.
+        let text = format!("after re-key {round}");
+        alice.send_text(chat_id, &text, 0).await.expect("send");
+        expect_text(&mut bob, chat_id, &text).await;
+        bob.send_text(chat_id, &format!("{text}, back"), 0)
+            .await
+            .expect("send");
+        expect_text(&mut alice, chat_id, &format!("{text}, back")).await;
+
+        // The server holds each side's current key, and knows it.
+        let keys = admin_get(&server, &keys_path).await;
+        assert_eq!(
+            keys["key_with_admin"]["key_fingerprint"],
+            alice_fp.to_string(),
+            "{keys}"
+        );
+        assert_eq!(
+            keys["key_with_participant"]["key_fingerprint"],
+            bob_fp.to_string(),
+            "{keys}"
+        );
+        assert_eq!(keys["generation_admin"], round, "{keys}");
+        assert_eq!(keys["generation_participant"], round, "{keys}");
+        assert_eq!(keys["messages_forwarded_unopened"], 0, "{keys}");
+    }
+    // The users' pictures are still those of the first keys, still different.
+    assert_eq!(
+        (alice.visualization(chat_id), bob.visualization(chat_id)),
+        pictures
+    );
+    assert!(alice.chat(chat_id).is_some() && bob.chat(chat_id).is_some());
+
+    // The event log shows each substitution, three per exchange.
+    let log = admin_get(&server, "/admin/events?since=0&limit=1000").await;
+    let substitutions: Vec<&str> = log["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["event"] == "hostile" && e["chat_id"] == chat_id)
+        .filter_map(|e| e["rekey"].as_str())
+        .collect();
+    assert_eq!(
+        substitutions,
+        [
+            "request_key",
+            "accept_key",
+            "commit_key",
+            "request_key",
+            "accept_key",
+            "commit_key"
+        ],
+        "{log}"
+    );
+    let accepted = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["rekey"] == "accept_key")
+        .expect("an accept_key event");
+    assert_eq!(accepted["seed"], 9);
+    assert_eq!(accepted["acceptor_fingerprint_matches_new_key"], true);
+    assert_ne!(
+        accepted["new_key_with_admin"]["key_fingerprint"],
+        accepted["new_key_with_participant"]["key_fingerprint"]
+    );
+    server.shut_down().await;
 }

@@ -447,8 +447,9 @@ pub enum Expectation {
     /// This actor's key for the chat and `with`'s have equal fingerprints and equal
     /// visualizations.
     SameKey { chat: String, with: String },
-    /// Both hold a key for the chat, but the visualizations differ: someone is in the
-    /// middle (the lesson of the MitM attack).
+    /// Both hold a key for the chat, but neither the visualizations nor the fingerprints
+    /// of the keys in use match: someone is in the middle (the lesson of the MitM attack)
+    /// — and still is, since after a re-key the pictures keep showing the first keys.
     DifferentKey { chat: String, with: String },
     /// This side dropped a message or update, or refused a file, saying `reason` (in the
     /// chat, if given).

@@ -1395,7 +1395,8 @@ impl<W: World> Runner<'_, W> {
                 match (mine, theirs) {
                     (Some(mine), Some(theirs)) => {
                         let same_picture = mine.visualization == theirs.visualization;
-                        if (want_same && same_picture && mine.key_fingerprint == theirs.key_fingerprint) || (!want_same && !same_picture) {
+                        let same_key = mine.key_fingerprint == theirs.key_fingerprint;
+                        if (want_same && same_picture && same_key) || (!want_same && !same_picture && !same_key) {
                             return passed;
                         }
                         progress.last_state = Some(format!(

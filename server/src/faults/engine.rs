@@ -979,7 +979,7 @@ impl Faults {
                         match state.participant_accepted(config, g_b, accepted.key_fingerprint) {
                             Ok(matches) => {
                                 accepted.g_a_or_b = state.g_b_forged.clone();
-                                let key_a = state.key_with_admin.fingerprint();
+                                let key_a = state.first_key_with_admin.fingerprint();
                                 accepted.key_fingerprint = key_a.as_i64();
                                 mode.applied += 1;
                                 let mut detail = state.to_json(chat_id);
@@ -1016,10 +1016,16 @@ impl Faults {
                 } else {
                     Direction::ToParticipant
                 };
-                match state.reencrypt(direction, message_bytes(&message), &mut mode.rng) {
-                    Ok(sealed) => {
+                let wire = message_bytes(&message);
+                match state.reencrypt(config, direction, wire, &mut mode.rng) {
+                    Ok(relayed) => {
                         mode.applied += 1;
-                        with_bytes(&Delivery::Message(message), |bytes| *bytes = sealed)
+                        if let Some(mut detail) = relayed.note {
+                            // The keys as they stand after this action, next to what it did.
+                            detail["keys"] = state.to_json(chat_id);
+                            note(mode, detail);
+                        }
+                        with_bytes(&Delivery::Message(message), |bytes| *bytes = relayed.wire)
                     }
                     Err(why) => {
                         state.forwarded_unopened += 1;

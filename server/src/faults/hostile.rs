@@ -11,7 +11,7 @@
 //! | `bad_dh {params}` (device) | `messages.getDhConfig` serves `non_safe_prime`, `composite`, `wrong_size` (2047 bits), `g_not_residue` (g = 2 with Telegram's p) or `g_one` |
 //! | `degenerate_g_a {value}` | B is shown g_a = `zero`, `one`, `p_minus_1` or `below_2_1984` (2^1984 − 1) |
 //! | `degenerate_g_b {value}` | A is shown such a g_b in `encryptedChat` |
-//! | `mitm` | a real man in the middle of the key exchange ([`super::mitm`]) |
+//! | `mitm` | a real man in the middle of the key exchange and of every re-key ([`super::mitm`]) |
 //! | `altered_fingerprint` | A is shown `encryptedChat` with `key_fingerprint` XOR 1 |
 //! | `swap_file {with_file_id}` | `upload.getFile` of a file sent in the chat serves the same range of another stored file |
 //! | `truncate_file {bytes}` | `upload.getFile` of a file sent in the chat serves each range `bytes` shorter |
