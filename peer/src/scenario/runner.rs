@@ -809,6 +809,17 @@ impl<W: World> Runner<'_, W> {
                     }
                 }
                 None if now >= deadline => break verdict::silence(&view, case, within),
+                None if view == View::Inside && !self.slots[index].online => {
+                    let state = if self.slots[index].signed_out {
+                        "logged out"
+                    } else {
+                        "offline"
+                    };
+                    return Err(format!(
+                        "{actor} is {state}, so it cannot react to {}",
+                        case.name
+                    ));
+                }
                 None => {}
             }
             self.poll_all(deadline.saturating_duration_since(now))

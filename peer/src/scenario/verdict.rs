@@ -189,14 +189,17 @@ pub fn silence(view: &View, case: &ReactionCase, within: Duration) -> Observatio
     match view {
         View::Inside => Observation {
             reaction: Some(Reaction::Ignore),
-            did: format!("nothing visible within {within}: it neither aborted, nor asked for anything, nor showed anything"),
+            did: format!("showed no reaction within {within}: no abort, no Resend, nothing shown"),
             decided: true,
         },
         // From the outside, ignoring and quietly processing look the same.
         View::Outside { .. } => {
             let quiet = matches!(
                 case.required,
-                Reaction::Ignore | Reaction::NoDowngrade | Reaction::RejectMedia | Reaction::RejectFile
+                Reaction::Ignore
+                    | Reaction::NoDowngrade
+                    | Reaction::RejectMedia
+                    | Reaction::RejectFile
             );
             Observation {
                 reaction: Some(if quiet { case.required } else { Reaction::Ignore }),

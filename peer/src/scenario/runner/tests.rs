@@ -765,3 +765,59 @@ fn derived_seeds_differ_by_tag_and_repeat_by_seed() {
     assert_eq!(file_bytes(3, &file), file_bytes(3, &file));
     assert_ne!(file_bytes(3, &file), file_bytes(4, &file));
 }
+
+/// A server-side attack (any `admin` step) followed by a message the receiver processes:
+/// against a requirement to ignore it, that is a wrong verdict, and the step fails saying so.
+#[tokio::test]
+async fn a_reaction_step_judges_the_events_since_the_attack() {
+    let attack = r#"
+[[steps]]
+action = "send"
+actor = "alice"
+chat = "main"
+text = "before"
+
+[[steps]]
+expect = "message"
+actor = "bob"
+chat = "main"
+text = "before"
+
+[[steps]]
+action = "admin"
+actor = "alice"
+path = "/admin/faults"
+
+[[steps]]
+action = "send"
+actor = "alice"
+chat = "main"
+text = "tampered"
+"#;
+    let wrong = format!(
+        "{attack}\n[[steps]]\nexpect = \"reaction\"\nactor = \"bob\"\nchat = \"main\"\nrequired = \"ignore\"\ncase = \"tampering\"\n"
+    );
+    let (outcome, out) = run_text(&wrong, None).await;
+    assert!(!outcome.passed(), "{out}");
+    let failure = outcome.failure.as_ref().unwrap();
+    assert!(
+        failure.message.starts_with(
+            "verdict WRONG: bob processed it as a valid message: message \"tampered\""
+        ),
+        "{out}"
+    );
+    assert_eq!(outcome.verdicts.len(), 1);
+    assert!(!outcome.verdicts[0].right);
+
+    // Nothing at all within the window reads as ignoring it.
+    let (outcome, out) = run_text(
+        "[[steps]]\naction = \"admin\"\nactor = \"alice\"\npath = \"/admin/faults\"\n\n[[steps]]\nexpect = \"reaction\"\nactor = \"bob\"\nchat = \"main\"\nrequired = \"ignore\"\nwithin = \"100ms\"\n",
+        None,
+    )
+    .await;
+    assert!(outcome.passed(), "{out}");
+    assert!(
+        out.contains("verdict RIGHT: bob showed no reaction within 100ms: no abort, no Resend, nothing shown"),
+        "{out}"
+    );
+}
