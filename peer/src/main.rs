@@ -43,11 +43,14 @@ enum Command {
     /// Seal a TL object given as JSON into an encrypted message (the reverse of decode).
     Encode(EncodeArgs),
     /// Run scenario files (or directories of them) against an embedded server or
-    /// `--server URL`: a progress line per step, a summary ending "N passed, M failed",
-    /// exit status non-zero if any scenario fails. Format: docs/scenarios.md.
+    /// `--server URL`: a progress line per step, the verdict on every attack (`reaction`
+    /// steps: what the client did against what the spec requires), a summary ending
+    /// "N passed, M failed", exit status non-zero if any scenario fails. Format:
+    /// docs/scenarios.md; the attack pack: scenarios/attacks, docs/attacks.md.
     Run(scenario::cli::RunArgs),
     /// Play one actor of a scenario as its own process, meeting the others only through
-    /// the server; exit status = that actor's verdict.
+    /// the server — e.g. the attacker, while your client plays the victim and this process
+    /// judges its reactions from the outside; exit status = that actor's result.
     Actor(scenario::cli::ActorArgs),
     /// The whole protocol in one command: an in-process server, Alice and Bob on fresh
     /// devices, Bob's second device locked out, the handshake with every check, messages
