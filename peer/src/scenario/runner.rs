@@ -265,6 +265,15 @@ struct Slot<A> {
 }
 
 impl<A> Slot<A> {
+    /// Why a device that is not online cannot observe: "offline" or "logged out".
+    fn absence(&self) -> &'static str {
+        if self.signed_out {
+            "logged out"
+        } else {
+            "offline"
+        }
+    }
+
     fn label_of(&self, chat_id: i32) -> String {
         self.chats
             .iter()
@@ -810,13 +819,9 @@ impl<W: World> Runner<'_, W> {
                 }
                 None if now >= deadline => break verdict::silence(&view, case, within),
                 None if view == View::Inside && !self.slots[index].online => {
-                    let state = if self.slots[index].signed_out {
-                        "logged out"
-                    } else {
-                        "offline"
-                    };
                     return Err(format!(
-                        "{actor} is {state}, so it cannot react to {}",
+                        "{actor} is {}, so it cannot react to {}",
+                        self.slots[index].absence(),
                         case.name
                     ));
                 }
@@ -1214,13 +1219,9 @@ impl<W: World> Runner<'_, W> {
                         | Expectation::SignedOut
                 )
             {
-                let state = if self.slots[index].signed_out {
-                    "logged out"
-                } else {
-                    "offline"
-                };
                 return Err(format!(
-                    "{name} is {state}, so it cannot observe {}",
+                    "{name} is {}, so it cannot observe {}",
+                    self.slots[index].absence(),
                     describe_expectation(expectation)
                 ));
             }

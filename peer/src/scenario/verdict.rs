@@ -39,6 +39,16 @@ pub enum View {
     Outside { judge: String },
 }
 
+impl View {
+    /// " (as alice saw it)" for an outside verdict, nothing for an inside one.
+    pub fn seen_by(&self) -> String {
+        match self {
+            View::Inside => String::new(),
+            View::Outside { judge } => format!(" (as {judge} saw it)"),
+        }
+    }
+}
+
 /// What the reacting side was seen doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observation {
@@ -72,6 +82,11 @@ pub fn observe(
     }
 }
 
+/// The first event that passes `test`.
+fn first<'a>(events: &[&'a Observed], test: fn(&Observed) -> bool) -> Option<&'a Observed> {
+    events.iter().copied().find(|e| test(e))
+}
+
 fn seen(reaction: Option<Reaction>, did: String) -> Option<Observation> {
     Some(Observation {
         decided: reaction == Some(Reaction::Abort),
@@ -85,7 +100,7 @@ fn observe_inside(
     case: &ReactionCase,
     layers: Option<Layers>,
 ) -> Option<Observation> {
-    let find = |test: fn(&Observed) -> bool| events.iter().copied().find(|e| test(e));
+    let find = |test| first(events, test);
     if let Some(Observed::Aborted { reason, .. }) = find(|e| matches!(e, Observed::Aborted { .. }))
     {
         return seen(Some(Reaction::Abort), format!("aborted the chat: {reason}"));
@@ -143,7 +158,7 @@ fn observe_inside(
 }
 
 fn observe_outside(events: &[&Observed]) -> Option<Observation> {
-    let find = |test: fn(&Observed) -> bool| events.iter().copied().find(|e| test(e));
+    let find = |test| first(events, test);
     if find(|e| matches!(e, Observed::Discarded { .. })).is_some() {
         return seen(
             Some(Reaction::Abort),
@@ -263,9 +278,7 @@ impl fmt::Display for Verdict {
             self.actor,
             self.observation.did
         )?;
-        if let View::Outside { judge } = &self.view {
-            write!(f, " (as {judge} saw it)")?;
-        }
+        f.write_str(&self.view.seen_by())?;
         write!(f, "; the spec requires: {}", self.required)?;
         if let Some(rule) = self.rule {
             write!(f, " [{rule}]")?;
@@ -276,10 +289,7 @@ impl fmt::Display for Verdict {
 
 /// A one-line form for summaries: `case  actor  RIGHT  did …`.
 pub fn summary_line(verdict: &Verdict, width: usize) -> String {
-    let seen_by = match &verdict.view {
-        View::Inside => String::new(),
-        View::Outside { judge } => format!(" (as {judge} saw it)"),
-    };
+    let seen_by = verdict.view.seen_by();
     format!(
         "  {}  {:<width$}  {}: {}{seen_by}{}",
         verdict.mark(),
