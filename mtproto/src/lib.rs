@@ -1,0 +1,16 @@
+//! # secretchat-mtproto: MTProto 2.0 with no I/O
+//!
+//! The transport protocol Telegram's clients speak to its servers, from both sides, as
+//! sans-I/O pieces: bytes in, bytes and events out; the clock and the random source are
+//! parameters. The mock server's MTProto front door (`secretchat-server`) puts sockets around
+//! them; tests and benchmarks use the client side to drive that door without Python.
+//!
+//! A tour, in the order a connection meets the pieces (each module opens with what it is in
+//! the protocol):
+//!
+//! * transports — how a TCP byte stream is cut into packets (abridged, intermediate, padded
+//!   intermediate, full, obfuscated2), detected from the first bytes;
+//! * the handshake — creating an auth key: req_pq_multi, RSA, the DH exchange;
+//! * encrypted messages — MTProto 2.0's msg_key and key derivation, both directions;
+//! * the session — msg_id and seq_no rules, salts, acks, containers, gzip, rpc_result;
+//! * the schemas — the service schema and the API at the layers clients send.
