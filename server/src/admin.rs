@@ -44,6 +44,8 @@ pub fn admin_app(state: AppState) -> Router {
             state.clone(),
             require_admin_token,
         ))
+        // After the token layer: the document is public, like the client API's.
+        .route("/admin/openapi.json", get(crate::openapi::serve_admin))
         .with_state(state)
 }
 

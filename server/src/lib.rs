@@ -41,7 +41,7 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use tokio::net::TcpListener;
 
 pub mod admin;
@@ -69,7 +69,7 @@ use state::AppState;
 pub fn app(state: AppState) -> Router {
     let limit = state.limits.max_body_bytes;
     methods::routes()
-        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/openapi.json", get(openapi::serve_client))
         .fallback(|uri: Uri| async move {
             let method = uri.path().strip_prefix("/api/").unwrap_or(uri.path());
             RpcError::InputMethodInvalid {

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use super::hostile::HostileSpec;
 use super::rule::RuleSpec;
 use crate::error::RpcError;
-use crate::extract::json_object;
+use crate::extract::{json_object, parse_strict};
 use crate::methods::tl_line;
 use crate::state::AppState;
 
@@ -48,8 +48,11 @@ fn parse_id(text: &str, what: &str) -> Result<u64, RpcError> {
         .map_err(|_| RpcError::bad_request(format!("{what} id must be a number, got {text:?}")))
 }
 
-fn no_such(what: &str, id: u64) -> RpcError {
-    RpcError::bad_request(format!("there is no {what} {id}"))
+fn no_such(what: &'static str, id: u64) -> RpcError {
+    RpcError::AdminObjectMissing {
+        what,
+        id: i64::try_from(id).unwrap_or(i64::MAX),
+    }
 }
 
 async fn install_rule(
@@ -57,8 +60,8 @@ async fn install_rule(
     request: Request,
 ) -> Result<Json<Value>, RpcError> {
     let body = json_object(request, &state).await?;
-    let spec: RuleSpec = serde_json::from_value(Value::Object(body))
-        .map_err(|err| RpcError::bad_request(format!("fault rule: {err}")))?;
+    let spec: RuleSpec =
+        parse_strict(body).map_err(|err| RpcError::bad_request(format!("fault rule: {err}")))?;
     spec.check(|method| tl_line(method).is_some())
         .map_err(|err| RpcError::bad_request(format!("fault rule: {err}")))?;
     let (id, seed) = state.faults.install_rule(spec.clone());
@@ -108,8 +111,8 @@ async fn install_hostile(
     request: Request,
 ) -> Result<Json<Value>, RpcError> {
     let body = json_object(request, &state).await?;
-    let spec: HostileSpec = serde_json::from_value(Value::Object(body))
-        .map_err(|err| RpcError::bad_request(format!("hostile mode: {err}")))?;
+    let spec: HostileSpec =
+        parse_strict(body).map_err(|err| RpcError::bad_request(format!("hostile mode: {err}")))?;
     spec.check()
         .map_err(|err| RpcError::bad_request(format!("hostile mode: {err}")))?;
     let (id, seed) = state.faults.install_hostile(spec.clone());
@@ -164,7 +167,10 @@ async fn mitm(State(state): State<AppState>, uri: Uri) -> Result<Json<Value>, Rp
         .faults
         .mitm_json(chat_id)
         .map(Json)
-        .ok_or_else(|| RpcError::bad_request(format!("chat {chat_id} is not intercepted (yet)")))
+        .ok_or(RpcError::AdminObjectMissing {
+            what: "intercepted chat",
+            id: i64::from(chat_id),
+        })
 }
 
 async fn events(State(state): State<AppState>, uri: Uri) -> Result<Json<Value>, RpcError> {
