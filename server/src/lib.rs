@@ -23,7 +23,8 @@
 //! * [`admin`] — the admin surface on its own listener and token.
 //! * [`faults`] — the misbehaving server: fault rules, hostile modes, the event log.
 //! * [`fuzzing`] — the request handling the `server_request` fuzz target drives.
-//! * [`openapi`] — the document served at `/openapi.json`.
+//! * [`openapi`] — the documents served at `/openapi.json` (built from the TL schema) and,
+//!   on the admin listener, `/admin/openapi.json`.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {

@@ -126,17 +126,22 @@ async fn schemathesis(
     settings: &str,
     token: &str,
     client_url: &str,
-    report: &Path,
+    workdir: &Path,
 ) -> String {
     let mut command = Command::new(venv_program("schemathesis"));
     command
-        .current_dir(here())
+        // Its caches (.schemathesis/, .hypothesis/) land in the working folder: a fresh one
+        // under target/, so no run replays another's and nothing is written to the tree.
+        .current_dir(workdir)
         .env("PYTHONPATH", here())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("SCHEMATHESIS_HOOKS", "hooks")
         .env("SECRETCHAT_TOKEN", token)
         .env("SECRETCHAT_CLIENT_URL", client_url)
         .env("NO_COLOR", "1")
-        .args(["--config-file", settings, "run", document_url])
+        .arg("--config-file")
+        .arg(here().join(settings))
+        .args(["run", document_url])
         .args([
             "--checks",
             "all",
@@ -148,8 +153,7 @@ async fn schemathesis(
         .args(["--generation-database", "none", "--workers", "1"])
         // The event stream never ends by design (it is checked below, by hand).
         .args(["--exclude-operation-id", "updates.stream"])
-        .args(["--report", "junit", "--report-dir"])
-        .arg(report);
+        .args(["--report", "junit", "--report-dir", "report"]);
     let output = run(command).await;
     let text = text(&output);
     assert!(
@@ -193,7 +197,7 @@ async fn schemathesis_finds_no_failure_in_the_client_api() {
         "client.toml",
         &token,
         &server.client,
-        &scratch("client-report"),
+        &scratch("client-run"),
     )
     .await;
     assert!(output.contains("Tested: 20"), "{output}");
@@ -208,7 +212,7 @@ async fn schemathesis_finds_no_failure_in_the_admin_surface() {
         "admin.toml",
         ADMIN_TOKEN,
         &server.client,
-        &scratch("admin-report"),
+        &scratch("admin-run"),
     )
     .await;
     eprintln!("admin surface: {}", figures(&output));
@@ -280,6 +284,7 @@ async fn both_documents_validate_and_a_generated_python_client_signs_in_and_gets
     let mut smoke = Command::new(secretchat_e2e::python());
     smoke
         .env("PYTHONPATH", &dir)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .arg(here().join("client_smoke.py"))
         .arg(&server.client);
     let output = run(smoke).await;

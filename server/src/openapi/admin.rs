@@ -253,56 +253,60 @@ fn hostile_spec() -> Value {
     })
 }
 
-fn admin_errors(extra: &[ErrorKind], body: bool) -> Map<String, Value> {
-    let mut kinds = vec![ErrorKind::AdminTokenInvalid];
-    if body {
-        kinds.extend([
-            ErrorKind::InputRequestInvalid,
-            ErrorKind::InputRequestTooLong,
-        ]);
-    }
-    kinds.extend_from_slice(extra);
-    error_responses(&kinds)
-}
-
 fn answer(description: &str, schema: Value) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": schema}}})
 }
 
-struct Operation<'a> {
-    id: &'a str,
-    summary: &'a str,
-    body: Option<Value>,
-    example: Option<Value>,
-    parameters: Vec<Value>,
-    ok: Value,
-    errors: Map<String, Value>,
+/// One admin operation: by default no body, no parameters, and only the token's error.
+struct Operation {
+    operation: Value,
+    errors: Vec<ErrorKind>,
 }
 
-impl Operation<'_> {
-    fn to_json(&self) -> Value {
-        let mut responses = Map::new();
-        responses.insert("200".into(), self.ok.clone());
-        responses.extend(self.errors.clone());
-        let mut operation = json!({
-            "operationId": self.id,
-            "tags": ["admin"],
-            "summary": self.summary,
-            "security": [{BEARER: []}],
-            "responses": responses,
-        });
-        if let Some(body) = &self.body {
-            let mut content = json!({"schema": body});
-            if let Some(example) = &self.example {
-                content["example"] = example.clone();
-            }
-            operation["requestBody"] =
-                json!({"required": true, "content": {"application/json": content}});
+impl Operation {
+    fn new(id: &str, summary: &str, ok: Value) -> Self {
+        Self {
+            operation: json!({
+                "operationId": id,
+                "tags": ["admin"],
+                "summary": summary,
+                "security": [{BEARER: []}],
+                "responses": {"200": ok},
+            }),
+            errors: vec![ErrorKind::AdminTokenInvalid],
         }
-        if !self.parameters.is_empty() {
-            operation["parameters"] = json!(self.parameters);
+    }
+
+    /// A JSON body (and so its errors: malformed, too long).
+    fn body(mut self, schema: Value, example: Value) -> Self {
+        self.operation["requestBody"] = json!({"required": true, "content": {
+            "application/json": {"schema": schema, "example": example},
+        }});
+        self.errors.extend([
+            ErrorKind::InputRequestInvalid,
+            ErrorKind::InputRequestTooLong,
+        ]);
+        self
+    }
+
+    /// Path or query parameters (a malformed one is `INPUT_REQUEST_INVALID`).
+    fn parameters(mut self, parameters: Vec<Value>) -> Self {
+        self.operation["parameters"] = json!(parameters);
+        self.errors.push(ErrorKind::InputRequestInvalid);
+        self
+    }
+
+    /// It names something that may not exist.
+    fn may_miss(mut self) -> Self {
+        self.errors.push(ErrorKind::AdminObjectMissing);
+        self
+    }
+
+    fn into_json(mut self) -> Value {
+        if let Some(responses) = self.operation["responses"].as_object_mut() {
+            responses.extend(error_responses(&self.errors));
         }
-        operation
+        self.operation
     }
 }
 
@@ -387,129 +391,102 @@ fn state_schema() -> Value {
 /// The admin surface's document.
 pub fn document(_limits: &Limits) -> Result<Value, String> {
     let operations = [
-        ("/admin/state", "get", Operation {
-            id: "admin.state",
-            summary: "Shows users, devices and their queues, chats, stored files, the clock and the process's memory.",
-            body: None, example: None, parameters: vec![],
-            ok: answer("the server's state", state_schema()),
-            errors: admin_errors(&[], false),
-        }),
-        ("/admin/clock/advance", "post", Operation {
-            id: "admin.advanceClock",
-            summary: "Moves the server clock forward (never back); expired updates are dropped at once.",
-            body: Some(object(&["seconds"], json!({"seconds": unsigned(u64::from(u32::MAX))}))),
-            example: Some(json!({"seconds": 86400})),
-            parameters: vec![],
-            ok: answer("the new clock", object(&["now", "offset_seconds", "expired_updates"], json!({
+        ("/admin/state", "get", Operation::new(
+            "admin.state",
+            "Shows users, devices and their queues, chats, stored files, the clock and the process's memory.",
+            answer("the server's state", state_schema()),
+        )),
+        ("/admin/clock/advance", "post", Operation::new(
+            "admin.advanceClock",
+            "Moves the server clock forward (never back); expired updates are dropped at once.",
+            answer("the new clock", object(&["now", "offset_seconds", "expired_updates"], json!({
                 "now": int(), "offset_seconds": {"type": "integer", "format": "int64"},
                 "expired_updates": unsigned(u64::MAX),
             }))),
-            errors: admin_errors(&[], true),
-        }),
-        ("/admin/reset", "post", Operation {
-            id: "admin.reset",
-            summary: "Forgets every user, device, chat, file, fault rule, hostile mode and event; real time again.",
-            body: None, example: None, parameters: vec![],
-            ok: answer("done", object(&["reset"], json!({"reset": {"type": "boolean", "enum": [true]}}))),
-            errors: admin_errors(&[], false),
-        }),
-        ("/admin/faults", "post", Operation {
-            id: "admin.installFault",
-            summary: "Installs a fault rule: drop, duplicate, reorder, hold, delay, corrupt... deliveries, or fail calls.",
-            body: Some(reference("FaultRule")),
-            example: Some(json!({"match": {"update": "new_encrypted_message"}, "action": {"type": "drop"}, "probability": 0.2, "seed": 1})),
-            parameters: vec![],
-            ok: installed("rule", "rule"),
-            errors: admin_errors(&[], true),
-        }),
-        ("/admin/faults", "get", Operation {
-            id: "admin.listFaults",
-            summary: "Lists the installed fault rules with how often each matched and acted, and what they hold.",
-            body: None, example: None, parameters: vec![],
-            ok: answer("the rules", object(&["rules", "held"], json!({
+        ).body(
+            object(&["seconds"], json!({"seconds": unsigned(u64::from(u32::MAX))})),
+            json!({"seconds": 86400}),
+        )),
+        ("/admin/reset", "post", Operation::new(
+            "admin.reset",
+            "Forgets every user, device, chat, file, fault rule, hostile mode and event; real time again.",
+            answer("done", object(&["reset"], json!({"reset": {"type": "boolean", "enum": [true]}}))),
+        )),
+        ("/admin/faults", "post", Operation::new(
+            "admin.installFault",
+            "Installs a fault rule: drop, duplicate, reorder, hold, delay, corrupt... deliveries, or fail calls.",
+            installed("rule", "rule"),
+        ).body(
+            reference("FaultRule"),
+            json!({"match": {"update": "new_encrypted_message"}, "action": {"type": "drop"}, "probability": 0.2, "seed": 1}),
+        )),
+        ("/admin/faults", "get", Operation::new(
+            "admin.listFaults",
+            "Lists the installed fault rules with how often each matched and acted, and what they hold.",
+            answer("the rules", object(&["rules", "held"], json!({
                 "rules": {"type": "array", "items": {"type": "object"}}, "held": unsigned(u64::MAX),
             }))),
-            errors: admin_errors(&[], false),
-        }),
-        ("/admin/faults", "delete", Operation {
-            id: "admin.deleteFaults",
-            summary: "Deletes every fault rule, releasing what they hold first.",
-            body: None, example: None, parameters: vec![],
-            ok: count("deleted"),
-            errors: admin_errors(&[], false),
-        }),
-        ("/admin/faults/{id}", "delete", Operation {
-            id: "admin.deleteFault",
-            summary: "Deletes one fault rule, releasing what it holds first.",
-            body: None, example: None, parameters: vec![id_parameter("rule")],
-            ok: count("deleted"),
-            errors: admin_errors(&[ErrorKind::InputRequestInvalid, ErrorKind::AdminObjectMissing], false),
-        }),
-        ("/admin/faults/{id}/release", "post", Operation {
-            id: "admin.releaseFault",
-            summary: "Releases the deliveries a rule holds (its reorder window in arrival order).",
-            body: None, example: None, parameters: vec![id_parameter("rule")],
-            ok: count("released"),
-            errors: admin_errors(&[ErrorKind::InputRequestInvalid, ErrorKind::AdminObjectMissing], false),
-        }),
-        ("/admin/hostile", "post", Operation {
-            id: "admin.installHostile",
-            summary: "Installs a hostile mode: bad DH parameters, degenerate g_a/g_b, a man in the middle, forged files...",
-            body: Some(reference("HostileMode")),
-            example: Some(json!({"next_chat_of": "alice", "mode": {"type": "mitm"}})),
-            parameters: vec![],
-            ok: installed("hostile mode", "hostile"),
-            errors: admin_errors(&[], true),
-        }),
-        ("/admin/hostile", "get", Operation {
-            id: "admin.listHostile",
-            summary: "Lists the installed hostile modes, the chat each is bound to and how often it acted.",
-            body: None, example: None, parameters: vec![],
-            ok: answer("the modes", object(&["modes"], json!({"modes": {"type": "array", "items": {"type": "object"}}}))),
-            errors: admin_errors(&[], false),
-        }),
-        ("/admin/hostile", "delete", Operation {
-            id: "admin.deleteHostiles",
-            summary: "Deletes every hostile mode.",
-            body: None, example: None, parameters: vec![],
-            ok: count("deleted"),
-            errors: admin_errors(&[], false),
-        }),
-        ("/admin/hostile/{id}", "delete", Operation {
-            id: "admin.deleteHostile",
-            summary: "Deletes one hostile mode.",
-            body: None, example: None, parameters: vec![id_parameter("hostile mode")],
-            ok: count("deleted"),
-            errors: admin_errors(&[ErrorKind::InputRequestInvalid, ErrorKind::AdminObjectMissing], false),
-        }),
-        ("/admin/hostile/mitm", "get", Operation {
-            id: "admin.mitmKeys",
-            summary: "Shows an intercepted chat's two keys side by side (the man in the middle's view).",
-            body: None, example: None,
-            parameters: vec![query("chat_id", true, int(), "the intercepted chat")],
-            ok: answer("the chat's keys", json!({"type": "object"})),
-            errors: admin_errors(&[ErrorKind::InputRequestInvalid, ErrorKind::AdminObjectMissing], false),
-        }),
-        ("/admin/events", "get", Operation {
-            id: "admin.events",
-            summary: "Reads the event log after event `since`: sign-ins, deliveries, acknowledgements, expiry, faults.",
-            body: None, example: None,
-            parameters: vec![
-                query("since", false, unsigned(u64::MAX), "the last event id already read (default 0)"),
-                query("limit", false, unsigned(u64::MAX), "at most this many events (and at most 1000)"),
-            ],
-            ok: answer("a page of the log", object(&["events", "last_id", "missed"], json!({
+        )),
+        ("/admin/faults", "delete", Operation::new(
+            "admin.deleteFaults",
+            "Deletes every fault rule, releasing what they hold first.",
+            count("deleted"),
+        )),
+        ("/admin/faults/{id}", "delete", Operation::new(
+            "admin.deleteFault",
+            "Deletes one fault rule, releasing what it holds first.",
+            count("deleted"),
+        ).parameters(vec![id_parameter("rule")]).may_miss()),
+        ("/admin/faults/{id}/release", "post", Operation::new(
+            "admin.releaseFault",
+            "Releases the deliveries a rule holds (its reorder window in arrival order).",
+            count("released"),
+        ).parameters(vec![id_parameter("rule")]).may_miss()),
+        ("/admin/hostile", "post", Operation::new(
+            "admin.installHostile",
+            "Installs a hostile mode: bad DH parameters, degenerate g_a/g_b, a man in the middle, forged files...",
+            installed("hostile mode", "hostile"),
+        ).body(
+            reference("HostileMode"),
+            json!({"next_chat_of": "alice", "mode": {"type": "mitm"}}),
+        )),
+        ("/admin/hostile", "get", Operation::new(
+            "admin.listHostile",
+            "Lists the installed hostile modes, the chat each is bound to and how often it acted.",
+            answer("the modes", object(&["modes"], json!({"modes": {"type": "array", "items": {"type": "object"}}}))),
+        )),
+        ("/admin/hostile", "delete", Operation::new(
+            "admin.deleteHostiles",
+            "Deletes every hostile mode.",
+            count("deleted"),
+        )),
+        ("/admin/hostile/{id}", "delete", Operation::new(
+            "admin.deleteHostile",
+            "Deletes one hostile mode.",
+            count("deleted"),
+        ).parameters(vec![id_parameter("hostile mode")]).may_miss()),
+        ("/admin/hostile/mitm", "get", Operation::new(
+            "admin.mitmKeys",
+            "Shows an intercepted chat's two keys side by side (the man in the middle's view).",
+            answer("the chat's keys", json!({"type": "object"})),
+        ).parameters(vec![query("chat_id", true, int(), "the intercepted chat")]).may_miss()),
+        ("/admin/events", "get", Operation::new(
+            "admin.events",
+            "Reads the event log after event `since`: sign-ins, deliveries, acknowledgements, expiry, faults.",
+            answer("a page of the log", object(&["events", "last_id", "missed"], json!({
                 "events": {"type": "array", "items": {"type": "object"}},
                 "last_id": unsigned(u64::MAX),
                 "missed": unsigned(u64::MAX),
             }))),
-            errors: admin_errors(&[ErrorKind::InputRequestInvalid], false),
-        }),
+        ).parameters(vec![
+            query("since", false, unsigned(u64::MAX), "the last event id already read (default 0)"),
+            query("limit", false, unsigned(u64::MAX), "at most this many events (and at most 1000)"),
+        ])),
     ];
     let mut paths = Map::new();
-    for (path, verb, operation) in &operations {
-        let item = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        item[verb] = operation.to_json();
+    for (path, verb, operation) in operations {
+        let item = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
+        item[verb] = operation.into_json();
     }
     Ok(json!({
         "openapi": "3.0.3",

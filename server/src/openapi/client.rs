@@ -14,6 +14,7 @@ use super::schema::{nullable, parse_line, Direction, Schemas};
 use super::{error_responses, info, rpc_error_component, BEARER};
 use crate::config::Limits;
 use crate::error::ErrorKind;
+use crate::files::MAX_PART_BYTES;
 use crate::methods::{self, updates_stream, MethodDoc, Tag};
 
 /// The `/api/` methods that need no bearer token.
@@ -84,6 +85,26 @@ fn refine(method: &str, body: &mut Value, limits: &Limits) {
                 limits.max_random_length
             ));
         }
+        "messages.sendEncrypted"
+        | "messages.sendEncryptedService"
+        | "messages.sendEncryptedFile" => {
+            limit_bytes(
+                &mut properties["data"],
+                MIN_DATA_BYTES,
+                limits.max_message_bytes,
+                "key_fingerprint(8) + msg_key(16) + whole 16-byte blocks (else DATA_INVALID; \
+                 over the limit DATA_TOO_LONG)",
+            );
+        }
+        "upload.saveFilePart" | "upload.saveBigFilePart" => {
+            limit_bytes(
+                &mut properties["bytes"],
+                1,
+                MAX_PART_BYTES,
+                "one part (else FILE_PART_EMPTY / FILE_PART_TOO_BIG); every part but the last \
+                 has one size, a multiple of 1024 dividing 524288 (else FILE_PART_SIZE_INVALID)",
+            );
+        }
         "updates.getDifference" => {
             properties["timeout"] = nullable(json!({
                 "type": "integer", "format": "int64", "minimum": 0, "maximum": u64::MAX,
@@ -96,6 +117,26 @@ fn refine(method: &str, body: &mut Value, limits: &Limits) {
         }
         _ => {}
     }
+}
+
+/// The smallest `data` a send accepts: key_fingerprint, msg_key and one AES block.
+const MIN_DATA_BYTES: usize = 8 + 16 + 16;
+
+/// Bounds a `bytes` field (both of its request spellings) to `min..=max` bytes.
+fn limit_bytes(field: &mut Value, min: usize, max: usize, rule: &str) {
+    let base64_len = |bytes: usize| bytes.div_ceil(3) * 4;
+    if let Some(spellings) = field["anyOf"].as_array_mut() {
+        for spelling in spellings {
+            if spelling["type"] == "string" {
+                spelling["minLength"] = json!(base64_len(min));
+                spelling["maxLength"] = json!(base64_len(max));
+            } else {
+                spelling["properties"]["$hex"]["minLength"] = json!(2 * min);
+                spelling["properties"]["$hex"]["maxLength"] = json!(2 * max);
+            }
+        }
+    }
+    field["description"] = json!(format!("{min}..={max} bytes on this server: {rule}"));
 }
 
 fn operation(
