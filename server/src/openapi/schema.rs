@@ -293,16 +293,67 @@ pub fn nullable(schema: Value) -> Value {
 mod tests {
     use super::*;
 
+    fn matches(pattern: &str, text: &str) -> bool {
+        regex::Regex::new(pattern)
+            .expect("the pattern compiles")
+            .is_match(text)
+    }
+
     #[test]
-    fn the_long_pattern_is_every_decimal_in_the_int64_range() {
-        let pattern = long_pattern();
-        // No regex engine in the workspace: check the construction on its parts instead.
-        assert!(pattern.contains("9223372036854775807"));
-        assert!(pattern.contains("9223372036854775808"));
+    fn the_long_pattern_is_built_digit_by_digit() {
         assert_eq!(
             decimal_at_most("250"),
             "0*(?:[0-9]{1,2}|[0-1][0-9]{2}|2[0-4][0-9]{1}|250)"
         );
+        for edge in [
+            "9223372036854775807",
+            "-9223372036854775808",
+            "+0",
+            "-0",
+            "007",
+        ] {
+            assert!(matches(&long_pattern(), edge), "{edge}");
+        }
+        for outside in [
+            "9223372036854775808",
+            "-9223372036854775809",
+            "",
+            "-",
+            "+-1",
+            "1e3",
+        ] {
+            assert!(!matches(&long_pattern(), outside), "{outside}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_long_pattern_matches_exactly_what_a_long_parses_from(
+            text in "[+-]?[0-9]{1,22}",
+            value: i64,
+        ) {
+            proptest::prop_assert_eq!(
+                matches(&long_pattern(), &text),
+                text.parse::<i64>().is_ok(),
+                "{}", text
+            );
+            proptest::prop_assert!(matches(&long_pattern(), &value.to_string()));
+        }
+
+        #[test]
+        fn the_base64_pattern_matches_exactly_what_the_json_form_decodes(
+            text in "[A-Za-z0-9+/=]{0,12}",
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+        ) {
+            use base64::Engine as _;
+            let engine = base64::engine::general_purpose::STANDARD;
+            proptest::prop_assert_eq!(
+                matches(BASE64_PATTERN, &text),
+                engine.decode(&text).is_ok(),
+                "{}", text
+            );
+            proptest::prop_assert!(matches(BASE64_PATTERN, &engine.encode(&bytes)));
+        }
     }
 
     #[test]
