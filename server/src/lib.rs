@@ -12,16 +12,24 @@
 //!   `GET /openapi.json`) and the listener loop with graceful shutdown.
 //! * [`extract`] — bearer token → [`device::Device`]; JSON body → the generated TL function
 //!   type (`secretchat_common::tl::api::functions`).
-//! * [`methods`] — one file per method, each *parse → apply → answer*.
+//! * [`methods`] — one file per method, each *parse → apply → answer*; around them all,
+//!   the answer hook the fault engine acts through ([`methods::answer_hook`]).
+//! * [`state`] — the one [`state::Server`] value every request shares.
 //! * [`error`] — the one error type, answered as `{"_":"rpc_error",…}`.
 //! * [`directory`] — users, devices, tokens, per-viewer `access_hash` (the mock's sign-in).
 //! * [`chats`] — secret chats, their states and who may use them.
 //! * [`device`] and [`update_queue`] — per-device queues numbered by qts and pts,
-//!   acknowledgement, 7-day expiry, long-poll wake-ups, live pushes.
+//!   acknowledgement, 7-day expiry.
+//! * [`delivery`] — an update lands in a device's queue (`Server::deliver`, the one path
+//!   every delivery takes; `PEER_QUEUE_FULL`), wakes its long-polls and is pushed to its
+//!   live listeners: [`delivery::Listeners::subscribe`] is the hook every door uses.
+//! * [`event_log`] — what the server did, numbered (`GET /admin/events?since=N`).
 //! * [`files`] — part rules, assembly, storage, download ranges.
 //! * [`clock`] — real time plus an admin-controlled offset.
-//! * [`admin`] — the admin surface on its own listener and token.
-//! * [`faults`] — the misbehaving server: fault rules, hostile modes, the event log.
+//! * [`admin`] — the admin surface on its own listener and token: state, clock, reset,
+//!   and the routes of the fault engine.
+//! * [`faults`] — the misbehaving server: fault rules and hostile modes, seeing the server
+//!   only through a [`faults::FaultContext`].
 //! * [`fuzzing`] — the request handling the `server_request` fuzz target drives.
 //! * [`openapi`] — the document served at `/openapi.json`.
 //!
@@ -48,9 +56,11 @@ pub mod admin;
 pub mod chats;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod device;
 pub mod directory;
 pub mod error;
+pub mod event_log;
 pub mod extract;
 pub mod faults;
 pub mod files;
@@ -78,7 +88,7 @@ pub fn app(state: AppState) -> Router {
         })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            faults::calls::on_call,
+            methods::answer_hook::on_call,
         ))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

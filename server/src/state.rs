@@ -6,6 +6,11 @@
 //! touching different chats or devices do not wait for each other; there is no global
 //! lock on the hot path. Lock order, to keep clear of deadlocks: a device's reply cache,
 //! then a chat, then device queues; never two entries of the same map at once.
+//!
+//! Its methods are spread by concept: delivering to devices ([`Server::deliver`],
+//! [`Server::tell`]) is in [`crate::delivery`]; here are building it, the random source,
+//! discarding chats, logging out, expiry and reset; and, at the end, the narrow view of
+//! the server the fault engine is given ([`FaultContext`]).
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -13,16 +18,14 @@ use dashmap::DashMap;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::dh::{check_config, CheckedConfig};
-use secretchat_common::tl::api::{enums, types};
 
 use crate::chats::{ChatState, Role, SecretChat};
 use crate::clock::Clock;
 use crate::config::{Config, Limits};
 use crate::device::{Device, DeviceId};
 use crate::directory::{Directory, Fresh};
-use crate::error::RpcError;
-use crate::faults::event_log::Event;
-use crate::faults::{Delivery, Fate, Faults};
+use crate::event_log::{Event, EventLog};
+use crate::faults::{FaultContext, Faults};
 use crate::files::{PartialUpload, StoredFile, UploadLimits};
 
 /// What `Server::new` can refuse.
@@ -53,7 +56,9 @@ pub struct Server {
     pub chats: DashMap<i32, SecretChat>,
     pub uploads: DashMap<(DeviceId, i64), PartialUpload>,
     pub files: DashMap<i64, Arc<StoredFile>>,
-    /// Fault rules, hostile modes and the event log (`docs/faults.md`).
+    /// What the server did, numbered (`GET /admin/events`).
+    pub events: Arc<EventLog>,
+    /// Fault rules and hostile modes (`docs/faults.md`).
     pub faults: Faults,
     admin_token: String,
     rng: Mutex<ChaCha20Rng>,
@@ -101,6 +106,7 @@ impl Server {
             chats: DashMap::new(),
             uploads: DashMap::new(),
             files: DashMap::new(),
+            events: Arc::new(EventLog::new()),
             faults,
             admin_token,
             rng: Mutex::new(rng),
@@ -168,43 +174,10 @@ impl Server {
             .map(|device| device.mailbox.expire(now))
             .sum();
         if removed > 0 {
-            self.faults.events.record(now, Event::Expired { removed });
+            self.events.record(now, Event::Expired { removed });
         }
         self.faults.tick(self);
         removed
-    }
-
-    /// Hands an update to a device: **the one place** every delivery goes through (the
-    /// relay, `updateEncryption`, read receipts, typing), so the fault engine sees them
-    /// all. A message is refused with `PEER_QUEUE_FULL` when the device already holds
-    /// `--max-queue-len` of them; `from` is the sending device, if any (for `reflect`).
-    pub fn deliver(
-        &self,
-        to: &Device,
-        from: Option<DeviceId>,
-        delivery: Delivery,
-    ) -> Result<Fate, RpcError> {
-        if self.faults.is_armed() {
-            return self.faults.on_delivery(self, to, from, delivery);
-        }
-        let max = self.limits.max_queue_len;
-        crate::faults::engine::land(&self.faults.events, self.now(), to, delivery, max)?;
-        Ok(Fate::Queued)
-    }
-
-    /// Queues `updateEncryption{chat, date}` for a device.
-    pub fn tell(&self, device: &Device, chat: enums::EncryptedChat) {
-        let date = self.now();
-        let update = enums::Update::UpdateEncryption(types::UpdateEncryption { chat, date });
-        // Only messages can be refused (a full queue); other updates always land.
-        let _ = self.deliver(device, None, Delivery::Other(update));
-    }
-
-    /// Queues `updateEncryption{chat}` for a device by id, if it is still signed in.
-    pub fn tell_id(&self, device: DeviceId, chat: enums::EncryptedChat) {
-        if let Some(device) = self.directory.device(device) {
-            self.tell(&device, chat);
-        }
     }
 
     /// Marks `chat` discarded by `by` and tells everyone else who could see it: the other
@@ -238,7 +211,7 @@ impl Server {
     pub fn log_out(&self, device: &Device) {
         self.directory.log_out(device);
         device.mailbox.queue().clear();
-        device.mailbox.wake_waiters();
+        device.listeners.wake_waiters();
         self.uploads.retain(|(owner, _), _| *owner != device.id);
         for mut chat in self.chats.iter_mut() {
             let live = !matches!(chat.state, ChatState::Discarded { .. });
@@ -262,7 +235,43 @@ impl Server {
         self.uploads.clear();
         self.files.clear();
         self.faults.reset();
+        self.events.clear();
         self.clock.reset();
+    }
+}
+
+/// What the fault engine may see and do of the server.
+impl FaultContext for Server {
+    fn now(&self) -> i32 {
+        self.clock.now()
+    }
+
+    fn events(&self) -> &Arc<EventLog> {
+        &self.events
+    }
+
+    fn device(&self, id: DeviceId) -> Option<Arc<Device>> {
+        self.directory.device(id)
+    }
+
+    fn username(&self, user_id: i64) -> Option<String> {
+        self.directory.user(user_id).map(|user| user.username)
+    }
+
+    fn file(&self, id: i64) -> Option<Arc<StoredFile>> {
+        self.files.get(&id).map(|file| Arc::clone(file.value()))
+    }
+
+    fn dh(&self) -> &CheckedConfig {
+        &self.dh.config
+    }
+
+    fn dh_version(&self) -> i32 {
+        self.dh.version
+    }
+
+    fn max_queue_len(&self) -> usize {
+        self.limits.max_queue_len
     }
 }
 

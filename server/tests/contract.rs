@@ -632,7 +632,7 @@ async fn typing_is_pushed_not_queued_and_spam_reports_are_recorded() {
     let carol = lab.sign_in("carol", "phone").await;
     let (alice_peer, bob_peer) = lab.chat(&alice, &bob, "bob", 32).await;
     let alice_device = lab.state.directory.authenticate(&alice.token).unwrap();
-    let mut pushes = alice_device.mailbox.subscribe_push();
+    let mut pushes = alice_device.listeners.subscribe();
     let before = lab.ok(&alice, "updates.getState", json!({})).await;
     assert_eq!(
         lab.ok(
@@ -645,7 +645,7 @@ async fn typing_is_pushed_not_queued_and_spam_reports_are_recorded() {
     );
     assert!(matches!(
         pushes.try_recv(),
-        Ok(secretchat_server::device::Pushed::Typing { chat_id: 32 })
+        Ok(secretchat_server::delivery::Pushed::Typing { chat_id: 32 })
     ));
     assert_eq!(
         lab.ok(&alice, "updates.getState", json!({})).await["pts"],

@@ -199,7 +199,7 @@ impl Action {
 
     /// Whether this action can act on the delivery (a rule matches only those).
     pub fn applies_to(&self, delivery: &DeliveryView<'_>) -> bool {
-        use super::rule::UpdateKind::*;
+        use crate::delivery::UpdateKind::*;
         match self {
             Action::Error { .. } => false,
             Action::SkipQts { .. } | Action::Replay { .. } => delivery.kind.is_message(),

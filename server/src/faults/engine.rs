@@ -29,14 +29,14 @@ use secretchat_common::tl::api::{enums, types};
 use serde_json::{json, Value};
 
 use super::action::{corrupt, Action, Clock, Corruption};
-use super::event_log::{Event, EventLog};
 use super::hostile::{bad_dh_params, HostileSpec, Malleability, Mode};
 use super::mitm::{Direction, Mitm};
-use super::rule::{DeliveryView, DeviceMatcher, DeviceView, RuleSpec, UpdateKind};
-use super::{Delivery, Fate, Faults};
+use super::rule::{DeliveryView, DeviceMatcher, DeviceView, RuleSpec};
+use super::{FaultContext, Faults};
+use crate::delivery::{self, Delivery, Fate, UpdateKind};
 use crate::device::{Device, DeviceId};
 use crate::error::RpcError;
-use crate::state::Server;
+use crate::event_log::Event;
 
 /// An installed rule with its generator and counters.
 #[derive(Debug)]
@@ -135,61 +135,17 @@ impl Engine {
     }
 }
 
-/// Queues a delivery for a device and logs it. `max_queue_len` applies to messages only
-/// (fault outputs pass `usize::MAX`: a released or duplicated message is never refused).
-pub fn land(
-    events: &EventLog,
-    now: i32,
-    device: &Device,
-    delivery: Delivery,
-    max_queue_len: usize,
-) -> Result<(), RpcError> {
-    let update = delivery.kind().name();
-    let chat_id = delivery.chat_id();
-    let counter = match delivery {
-        Delivery::Message(message) => Some((
-            "qts",
-            device
-                .mailbox
-                .deliver_message(now, message, max_queue_len)?,
-        )),
-        Delivery::Other(other) => Some(("pts", device.mailbox.deliver_other(now, other))),
-        Delivery::Typing { chat_id } => {
-            device.mailbox.push_typing(chat_id);
-            None
-        }
-    };
-    events.record(
-        now,
-        Event::Delivered {
-            device: device.id,
-            update,
-            chat_id,
-            counter,
-        },
-    );
-    Ok(())
-}
-
 /// The names a rule matches devices by.
-fn names(server: &Server, device: &Device) -> (String, String) {
-    let username = server
-        .directory
-        .user(device.user_id)
-        .map(|u| u.username)
-        .unwrap_or_default();
+fn names(ctx: &dyn FaultContext, device: &Device) -> (String, String) {
+    let username = ctx.username(device.user_id).unwrap_or_default();
     (username, device.name.clone())
 }
 
-fn device_matches(matcher: &DeviceMatcher, server: &Server, device: &Device) -> bool {
+fn device_matches(matcher: &DeviceMatcher, ctx: &dyn FaultContext, device: &Device) -> bool {
     match matcher {
         DeviceMatcher::Id { id } => id.parse::<i64>() == Ok(device.id.0),
         DeviceMatcher::Names { user, device: name } => {
-            *name == device.name
-                && server
-                    .directory
-                    .user(device.user_id)
-                    .is_some_and(|u| u.username == *user)
+            *name == device.name && ctx.username(device.user_id).is_some_and(|u| u == *user)
         }
     }
 }
@@ -291,24 +247,30 @@ impl Faults {
 
     /// Releases everything a rule holds (its reorder window in arrival order); answers how
     /// many deliveries came out, or `None` if there is no such rule.
-    pub fn release(&self, server: &Server, rule_id: u64) -> Option<usize> {
+    pub fn release(&self, ctx: &dyn FaultContext, rule_id: u64) -> Option<usize> {
         let mut engine = self.lock();
-        let released = self.release_rule(server, &mut engine, rule_id)?;
+        let released = self.release_rule(ctx, &mut engine, rule_id)?;
         self.rearm(&engine);
         Some(released)
     }
 
-    fn release_rule(&self, server: &Server, engine: &mut Engine, rule_id: u64) -> Option<usize> {
+    fn release_rule(
+        &self,
+        ctx: &dyn FaultContext,
+        engine: &mut Engine,
+        rule_id: u64,
+    ) -> Option<usize> {
         let rule = engine.rules.iter_mut().find(|r| r.id == rule_id)?;
         let window = std::mem::take(&mut rule.window);
         let (mine, rest): (Vec<Held>, Vec<Held>) = std::mem::take(&mut engine.held)
             .into_iter()
             .partition(|h| h.rule == rule_id);
         engine.held = rest;
-        let now = server.now();
+        let now = ctx.now();
         let mut count = 0;
         for held in mine {
             self.land_released(
+                ctx,
                 now,
                 rule_id,
                 &held.device,
@@ -319,6 +281,7 @@ impl Faults {
         }
         for (device, delivery) in window {
             self.land_released(
+                ctx,
                 now,
                 rule_id,
                 &device,
@@ -331,9 +294,9 @@ impl Faults {
     }
 
     /// Deletes a rule, releasing what it holds first; `false` if there is no such rule.
-    pub fn delete_rule(&self, server: &Server, rule_id: u64) -> bool {
+    pub fn delete_rule(&self, ctx: &dyn FaultContext, rule_id: u64) -> bool {
         let mut engine = self.lock();
-        if self.release_rule(server, &mut engine, rule_id).is_none() {
+        if self.release_rule(ctx, &mut engine, rule_id).is_none() {
             return false;
         }
         engine.rules.retain(|r| r.id != rule_id);
@@ -342,11 +305,11 @@ impl Faults {
     }
 
     /// Deletes every rule, releasing what they hold; answers how many rules there were.
-    pub fn delete_all_rules(&self, server: &Server) -> usize {
+    pub fn delete_all_rules(&self, ctx: &dyn FaultContext) -> usize {
         let mut engine = self.lock();
         let ids: Vec<u64> = engine.rules.iter().map(|r| r.id).collect();
         for id in &ids {
-            self.release_rule(server, &mut engine, *id);
+            self.release_rule(ctx, &mut engine, *id);
         }
         engine.rules.clear();
         self.rearm(&engine);
@@ -405,8 +368,16 @@ impl Faults {
         self.lock().mitm.get(&chat_id).map(|m| m.to_json(chat_id))
     }
 
-    fn land_released(&self, now: i32, rule: u64, device: &Device, delivery: Delivery, why: &str) {
-        self.events.record(
+    fn land_released(
+        &self,
+        ctx: &dyn FaultContext,
+        now: i32,
+        rule: u64,
+        device: &Device,
+        delivery: Delivery,
+        why: &str,
+    ) {
+        ctx.events().record(
             now,
             Event::Fault(json!({
                 "event": "released",
@@ -417,22 +388,22 @@ impl Faults {
                 "detail": why,
             })),
         );
-        let _ = land(&self.events, now, device, delivery, usize::MAX);
+        let _ = ctx.land(now, device, delivery);
     }
 
     /// Releases held deliveries whose server-clock date has come (called on every hook
     /// and when the admin advances the clock).
-    pub fn tick(&self, server: &Server) {
+    pub fn tick(&self, ctx: &dyn FaultContext) {
         if !self.is_armed() {
             return;
         }
         let mut engine = self.lock();
-        self.release_due(server, &mut engine);
+        self.release_due(ctx, &mut engine);
         self.rearm(&engine);
     }
 
-    fn release_due(&self, server: &Server, engine: &mut Engine) {
-        let now = server.now();
+    fn release_due(&self, ctx: &dyn FaultContext, engine: &mut Engine) {
+        let now = ctx.now();
         if !engine
             .held
             .iter()
@@ -446,6 +417,7 @@ impl Faults {
         engine.held = rest;
         for held in due {
             self.land_released(
+                ctx,
                 now,
                 held.rule,
                 &held.device,
@@ -455,24 +427,21 @@ impl Faults {
         }
     }
 
-    /// The delivery hook: everything [`Server::deliver`] hands out while armed.
+    /// The delivery hook: everything `Server::deliver` hands out while armed.
     pub fn on_delivery(
         &self,
-        server: &Server,
+        ctx: &dyn FaultContext,
         to: &Device,
         from: Option<DeviceId>,
         delivery: Delivery,
     ) -> Result<Fate, RpcError> {
         let mut engine = self.lock();
-        let now = server.now();
-        let max = server.limits.max_queue_len;
-        if matches!(delivery, Delivery::Message(_)) && to.mailbox.queue().message_count() >= max {
-            return Err(RpcError::PeerQueueFull { max });
-        }
-        self.release_due(server, &mut engine);
-        let delivery = self.hostile_delivery(server, &mut engine, to, delivery);
+        let now = ctx.now();
+        ctx.check_room(to, &delivery)?;
+        self.release_due(ctx, &mut engine);
+        let delivery = self.hostile_delivery(ctx, &mut engine, to, delivery);
 
-        let (username, device_name) = names(server, to);
+        let (username, device_name) = names(ctx, to);
         let kind = delivery.kind();
         let view = DeliveryView {
             device: DeviceView {
@@ -498,20 +467,26 @@ impl Faults {
             .is_some_and(|rule| matches!(rule.spec.action, Action::Drop));
         let landed = match acting {
             None => {
-                land(&self.events, now, to, delivery, usize::MAX)?;
+                ctx.land(now, to, delivery)?;
                 true
             }
-            Some(index) => self.act(server, &mut engine, index, to, from, delivery, &view)?,
+            Some(index) => self.act(ctx, &mut engine, index, to, from, delivery, &view)?,
         };
         if landed {
-            self.count_delivery(now, &mut engine, to.id);
+            self.count_delivery(ctx, now, &mut engine, to.id);
         }
         self.rearm(&engine);
         Ok(if dropped { Fate::Dropped } else { Fate::Queued })
     }
 
     /// Counts one delivery to `device` for the holds waiting on it.
-    fn count_delivery(&self, now: i32, engine: &mut Engine, device: DeviceId) {
+    fn count_delivery(
+        &self,
+        ctx: &dyn FaultContext,
+        now: i32,
+        engine: &mut Engine,
+        device: DeviceId,
+    ) {
         let mut due = Vec::new();
         for (index, held) in engine.held.iter_mut().enumerate() {
             if held.device.id != device {
@@ -527,6 +502,7 @@ impl Faults {
         for index in due.into_iter().rev() {
             let held = engine.held.remove(index);
             self.land_released(
+                ctx,
                 now,
                 held.rule,
                 &held.device,
@@ -540,7 +516,7 @@ impl Faults {
     #[allow(clippy::too_many_arguments)]
     fn act(
         &self,
-        server: &Server,
+        ctx: &dyn FaultContext,
         engine: &mut Engine,
         index: usize,
         to: &Device,
@@ -548,16 +524,16 @@ impl Faults {
         delivery: Delivery,
         view: &DeliveryView<'_>,
     ) -> Result<bool, RpcError> {
-        let now = server.now();
+        let now = ctx.now();
         let Engine { rules, held, .. } = engine;
         let Some(rule) = rules.get_mut(index) else {
-            land(&self.events, now, to, delivery, usize::MAX)?;
+            ctx.land(now, to, delivery)?;
             return Ok(true);
         };
         let rule_id = rule.id;
-        let arc = || server.directory.device(to.id);
+        let arc = || ctx.device(to.id);
         let log = |detail: String| {
-            self.events.record(
+            ctx.events().record(
                 now,
                 Event::Fault(json!({
                     "event": "fault",
@@ -592,15 +568,15 @@ impl Faults {
             }
             Action::Duplicate { copies } => {
                 log(format!("delivered, then {copies} more copies"));
-                land(&self.events, now, to, delivery.clone(), usize::MAX)?;
+                ctx.land(now, to, delivery.clone())?;
                 for _ in 0..copies {
-                    land(&self.events, now, to, delivery.clone(), usize::MAX)?;
+                    ctx.land(now, to, delivery.clone())?;
                 }
                 Ok(true)
             }
             Action::Reorder { window } => {
                 let Some(device) = arc() else {
-                    land(&self.events, now, to, delivery, usize::MAX)?;
+                    ctx.land(now, to, delivery)?;
                     return Ok(true);
                 };
                 rule.window.push((device, delivery));
@@ -624,7 +600,7 @@ impl Faults {
                         .collect();
                 for o in order {
                     if let Some((device, delivery)) = items.get_mut(o).and_then(Option::take) {
-                        land(&self.events, now, &device, delivery, usize::MAX)?;
+                        ctx.land(now, &device, delivery)?;
                     }
                 }
                 Ok(true)
@@ -647,7 +623,7 @@ impl Faults {
                     (Clock::Wall, Ok(runtime)) => {
                         log(format!("delayed {seconds} s of wall-clock time"));
                         if let Some(device) = arc() {
-                            let events = Arc::clone(&self.events);
+                            let events = Arc::clone(ctx.events());
                             let generation = Arc::clone(&self.generation);
                             let started = generation.load(Ordering::Acquire);
                             let due =
@@ -661,7 +637,8 @@ impl Faults {
                                     "update": delivery.kind().name(), "chat_id": delivery.chat_id(),
                                     "detail": "its wall-clock delay passed",
                                 })));
-                                    let _ = land(&events, due, &device, delivery, usize::MAX);
+                                    let _ =
+                                        delivery::land(&events, due, &device, delivery, usize::MAX);
                                 }
                             });
                         }
@@ -683,7 +660,7 @@ impl Faults {
                     "qts {}..={} skipped before this message",
                     skipped.0, skipped.1
                 ));
-                land(&self.events, now, to, delivery, usize::MAX)?;
+                ctx.land(now, to, delivery)?;
                 Ok(true)
             }
             Action::Corrupt(how) => {
@@ -692,14 +669,14 @@ impl Faults {
                     detail = corrupt(bytes, &how, &mut rule.rng);
                 });
                 log(detail);
-                land(&self.events, now, to, corrupted, usize::MAX)?;
+                ctx.land(now, to, corrupted)?;
                 Ok(true)
             }
             Action::Replay { after_deliveries } => {
                 log(format!(
                     "delivered, and again after {after_deliveries} more deliveries"
                 ));
-                land(&self.events, now, to, delivery.clone(), usize::MAX)?;
+                ctx.land(now, to, delivery.clone())?;
                 // Counts from the next delivery on: this one is already counted by the caller.
                 hold(
                     Release::AfterDeliveries(after_deliveries.saturating_add(1)),
@@ -708,19 +685,19 @@ impl Faults {
                 Ok(true)
             }
             Action::Reflect => {
-                let sender = from.and_then(|id| server.directory.device(id));
+                let sender = from.and_then(|id| ctx.device(id));
                 log(format!(
                     "delivered, and reflected back to its sender {}",
                     from.map_or("(unknown)".into(), |d| d.0.to_string())
                 ));
-                land(&self.events, now, to, delivery.clone(), usize::MAX)?;
+                ctx.land(now, to, delivery.clone())?;
                 if let Some(sender) = sender {
-                    land(&self.events, now, &sender, delivery, usize::MAX)?;
+                    ctx.land(now, &sender, delivery)?;
                 }
                 Ok(true)
             }
             Action::Error { .. } => {
-                land(&self.events, now, to, delivery, usize::MAX)?;
+                ctx.land(now, to, delivery)?;
                 Ok(true)
             }
         }
@@ -729,13 +706,13 @@ impl Faults {
     /// The answer hook's first half: an `error` rule for this call, if one fires.
     pub fn before_call(
         &self,
-        server: &Server,
+        ctx: &dyn FaultContext,
         device: Option<&Device>,
         method: &str,
     ) -> Option<RpcError> {
         let mut engine = self.lock();
-        self.release_due(server, &mut engine);
-        let names = device.map(|d| (d.id, names(server, d)));
+        self.release_due(ctx, &mut engine);
+        let names = device.map(|d| (d.id, names(ctx, d)));
         let view = names
             .as_ref()
             .map(|(id, (username, device_name))| DeviceView {
@@ -753,8 +730,8 @@ impl Faults {
                 error_message,
             } = &rule.spec.action
             {
-                self.events.record(
-                    server.now(),
+                ctx.events().record(
+                    ctx.now(),
                     Event::Fault(json!({
                         "event": "fault",
                         "rule": rule.id,
@@ -779,6 +756,7 @@ impl Faults {
 
     fn log_hostile(
         &self,
+        ctx: &dyn FaultContext,
         now: i32,
         hostile: &Hostile,
         device: Option<DeviceId>,
@@ -796,20 +774,26 @@ impl Faults {
         if let (Some(event), Value::Object(detail)) = (event.as_object_mut(), detail) {
             event.extend(detail);
         }
-        self.events.record(now, Event::Fault(event));
+        ctx.events().record(now, Event::Fault(event));
     }
 
     /// Binds `next_chat_of` modes armed for the user who created `chat_id`.
-    fn bind_next_chat(&self, server: &Server, engine: &mut Engine, chat_id: i32, admin_id: i64) {
+    fn bind_next_chat(
+        &self,
+        ctx: &dyn FaultContext,
+        engine: &mut Engine,
+        chat_id: i32,
+        admin_id: i64,
+    ) {
         if engine.hostile.iter().any(|h| h.chat() == Some(chat_id)) {
             return;
         }
-        let Some(admin) = server.directory.user(admin_id) else {
+        let Some(admin) = ctx.username(admin_id) else {
             return;
         };
         for hostile in engine.hostile.iter_mut() {
             if hostile.bound_chat.is_none()
-                && hostile.spec.next_chat_of.as_deref() == Some(admin.username.as_str())
+                && hostile.spec.next_chat_of.as_deref() == Some(admin.as_str())
             {
                 hostile.bound_chat = Some(chat_id);
             }
@@ -819,12 +803,12 @@ impl Faults {
     /// Step 2 of a delivery: the chat's hostile modes rewrite it.
     fn hostile_delivery(
         &self,
-        server: &Server,
+        ctx: &dyn FaultContext,
         engine: &mut Engine,
         to: &Device,
         delivery: Delivery,
     ) -> Delivery {
-        let now = server.now();
+        let now = ctx.now();
         let Some(chat_id) = delivery.chat_id() else {
             return delivery;
         };
@@ -833,7 +817,7 @@ impl Faults {
             ..
         })) = &delivery
         {
-            self.bind_next_chat(server, engine, chat_id, requested.admin_id);
+            self.bind_next_chat(ctx, engine, chat_id, requested.admin_id);
         }
         if let Delivery::Message(message) = &delivery {
             if let enums::EncryptedMessage::EncryptedMessage(types::EncryptedMessage {
@@ -846,7 +830,7 @@ impl Faults {
         }
         let Engine { hostile, mitm, .. } = engine;
         let mut delivery = delivery;
-        let config = &server.dh.config;
+        let config = ctx.dh();
         for mode in hostile.iter_mut().filter(|h| h.chat() == Some(chat_id)) {
             let kind = delivery.kind();
             match (&mode.spec.mode, kind) {
@@ -855,6 +839,7 @@ impl Faults {
                     delivery = with_bytes(&delivery, |g_a| *g_a = forged);
                     mode.applied += 1;
                     self.log_hostile(
+                        ctx,
                         now,
                         mode,
                         Some(to.id),
@@ -867,6 +852,7 @@ impl Faults {
                     delivery = with_bytes(&delivery, |g_b| *g_b = forged);
                     mode.applied += 1;
                     self.log_hostile(
+                        ctx,
                         now,
                         mode,
                         Some(to.id),
@@ -880,6 +866,7 @@ impl Faults {
                             let real = chat.key_fingerprint;
                             chat.key_fingerprint ^= 1;
                             self.log_hostile(
+                                ctx,
                                 now,
                                 mode,
                                 Some(to.id),
@@ -911,6 +898,7 @@ impl Faults {
                     });
                     mode.applied += 1;
                     self.log_hostile(
+                        ctx,
                         now,
                         mode,
                         Some(to.id),
@@ -919,7 +907,7 @@ impl Faults {
                     );
                 }
                 (Mode::Mitm, _) => {
-                    delivery = self.mitm_delivery(server, mitm, mode, to, chat_id, delivery);
+                    delivery = self.mitm_delivery(ctx, mitm, mode, to, chat_id, delivery);
                 }
                 _ => {}
             }
@@ -929,17 +917,17 @@ impl Faults {
 
     fn mitm_delivery(
         &self,
-        server: &Server,
+        ctx: &dyn FaultContext,
         mitm: &mut HashMap<i32, Mitm>,
         mode: &mut Hostile,
         to: &Device,
         chat_id: i32,
         delivery: Delivery,
     ) -> Delivery {
-        let now = server.now();
-        let config = &server.dh.config;
+        let now = ctx.now();
+        let config = ctx.dh();
         let note = |mode: &Hostile, detail: Value| {
-            self.log_hostile(now, mode, Some(to.id), Some(chat_id), detail);
+            self.log_hostile(ctx, now, mode, Some(to.id), Some(chat_id), detail);
         };
         match delivery {
             Delivery::Other(enums::Update::UpdateEncryption(mut update)) => {
@@ -1066,14 +1054,14 @@ impl Faults {
     /// `request` is the call's body (for `upload.getFile`'s location and range).
     pub fn rewrite_answer(
         &self,
-        server: &Server,
+        ctx: &dyn FaultContext,
         device: Option<&Device>,
         method: &str,
         request: &Value,
         answer: &mut Value,
     ) {
         let mut engine = self.lock();
-        let now = server.now();
+        let now = ctx.now();
         let device_id = device.map(|d| d.id);
         match method {
             "messages.getDhConfig" => {
@@ -1083,7 +1071,7 @@ impl Faults {
                         && h.spec
                             .device
                             .as_ref()
-                            .is_some_and(|m| device_matches(m, server, device))
+                            .is_some_and(|m| device_matches(m, ctx, device))
                 }) else {
                     return;
                 };
@@ -1097,19 +1085,19 @@ impl Faults {
                     "g": g,
                     "p": base64_encode(&p),
                     // A version the client cannot have cached, so it takes these values.
-                    "version": server.dh.version.wrapping_add(1_000_000),
+                    "version": ctx.dh_version().wrapping_add(1_000_000),
                     "random": random,
                 });
                 mode.applied += 1;
                 let hostile = &*mode;
-                self.log_hostile(now, hostile, device_id, None,
+                self.log_hostile(ctx,now, hostile, device_id, None,
                     json!({"detail": format!("served {params:?}: g = {g}, p of {} bytes", p.len())}));
             }
             "messages.requestEncryption" => {
                 let chat_id = answer["id"].as_i64().and_then(|id| i32::try_from(id).ok());
                 let admin_id = answer["admin_id"].as_str().and_then(|id| id.parse().ok());
                 if let (Some(chat_id), Some(admin_id)) = (chat_id, admin_id) {
-                    self.bind_next_chat(server, &mut engine, chat_id, admin_id);
+                    self.bind_next_chat(ctx, &mut engine, chat_id, admin_id);
                 }
             }
             "messages.acceptEncryption" => {
@@ -1124,7 +1112,7 @@ impl Faults {
                     .or_else(|| {
                         engine.hostile.iter().find_map(|h| match &h.spec.mode {
                             Mode::DegenerateGA { value } if h.chat() == Some(chat_id) => {
-                                Some(value.value(&server.dh.config))
+                                Some(value.value(ctx.dh()))
                             }
                             _ => None,
                         })
@@ -1164,10 +1152,7 @@ impl Faults {
                         bytes[..keep].to_vec()
                     }
                     Mode::SwapFile { with_file_id } => {
-                        let other = with_file_id
-                            .parse::<i64>()
-                            .ok()
-                            .and_then(|id| server.files.get(&id).map(|f| Arc::clone(f.value())));
+                        let other = with_file_id.parse::<i64>().ok().and_then(|id| ctx.file(id));
                         let offset = request["offset"]
                             .as_str()
                             .and_then(|o| o.parse::<i64>().ok())
@@ -1179,7 +1164,7 @@ impl Faults {
                         match other.map(|f| f.range(offset, limit)) {
                             Some(Ok(range)) => range.to_vec(),
                             _ => {
-                                self.log_hostile(now, mode, device_id, Some(chat_id),
+                                self.log_hostile(ctx,now, mode, device_id, Some(chat_id),
                                     json!({"detail": format!("swap_file: file {with_file_id} is not stored or has no such range; served unchanged")}));
                                 return;
                             }
@@ -1196,6 +1181,7 @@ impl Faults {
                 mode.applied += 1;
                 let hostile = &*mode;
                 self.log_hostile(
+                    ctx,
                     now,
                     hostile,
                     device_id,

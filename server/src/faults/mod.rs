@@ -12,17 +12,20 @@
 //!   degenerate g_a/g_b, a real man in the middle, an altered fingerprint, swapped or
 //!   truncated files, MTProto 1.0 padding malleability;
 //! * [`engine`] — applies both, with a seeded generator per rule, at the two places the
-//!   server hands something out: [`Faults::on_delivery`] (every update queued for a
-//!   device goes through [`crate::state::Server::deliver`]) and [`calls::on_call`] (a
-//!   middleware around every `/api/` call);
-//! * [`event_log`] — every applied fault, with its rule and seed, next to the server's
-//!   ordinary events (`GET /admin/events?since=N`);
-//! * [`routes`] — the admin routes.
+//!   server hands something out: [`Faults::on_delivery`] (every update for a device goes
+//!   through `Server::deliver`, [`crate::delivery`]) and [`Faults::before_call`] /
+//!   [`Faults::rewrite_answer`] (around every `/api/` call, by the HTTP door's
+//!   `crate::methods::answer_hook`);
+//! * [`context`] — [`FaultContext`], all the engine sees of the server: the clock, the
+//!   event log ([`crate::event_log`]), device and user look-ups, stored files, the DH
+//!   parameters, and landing a delivery in a device's queue.
+//!
+//! The admin routes that install and list all this are in [`crate::admin`].
 //!
 //! ```text
-//!   send ─▶ relay ─▶ Server::deliver ─┬─ nothing armed ─────────────────▶ queue (qts) ─▶ device
-//!                                     └─ Faults::on_delivery: hostile ─▶ rules ─▶ queue / held
-//!   call ─▶ calls::on_call: error rules ─▶ method ─▶ hostile answer rewrite ─▶ device
+//!   send ─▶ relay ─▶ Server::deliver ─┬─ nothing armed ─────────────────▶ land: queue (qts) ─▶ device
+//!                                     └─ Faults::on_delivery: hostile ─▶ rules ─▶ land / held
+//!   call ─▶ answer_hook: error rules ─▶ method ─▶ hostile answer rewrite ─▶ device
 //! ```
 //!
 //! Nothing the server accepted is lost by accident: a delivery leaves the normal path only
@@ -34,82 +37,15 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use secretchat_common::tl::api::enums;
-
 pub mod action;
-pub mod calls;
+pub mod context;
 pub mod engine;
-pub mod event_log;
 pub mod hostile;
 pub mod mitm;
-pub mod routes;
 pub mod rule;
 
+pub use context::FaultContext;
 use engine::Engine;
-use event_log::EventLog;
-use rule::UpdateKind;
-
-/// What became of one delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use]
-pub enum Fate {
-    /// Queued for the device, now or later (a held or delayed delivery lands eventually).
-    Queued,
-    /// Taken out on purpose by a `drop` rule: it never reaches the device.
-    Dropped,
-}
-
-/// Something handed to a device.
-#[derive(Debug, Clone)]
-pub enum Delivery {
-    /// `updateNewEncryptedMessage` (queued, numbered by qts).
-    Message(Arc<enums::EncryptedMessage>),
-    /// `updateEncryption` or `updateEncryptedMessagesRead` (queued, numbered by pts).
-    Other(enums::Update),
-    /// `updateEncryptedChatTyping` (live stream only).
-    Typing { chat_id: i32 },
-}
-
-impl Delivery {
-    pub fn kind(&self) -> UpdateKind {
-        match self {
-            Delivery::Message(message) => match message.as_ref() {
-                enums::EncryptedMessage::EncryptedMessage(_) => UpdateKind::NewEncryptedMessage,
-                enums::EncryptedMessage::EncryptedMessageService(_) => {
-                    UpdateKind::NewEncryptedServiceMessage
-                }
-            },
-            Delivery::Other(enums::Update::UpdateEncryption(update)) => match &update.chat {
-                enums::EncryptedChat::EncryptedChatRequested(_) => UpdateKind::EncryptionRequested,
-                enums::EncryptedChat::EncryptedChatWaiting(_) => UpdateKind::EncryptionWaiting,
-                enums::EncryptedChat::EncryptedChat(_) => UpdateKind::EncryptionAccepted,
-                enums::EncryptedChat::EncryptedChatDiscarded(_) => UpdateKind::EncryptionDiscarded,
-                enums::EncryptedChat::EncryptedChatEmpty(_) => UpdateKind::EncryptionEmpty,
-            },
-            Delivery::Other(_) => UpdateKind::Read,
-            Delivery::Typing { .. } => UpdateKind::Typing,
-        }
-    }
-
-    pub fn chat_id(&self) -> Option<i32> {
-        match self {
-            Delivery::Message(message) => Some(match message.as_ref() {
-                enums::EncryptedMessage::EncryptedMessage(m) => m.chat_id,
-                enums::EncryptedMessage::EncryptedMessageService(m) => m.chat_id,
-            }),
-            Delivery::Other(enums::Update::UpdateEncryption(update)) => Some(match &update.chat {
-                enums::EncryptedChat::EncryptedChatRequested(c) => c.id,
-                enums::EncryptedChat::EncryptedChatWaiting(c) => c.id,
-                enums::EncryptedChat::EncryptedChat(c) => c.id,
-                enums::EncryptedChat::EncryptedChatDiscarded(c) => c.id,
-                enums::EncryptedChat::EncryptedChatEmpty(c) => c.id,
-            }),
-            Delivery::Other(enums::Update::UpdateEncryptedMessagesRead(read)) => Some(read.chat_id),
-            Delivery::Other(_) => None,
-            Delivery::Typing { chat_id } => Some(*chat_id),
-        }
-    }
-}
 
 /// The fault engine as the server holds it.
 #[derive(Debug)]
@@ -117,7 +53,6 @@ pub struct Faults {
     /// Whether anything is installed or held: the hooks' fast path reads only this.
     armed: AtomicBool,
     engine: Mutex<Engine>,
-    pub events: Arc<EventLog>,
     /// Bumped by a reset, so a wall-clock timer started before it does nothing.
     generation: Arc<AtomicU64>,
 }
@@ -128,7 +63,6 @@ impl Faults {
         Self {
             armed: AtomicBool::new(false),
             engine: Mutex::new(Engine::new(seed)),
-            events: Arc::new(EventLog::new()),
             generation: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -146,12 +80,11 @@ impl Faults {
         self.armed.store(engine.is_active(), Ordering::Release);
     }
 
-    /// Forgets every rule, mode, held delivery and event (`POST /admin/reset`).
+    /// Forgets every rule, mode and held delivery (`POST /admin/reset`).
     pub fn reset(&self) {
         let mut engine = self.lock();
         engine.clear();
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.events.clear();
         self.rearm(&engine);
     }
 }

@@ -23,55 +23,8 @@
 use serde::Deserialize;
 
 use super::action::Action;
+use crate::delivery::UpdateKind;
 use crate::device::DeviceId;
-
-/// The kinds of update a delivery rule can name (`"update"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UpdateKind {
-    /// `updateNewEncryptedMessage{encryptedMessage}` (qts).
-    NewEncryptedMessage,
-    /// `updateNewEncryptedMessage{encryptedMessageService}` (qts).
-    NewEncryptedServiceMessage,
-    /// `updateEncryption{encryptedChatRequested}`.
-    EncryptionRequested,
-    /// `updateEncryption{encryptedChatWaiting}`.
-    EncryptionWaiting,
-    /// `updateEncryption{encryptedChat}` (the acceptance, with g_b and key_fingerprint).
-    EncryptionAccepted,
-    /// `updateEncryption{encryptedChatDiscarded}`.
-    EncryptionDiscarded,
-    /// `updateEncryption{encryptedChatEmpty}`.
-    EncryptionEmpty,
-    /// `updateEncryptedMessagesRead`.
-    Read,
-    /// `updateEncryptedChatTyping` (live stream only).
-    Typing,
-}
-
-impl UpdateKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            UpdateKind::NewEncryptedMessage => "new_encrypted_message",
-            UpdateKind::NewEncryptedServiceMessage => "new_encrypted_service_message",
-            UpdateKind::EncryptionRequested => "encryption_requested",
-            UpdateKind::EncryptionWaiting => "encryption_waiting",
-            UpdateKind::EncryptionAccepted => "encryption_accepted",
-            UpdateKind::EncryptionDiscarded => "encryption_discarded",
-            UpdateKind::EncryptionEmpty => "encryption_empty",
-            UpdateKind::Read => "read",
-            UpdateKind::Typing => "typing",
-        }
-    }
-
-    /// Numbered by qts (the message queue) rather than pts.
-    pub fn is_message(self) -> bool {
-        matches!(
-            self,
-            UpdateKind::NewEncryptedMessage | UpdateKind::NewEncryptedServiceMessage
-        )
-    }
-}
 
 /// A device, by names or by id.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]

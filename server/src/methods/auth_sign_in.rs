@@ -9,7 +9,7 @@ use secretchat_common::tl::api::{enums, functions, types};
 
 use super::{answer, Call};
 use crate::error::RpcError;
-use crate::faults::event_log::Event;
+use crate::event_log::Event;
 use crate::state::{AppState, Server};
 
 pub async fn handle(
@@ -30,7 +30,7 @@ pub fn apply(
         server.fresh(),
     )?;
     tracing::info!(username = %call.username, device = %call.device, device_id = signed_in.device.id.0, "signed in");
-    server.faults.events.record(
+    server.events.record(
         server.now(),
         Event::SignedIn {
             user_id: signed_in.user_id,

@@ -10,7 +10,7 @@ use secretchat_common::tl::api::{enums, functions};
 use super::{answer, Call, Caller};
 use crate::device::Device;
 use crate::error::RpcError;
-use crate::faults::event_log::Event;
+use crate::event_log::Event;
 use crate::state::{AppState, Server};
 
 pub async fn handle(
@@ -27,7 +27,7 @@ pub fn apply(
     call: functions::MessagesReceivedQueue,
 ) -> Result<Vec<i64>, RpcError> {
     let acknowledged = device.mailbox.queue().received_queue(call.max_qts)?;
-    server.faults.events.record(
+    server.events.record(
         server.now(),
         Event::Acknowledged {
             device: device.id,

@@ -10,9 +10,9 @@ use secretchat_common::tl::api::functions;
 
 use super::{answer, chat_for, Call, Caller};
 use crate::chats::{ChatState, Role};
+use crate::delivery::Delivery;
 use crate::device::Device;
 use crate::error::RpcError;
-use crate::faults::Delivery;
 use crate::state::{AppState, Server};
 
 pub async fn handle(

@@ -11,7 +11,8 @@
 //!
 //! The mock's own calls (`auth.signIn`, `auth.logOut`, `contacts.resolveUsername`) are
 //! inventions, declared in `common/tl/mock_api.tl`. `GET /api/updates.stream` (server-sent
-//! events) is in [`updates_stream`].
+//! events) is in [`updates_stream`]. Around every call, [`answer_hook`] lets the fault
+//! engine answer instead or rewrite the answer.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -28,6 +29,7 @@ use crate::error::RpcError;
 use crate::extract::Method;
 use crate::state::{AppState, Server};
 
+pub mod answer_hook;
 pub mod auth_log_out;
 pub mod auth_sign_in;
 pub mod contacts_resolve_username;

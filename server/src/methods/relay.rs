@@ -24,9 +24,9 @@ use secretchat_common::tl::api::{enums, types};
 use super::chat_for;
 use super::input_file;
 use crate::chats::{ChatState, Role};
+use crate::delivery::{Delivery, Fate};
 use crate::device::{Device, Reply};
 use crate::error::RpcError;
-use crate::faults::{Delivery, Fate};
 use crate::state::Server;
 
 /// What kind of message a send produces.

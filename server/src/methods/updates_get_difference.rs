@@ -32,8 +32,8 @@ use super::updates_get_state::state_view;
 use super::{json_response, Caller};
 use crate::device::Device;
 use crate::error::RpcError;
+use crate::event_log::Event;
 use crate::extract::{json_object, parse_call};
-use crate::faults::event_log::Event;
 use crate::state::{AppState, Server};
 
 /// The call and its long-poll timeout.
@@ -76,7 +76,7 @@ pub async fn handle(
             return Err(RpcError::AuthKeyUnregistered);
         }
         // Subscribe before looking, so a delivery in between still wakes us.
-        let mut wake = caller.mailbox.subscribe_wake();
+        let mut wake = caller.listeners.subscribe_wake();
         let answer = apply(&server, &caller, &call.call)?;
         if !answer.empty || tokio::time::Instant::now() >= deadline {
             return Ok(json_response(&answer, answer.size_hint));
@@ -167,7 +167,7 @@ pub fn apply(
         (difference, before - queue.message_count())
     };
     if acknowledged > 0 {
-        server.faults.events.record(
+        server.events.record(
             now,
             Event::Acknowledged {
                 device: device.id,
