@@ -6,14 +6,13 @@
 //!   hold first;
 //! * `POST /admin/faults/{id}/release` → `{released: n}`.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::routing::{delete, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::{no_such, parse_id};
+use super::{install, no_such, parse_id, remove_all, remove_one, Admitted};
 use crate::error::RpcError;
-use crate::extract::json_object;
 use crate::faults::rule::RuleSpec;
 use crate::methods::tl_line;
 use crate::state::AppState;
@@ -23,49 +22,29 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/admin/faults",
-            post(install_rule).get(list_rules).delete(delete_rules),
+            post(install::<RuleSpec>)
+                .get(list_rules)
+                .delete(remove_all::<RuleSpec>),
         )
-        .route("/admin/faults/{id}", delete(delete_rule))
+        .route("/admin/faults/{id}", delete(remove_one::<RuleSpec>))
         .route("/admin/faults/{id}/release", post(release))
 }
 
-async fn install_rule(
-    State(state): State<AppState>,
-    request: Request,
-) -> Result<Json<Value>, RpcError> {
-    let body = json_object(request, &state).await?;
-    let spec: RuleSpec = serde_json::from_value(Value::Object(body))
-        .map_err(|err| RpcError::bad_request(format!("fault rule: {err}")))?;
-    spec.check(|method| tl_line(method).is_some())
-        .map_err(|err| RpcError::bad_request(format!("fault rule: {err}")))?;
-    let (id, seed) = state.faults.install_rule(spec.clone());
-    tracing::info!(
-        id,
-        seed,
-        action = spec.action.name(),
-        "fault rule installed"
-    );
-    Ok(Json(json!({"id": id, "seed": seed, "rule": spec})))
+impl Admitted for RuleSpec {
+    const WHAT: &'static str = "fault rule";
+    const ID: &'static str = "rule";
+
+    fn admit(&self) -> Result<(), String> {
+        self.check(|method| tl_line(method).is_some())
+    }
+
+    fn describe(&self) -> &'static str {
+        self.action.name()
+    }
 }
 
 async fn list_rules(State(state): State<AppState>) -> Json<Value> {
     Json(state.faults.rules_json())
-}
-
-async fn delete_rules(State(state): State<AppState>) -> Json<Value> {
-    let deleted = state.faults.delete_all_rules(&*state);
-    Json(json!({"deleted": deleted}))
-}
-
-async fn delete_rule(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, RpcError> {
-    let id = parse_id(&id, "rule")?;
-    if !state.faults.delete_rule(&*state, id) {
-        return Err(no_such("fault rule", id));
-    }
-    Ok(Json(json!({"deleted": 1})))
 }
 
 async fn release(

@@ -5,15 +5,14 @@
 //! * `DELETE /admin/hostile/{id}`, `DELETE /admin/hostile` → `{deleted: n}`;
 //! * `GET /admin/hostile/mitm?chat_id=N` — an intercepted chat's two keys side by side.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::State;
 use axum::http::Uri;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{no_such, parse_id, query_number};
+use super::{install, query_number, remove_all, remove_one, Admitted};
 use crate::error::RpcError;
-use crate::extract::json_object;
 use crate::faults::hostile::HostileSpec;
 use crate::state::AppState;
 
@@ -22,45 +21,29 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/admin/hostile",
-            post(install_hostile)
+            post(install::<HostileSpec>)
                 .get(list_hostile)
-                .delete(delete_all_hostile),
+                .delete(remove_all::<HostileSpec>),
         )
         .route("/admin/hostile/mitm", get(mitm))
-        .route("/admin/hostile/{id}", delete(delete_hostile))
+        .route("/admin/hostile/{id}", delete(remove_one::<HostileSpec>))
 }
 
-async fn install_hostile(
-    State(state): State<AppState>,
-    request: Request,
-) -> Result<Json<Value>, RpcError> {
-    let body = json_object(request, &state).await?;
-    let spec: HostileSpec = serde_json::from_value(Value::Object(body))
-        .map_err(|err| RpcError::bad_request(format!("hostile mode: {err}")))?;
-    spec.check()
-        .map_err(|err| RpcError::bad_request(format!("hostile mode: {err}")))?;
-    let (id, seed) = state.faults.install_hostile(spec.clone());
-    tracing::info!(id, seed, mode = spec.mode.name(), "hostile mode installed");
-    Ok(Json(json!({"id": id, "seed": seed, "hostile": spec})))
+impl Admitted for HostileSpec {
+    const WHAT: &'static str = "hostile mode";
+    const ID: &'static str = "hostile mode";
+
+    fn admit(&self) -> Result<(), String> {
+        self.check()
+    }
+
+    fn describe(&self) -> &'static str {
+        self.mode.name()
+    }
 }
 
 async fn list_hostile(State(state): State<AppState>) -> Json<Value> {
     Json(state.faults.hostile_json())
-}
-
-async fn delete_all_hostile(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"deleted": state.faults.delete_hostile(None)}))
-}
-
-async fn delete_hostile(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, RpcError> {
-    let id = parse_id(&id, "hostile mode")?;
-    match state.faults.delete_hostile(Some(id)) {
-        0 => Err(no_such("hostile mode", id)),
-        n => Ok(Json(json!({"deleted": n}))),
-    }
 }
 
 async fn mitm(State(state): State<AppState>, uri: Uri) -> Result<Json<Value>, RpcError> {

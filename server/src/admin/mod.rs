@@ -17,16 +17,19 @@
 //! * [`hostile`] — hostile modes: `/admin/hostile`, `/admin/hostile/mitm`;
 //! * [`events`] — the event log: `GET /admin/events?since=N`.
 
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::Uri;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
 use crate::error::RpcError;
+use crate::extract::json_object;
+use crate::faults::installed::Spec;
 use crate::state::AppState;
 
 pub mod clock;
@@ -81,6 +84,52 @@ async fn reset(State(state): State<AppState>) -> Json<Value> {
     state.reset();
     tracing::info!("state reset");
     Json(json!({"reset": true}))
+}
+
+/// How the admin surface names and checks one kind of installation (fault rules, hostile
+/// modes): both are installed, listed and removed the same way.
+pub trait Admitted: Spec + DeserializeOwned + Clone {
+    /// Its name in answers and logs: `"fault rule"`, `"hostile mode"`.
+    const WHAT: &'static str;
+    /// Its name before "id must be a number": `"rule"`, `"hostile mode"`.
+    const ID: &'static str;
+    /// Checks a spec before it is installed: a clear sentence for what is wrong.
+    fn admit(&self) -> Result<(), String>;
+    /// What it does, for the log line.
+    fn describe(&self) -> &'static str;
+}
+
+/// `POST` a spec → `{id, seed, <key>: spec}`; bad JSON or a spec that cannot act installs
+/// nothing.
+async fn install<S: Admitted>(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Json<Value>, RpcError> {
+    let body = json_object(request, &state).await?;
+    let refused = |err: String| RpcError::bad_request(format!("{}: {err}", S::WHAT));
+    let spec: S =
+        serde_json::from_value(Value::Object(body)).map_err(|err| refused(err.to_string()))?;
+    spec.admit().map_err(refused)?;
+    let (id, seed) = state.faults.install(spec.clone());
+    tracing::info!(id, seed, does = spec.describe(), "{} installed", S::WHAT);
+    Ok(Json(json!({"id": id, "seed": seed, (S::KEY): spec})))
+}
+
+/// `DELETE` every installation of a kind → `{deleted: n}`.
+async fn remove_all<S: Admitted>(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"deleted": state.faults.remove::<S>(&*state, None)}))
+}
+
+/// `DELETE …/{id}` → `{deleted: 1}`, or an error naming the id that is not there.
+async fn remove_one<S: Admitted>(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, RpcError> {
+    let id = parse_id(&id, S::ID)?;
+    match state.faults.remove::<S>(&*state, Some(id)) {
+        0 => Err(no_such(S::WHAT, id)),
+        n => Ok(Json(json!({"deleted": n}))),
+    }
 }
 
 /// A rule's or mode's id from the path.
