@@ -32,7 +32,7 @@ pub const DEFAULT_DIFFERENCE_LIMIT: usize = 100;
 /// encrypted file storage. It never decrypts anything.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "secretchat-server", version, about, long_about = None)]
-pub struct Config {
+pub struct ServerConfig {
     /// Address the client API listens on.
     #[arg(long, env = "SECRETCHAT_BIND", default_value = "127.0.0.1")]
     pub bind: IpAddr,
@@ -120,7 +120,7 @@ pub struct DhOptions {
     pub dh_version: Option<i32>,
 }
 
-impl Config {
+impl ServerConfig {
     /// A configuration for tests: ports 0 (free ones), default limits, a fixed seed.
     pub fn for_tests() -> Self {
         Self {
@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn every_flag_is_documented_in_help() {
-        let help = Config::command().render_long_help().to_string();
+        let help = ServerConfig::command().render_long_help().to_string();
         for flag in [
             "--bind",
             "--port",
@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn defaults_of_the_flags_equal_limits_default() {
-        let parsed = Config::try_parse_from(["secretchat-server"]).unwrap();
+        let parsed = ServerConfig::try_parse_from(["secretchat-server"]).unwrap();
         let default = Limits::default();
         assert_eq!(parsed.limits.max_body_bytes, default.max_body_bytes);
         assert_eq!(parsed.limits.max_queue_len, default.max_queue_len);
@@ -182,6 +182,6 @@ mod tests {
 
     #[test]
     fn clap_definition_is_consistent() {
-        Config::command().debug_assert();
+        ServerConfig::command().debug_assert();
     }
 }

@@ -30,9 +30,9 @@ use secretchat_common::tl::api::{enums, types};
 use serde::Deserialize;
 use tokio::sync::{broadcast, watch};
 
-use crate::device::{Device, DeviceId};
+use crate::device::{DeviceId, DeviceRecord};
 use crate::error::RpcError;
-use crate::event_log::{Event, EventLog};
+use crate::event_log::{EventLog, LogEvent};
 use crate::state::Server;
 
 /// How many live pushes a slow listener may fall behind before it is told it lagged.
@@ -220,7 +220,7 @@ impl Listeners {
 /// Refuses a message with `PEER_QUEUE_FULL` when the device already holds `max_queue_len`
 /// of them; other updates always have room.
 pub fn check_room(
-    device: &Device,
+    device: &DeviceRecord,
     delivery: &Delivery,
     max_queue_len: usize,
 ) -> Result<(), RpcError> {
@@ -238,7 +238,7 @@ pub fn check_room(
 pub fn land(
     events: &EventLog,
     now: i32,
-    device: &Device,
+    device: &DeviceRecord,
     delivery: Delivery,
     max_queue_len: usize,
 ) -> Result<(), RpcError> {
@@ -269,7 +269,7 @@ pub fn land(
     };
     events.record(
         now,
-        Event::Delivered {
+        LogEvent::Delivered {
             device: device.id,
             update,
             chat_id,
@@ -286,7 +286,7 @@ impl Server {
     /// `--max-queue-len` of them; `from` is the sending device, if any (for `reflect`).
     pub fn deliver(
         &self,
-        to: &Device,
+        to: &DeviceRecord,
         from: Option<DeviceId>,
         delivery: Delivery,
     ) -> Result<Fate, RpcError> {
@@ -299,7 +299,7 @@ impl Server {
     }
 
     /// Queues `updateEncryption{chat, date}` for a device.
-    pub fn tell(&self, device: &Device, chat: enums::EncryptedChat) {
+    pub fn tell(&self, device: &DeviceRecord, chat: enums::EncryptedChat) {
         let date = self.now();
         let update = enums::Update::UpdateEncryption(types::UpdateEncryption { chat, date });
         // Only messages can be refused (a full queue); other updates always land.
@@ -329,8 +329,8 @@ mod tests {
         ))
     }
 
-    fn device() -> Device {
-        Device::new(DeviceId(1), 1, "phone".into())
+    fn device() -> DeviceRecord {
+        DeviceRecord::new(DeviceId(1), 1, "phone".into())
     }
 
     #[test]

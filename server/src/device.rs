@@ -29,7 +29,7 @@ pub type DeviceQueue = UpdateQueue<enums::EncryptedMessage, enums::Update>;
 
 /// A signed-in device: who it is, what it was sent, who listens for it.
 #[derive(Debug)]
-pub struct Device {
+pub struct DeviceRecord {
     pub id: DeviceId,
     pub user_id: i64,
     pub name: String,
@@ -37,7 +37,7 @@ pub struct Device {
     pub listeners: Listeners,
 }
 
-impl Device {
+impl DeviceRecord {
     pub fn new(id: DeviceId, user_id: i64, name: String) -> Self {
         Self {
             id,

@@ -20,7 +20,7 @@ use axum::http::{header, StatusCode};
 use secretchat_common::tl::TlJson;
 use serde_json::{Map, Value};
 
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::AppState;
 
@@ -32,11 +32,11 @@ pub trait Method: TlJson {
 
 /// The signed-in device making the call.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Arc<Device>);
+pub struct Caller(pub Arc<DeviceRecord>);
 
 impl std::ops::Deref for Caller {
-    type Target = Device;
-    fn deref(&self) -> &Device {
+    type Target = DeviceRecord;
+    fn deref(&self) -> &DeviceRecord {
         &self.0
     }
 }

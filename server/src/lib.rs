@@ -10,8 +10,8 @@
 //! * [`config`] — flags, environment variables and limits (`secretchat-server --help`).
 //! * [`app`] / [`serve`] — the router (`POST /api/<method>`, `GET /api/updates.stream`,
 //!   `GET /openapi.json`) and the listener loop with graceful shutdown.
-//! * [`extract`] — bearer token → [`device::Device`]; JSON body → the generated TL function
-//!   type (`secretchat_common::tl::api::functions`).
+//! * [`extract`] — bearer token → [`device::DeviceRecord`]; JSON body → the generated TL
+//!   function type (`secretchat_common::tl::api::functions`).
 //! * [`methods`] — one file per method, each *parse → apply → answer*; around them all,
 //!   the answer hook the fault engine acts through ([`methods::answer_hook`]).
 //! * [`state`] — the one [`state::Server`] value every request shares.
@@ -36,8 +36,8 @@
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! use std::sync::Arc;
-//! use secretchat_server::{app, config::Config, serve, state::Server};
-//! let state = Arc::new(Server::new(&Config::for_tests()).expect("valid config"));
+//! use secretchat_server::{app, config::ServerConfig, serve, state::Server};
+//! let state = Arc::new(Server::new(&ServerConfig::for_tests()).expect("valid config"));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! serve(listener, app(state), std::future::pending()).await
 //! # }

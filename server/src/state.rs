@@ -19,12 +19,12 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::dh::{check_config, CheckedConfig};
 
-use crate::chats::{ChatState, Role, SecretChat};
+use crate::chats::{ChatRecord, ChatState, Role};
 use crate::clock::Clock;
-use crate::config::{Config, Limits};
-use crate::device::{Device, DeviceId};
+use crate::config::{Limits, ServerConfig};
+use crate::device::{DeviceId, DeviceRecord};
 use crate::directory::{Directory, Fresh};
-use crate::event_log::{Event, EventLog};
+use crate::event_log::{EventLog, LogEvent};
 use crate::faults::{FaultContext, Faults};
 use crate::files::{PartialUpload, StoredFile, UploadLimits};
 
@@ -53,7 +53,7 @@ pub struct Server {
     pub clock: Clock,
     pub dh: ServedDh,
     pub directory: Directory,
-    pub chats: DashMap<i32, SecretChat>,
+    pub chats: DashMap<i32, ChatRecord>,
     pub uploads: DashMap<(DeviceId, i64), PartialUpload>,
     pub files: DashMap<i64, Arc<StoredFile>>,
     /// What the server did, numbered (`GET /admin/events`).
@@ -69,7 +69,7 @@ pub type AppState = Arc<Server>;
 
 impl Server {
     /// Builds the state from the configuration; refuses DH parameters no client would use.
-    pub fn new(config: &Config) -> Result<Self, StartError> {
+    pub fn new(config: &ServerConfig) -> Result<Self, StartError> {
         let mut rng = match config.seed {
             Some(seed) => ChaCha20Rng::seed_from_u64(seed),
             None => ChaCha20Rng::from_entropy(),
@@ -174,7 +174,7 @@ impl Server {
             .map(|device| device.mailbox.expire(now))
             .sum();
         if removed > 0 {
-            self.events.record(now, Event::Expired { removed });
+            self.events.record(now, LogEvent::Expired { removed });
         }
         self.faults.tick(self);
         removed
@@ -183,7 +183,7 @@ impl Server {
     /// Marks `chat` discarded by `by` and tells everyone else who could see it: the other
     /// side (its bound device, or all of the participant's devices while none is bound) and
     /// the discarding side's other devices that were shown the request.
-    pub fn discard(&self, chat: &mut SecretChat, by: DeviceId, history_deleted: bool) {
+    pub fn discard(&self, chat: &mut ChatRecord, by: DeviceId, history_deleted: bool) {
         let participant_device = chat.participant_device();
         chat.state = ChatState::Discarded {
             history_deleted,
@@ -208,7 +208,7 @@ impl Server {
 
     /// A device logs out: its queue and tokens go, and the chats it was a side of are
     /// discarded for the other side (its key is gone, so the chats cannot continue).
-    pub fn log_out(&self, device: &Device) {
+    pub fn log_out(&self, device: &DeviceRecord) {
         self.directory.log_out(device);
         device.mailbox.queue().clear();
         device.listeners.wake_waiters();
@@ -224,7 +224,12 @@ impl Server {
     }
 
     /// The role of a device in the chat `peer` names, with the access check.
-    pub fn role_in(&self, chat: &SecretChat, device: &Device, access_hash: i64) -> Option<Role> {
+    pub fn role_in(
+        &self,
+        chat: &ChatRecord,
+        device: &DeviceRecord,
+        access_hash: i64,
+    ) -> Option<Role> {
         chat.check_access(device.id, device.user_id, access_hash)
     }
 
@@ -250,7 +255,7 @@ impl FaultContext for Server {
         &self.events
     }
 
-    fn device(&self, id: DeviceId) -> Option<Arc<Device>> {
+    fn device(&self, id: DeviceId) -> Option<Arc<DeviceRecord>> {
         self.directory.device(id)
     }
 
@@ -281,7 +286,7 @@ mod tests {
 
     #[test]
     fn a_zero_dh_version_is_refused_at_start() {
-        let mut config = Config::for_tests();
+        let mut config = ServerConfig::for_tests();
         config.dh.dh_version = Some(0);
         assert!(matches!(
             Server::new(&config),
@@ -291,7 +296,7 @@ mod tests {
 
     #[test]
     fn a_generator_that_is_not_a_quadratic_residue_is_refused_at_start() {
-        let mut config = Config::for_tests();
+        let mut config = ServerConfig::for_tests();
         config.dh.dh_g = Some(2);
         assert!(matches!(
             Server::new(&config),
@@ -301,8 +306,8 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_random_choices() {
-        let a = Server::new(&Config::for_tests()).unwrap();
-        let b = Server::new(&Config::for_tests()).unwrap();
+        let a = Server::new(&ServerConfig::for_tests()).unwrap();
+        let b = Server::new(&ServerConfig::for_tests()).unwrap();
         assert_eq!(a.random_i64(), b.random_i64());
     }
 }

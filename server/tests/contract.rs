@@ -98,7 +98,7 @@ async fn malformed_bodies_are_input_request_invalid_with_a_detail() {
 
 #[tokio::test]
 async fn oversize_bodies_are_input_request_too_long() {
-    let mut config = secretchat_server::config::Config::for_tests();
+    let mut config = secretchat_server::config::ServerConfig::for_tests();
     config.limits.max_body_bytes = 1000;
     let lab = Lab::with_config(config);
     let alice = lab.sign_in("alice", "phone").await;
@@ -146,7 +146,7 @@ async fn sign_in_answers_the_user_and_a_token_and_log_out_revokes_it() {
 
 #[tokio::test]
 async fn sign_in_refuses_bad_names_and_too_many_devices() {
-    let mut config = secretchat_server::config::Config::for_tests();
+    let mut config = secretchat_server::config::ServerConfig::for_tests();
     config.limits.max_devices_per_user = 1;
     let lab = Lab::with_config(config);
     lab.fails(
@@ -521,7 +521,7 @@ async fn a_resent_random_id_gets_the_same_answer_and_is_delivered_once() {
 
 #[tokio::test]
 async fn send_errors() {
-    let mut config = secretchat_server::config::Config::for_tests();
+    let mut config = secretchat_server::config::ServerConfig::for_tests();
     config.limits.max_message_bytes = 1024;
     config.limits.max_queue_len = 1;
     let lab = Lab::with_config(config);
@@ -681,7 +681,7 @@ async fn typing_is_pushed_not_queued_and_spam_reports_are_recorded() {
 
 #[tokio::test]
 async fn get_difference_slices_large_differences_and_acknowledges_what_was_passed_in() {
-    let mut config = secretchat_server::config::Config::for_tests();
+    let mut config = secretchat_server::config::ServerConfig::for_tests();
     config.limits.difference_limit = 2;
     let lab = Lab::with_config(config);
     let (alice, bob) = two_users(&lab).await;

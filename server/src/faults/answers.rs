@@ -18,9 +18,9 @@ use super::engine::Engine;
 use super::hostile::{bad_dh_params, Mode};
 use super::rule::DeviceMatcher;
 use super::FaultContext;
-use crate::device::Device;
+use crate::device::DeviceRecord;
 
-fn device_matches(matcher: &DeviceMatcher, ctx: &dyn FaultContext, device: &Device) -> bool {
+fn device_matches(matcher: &DeviceMatcher, ctx: &dyn FaultContext, device: &DeviceRecord) -> bool {
     match matcher {
         DeviceMatcher::Id { id } => id.parse::<i64>() == Ok(device.id.0),
         DeviceMatcher::Names { user, device: name } => {
@@ -56,7 +56,7 @@ impl Engine {
     pub fn rewrite_answer(
         &mut self,
         ctx: &dyn FaultContext,
-        device: Option<&Device>,
+        device: Option<&DeviceRecord>,
         method: &str,
         request: &Value,
         answer: &mut Value,

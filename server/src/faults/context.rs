@@ -14,7 +14,7 @@ use std::sync::Arc;
 use secretchat_common::dh::CheckedConfig;
 
 use crate::delivery::{self, Delivery};
-use crate::device::{Device, DeviceId};
+use crate::device::{DeviceId, DeviceRecord};
 use crate::error::RpcError;
 use crate::event_log::EventLog;
 use crate::files::StoredFile;
@@ -29,7 +29,7 @@ pub trait FaultContext {
     fn events(&self) -> &Arc<EventLog>;
 
     /// A signed-in device by id (`None` once it logged out).
-    fn device(&self, id: DeviceId) -> Option<Arc<Device>>;
+    fn device(&self, id: DeviceId) -> Option<Arc<DeviceRecord>>;
 
     /// The username of a user, if the user exists.
     fn username(&self, user_id: i64) -> Option<String>;
@@ -48,13 +48,13 @@ pub trait FaultContext {
 
     /// Refuses a message with `PEER_QUEUE_FULL` when the device's queue is full, as the
     /// honest path does.
-    fn check_room(&self, device: &Device, delivery: &Delivery) -> Result<(), RpcError> {
+    fn check_room(&self, device: &DeviceRecord, delivery: &Delivery) -> Result<(), RpcError> {
         delivery::check_room(device, delivery, self.max_queue_len())
     }
 
     /// Lands a delivery in a device's queue at date `now`, with no queue limit: what a
     /// fault puts out (a released, duplicated or replayed message) is never refused.
-    fn land(&self, now: i32, device: &Device, delivery: Delivery) -> Result<(), RpcError> {
+    fn land(&self, now: i32, device: &DeviceRecord, delivery: Delivery) -> Result<(), RpcError> {
         delivery::land(self.events(), now, device, delivery, usize::MAX)
     }
 }

@@ -34,7 +34,7 @@ use super::mitm::Mitm;
 use super::rule::RuleSpec;
 use super::FaultContext;
 use crate::delivery::{Delivery, Fate};
-use crate::device::{Device, DeviceId};
+use crate::device::{DeviceId, DeviceRecord};
 use crate::error::RpcError;
 
 /// The engine's state (behind [`super::Faults`]' mutex).
@@ -89,7 +89,7 @@ impl Engine {
     pub fn on_delivery(
         &mut self,
         ctx: &dyn FaultContext,
-        to: &Device,
+        to: &DeviceRecord,
         from: Option<DeviceId>,
         delivery: Delivery,
     ) -> Result<Fate, RpcError> {

@@ -16,16 +16,16 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::action::{corrupt, Action, Clock};
+use super::action::{corrupt, Clock, FaultAction};
 use super::engine::Engine;
 use super::held::{land_released, Held, Release};
 use super::installed::{Installed, Spec};
 use super::rule::{DeliveryView, DeviceView, RuleSpec};
 use super::{with_bytes, FaultContext};
 use crate::delivery::{Delivery, Fate};
-use crate::device::{Device, DeviceId};
+use crate::device::{DeviceId, DeviceRecord};
 use crate::error::RpcError;
-use crate::event_log::Event;
+use crate::event_log::LogEvent;
 
 /// What an installed rule keeps besides its counters.
 #[derive(Debug, Default)]
@@ -33,7 +33,7 @@ pub struct RuleState {
     /// Events that matched its filters.
     pub matched: u64,
     /// A `reorder` rule's window being filled.
-    pub window: Vec<(Arc<Device>, Delivery)>,
+    pub window: Vec<(Arc<DeviceRecord>, Delivery)>,
 }
 
 impl Spec for RuleSpec {
@@ -57,7 +57,7 @@ impl Spec for RuleSpec {
 }
 
 /// The names a rule matches devices by.
-fn names(ctx: &dyn FaultContext, device: &Device) -> (String, String) {
+fn names(ctx: &dyn FaultContext, device: &DeviceRecord) -> (String, String) {
     let username = ctx.username(device.user_id).unwrap_or_default();
     (username, device.name.clone())
 }
@@ -120,7 +120,7 @@ impl Engine {
         &mut self,
         ctx: &dyn FaultContext,
         now: i32,
-        to: &Device,
+        to: &DeviceRecord,
         from: Option<DeviceId>,
         delivery: Delivery,
     ) -> Result<(Fate, bool), RpcError> {
@@ -147,7 +147,7 @@ impl Engine {
         }
         let dropped = acting
             .and_then(|index| self.rules.get(index))
-            .is_some_and(|rule| matches!(rule.spec.action, Action::Drop));
+            .is_some_and(|rule| matches!(rule.spec.action, FaultAction::Drop));
         let landed = match acting {
             None => {
                 ctx.land(now, to, delivery)?;
@@ -164,7 +164,7 @@ impl Engine {
         &mut self,
         ctx: &dyn FaultContext,
         index: usize,
-        to: &Device,
+        to: &DeviceRecord,
         from: Option<DeviceId>,
         delivery: Delivery,
         view: &DeliveryView<'_>,
@@ -185,7 +185,7 @@ impl Engine {
         let log = |detail: String| {
             ctx.events().record(
                 now,
-                Event::Fault(json!({
+                LogEvent::Fault(json!({
                     "event": "fault",
                     "rule": rule_id,
                     "seed": rule.seed,
@@ -212,11 +212,11 @@ impl Engine {
             }
         };
         match rule.spec.action.clone() {
-            Action::Drop => {
+            FaultAction::Drop => {
                 log("dropped on purpose".into());
                 Ok(false)
             }
-            Action::Duplicate { copies } => {
+            FaultAction::Duplicate { copies } => {
                 log(format!("delivered, then {copies} more copies"));
                 ctx.land(now, to, delivery.clone())?;
                 for _ in 0..copies {
@@ -224,7 +224,7 @@ impl Engine {
                 }
                 Ok(true)
             }
-            Action::Reorder { window } => {
+            FaultAction::Reorder { window } => {
                 let Some(device) = arc() else {
                     ctx.land(now, to, delivery)?;
                     return Ok(true);
@@ -243,7 +243,7 @@ impl Engine {
                 log(format!(
                     "window of {window} released in the order {order:?} (0 = the first held)"
                 ));
-                let mut items: Vec<Option<(Arc<Device>, Delivery)>> =
+                let mut items: Vec<Option<(Arc<DeviceRecord>, Delivery)>> =
                     std::mem::take(&mut rule.state.window)
                         .into_iter()
                         .map(Some)
@@ -255,7 +255,7 @@ impl Engine {
                 }
                 Ok(true)
             }
-            Action::Hold {
+            FaultAction::Hold {
                 after_deliveries,
                 until_server_time,
             } => {
@@ -268,7 +268,7 @@ impl Engine {
                 hold(release, delivery);
                 Ok(false)
             }
-            Action::Delay { seconds, clock } => {
+            FaultAction::Delay { seconds, clock } => {
                 match (clock, tokio::runtime::Handle::try_current()) {
                     (Clock::Wall, Ok(runtime)) => {
                         log(format!("delayed {seconds} s of wall-clock time"));
@@ -305,7 +305,7 @@ impl Engine {
                     }
                 }
             }
-            Action::SkipQts { count } => {
+            FaultAction::SkipQts { count } => {
                 let skipped = to.mailbox.skip_qts(count);
                 log(format!(
                     "qts {}..={} skipped before this message",
@@ -314,7 +314,7 @@ impl Engine {
                 ctx.land(now, to, delivery)?;
                 Ok(true)
             }
-            Action::Corrupt(how) => {
+            FaultAction::Corrupt(how) => {
                 let mut detail = String::new();
                 let corrupted = with_bytes(&delivery, |bytes| {
                     detail = corrupt(bytes, &how, &mut rule.rng);
@@ -323,7 +323,7 @@ impl Engine {
                 ctx.land(now, to, corrupted)?;
                 Ok(true)
             }
-            Action::Replay { after_deliveries } => {
+            FaultAction::Replay { after_deliveries } => {
                 log(format!(
                     "delivered, and again after {after_deliveries} more deliveries"
                 ));
@@ -335,7 +335,7 @@ impl Engine {
                 );
                 Ok(true)
             }
-            Action::Reflect => {
+            FaultAction::Reflect => {
                 let sender = from.and_then(|id| ctx.device(id));
                 log(format!(
                     "delivered, and reflected back to its sender {}",
@@ -347,7 +347,7 @@ impl Engine {
                 }
                 Ok(true)
             }
-            Action::Error { .. } => {
+            FaultAction::Error { .. } => {
                 ctx.land(now, to, delivery)?;
                 Ok(true)
             }
@@ -358,7 +358,7 @@ impl Engine {
     pub fn before_call(
         &mut self,
         ctx: &dyn FaultContext,
-        device: Option<&Device>,
+        device: Option<&DeviceRecord>,
         method: &str,
     ) -> Option<RpcError> {
         self.release_due(ctx);
@@ -375,14 +375,14 @@ impl Engine {
             if !rule.spec.matches_call(view.as_ref(), method) || !fires(rule, answer.is_some()) {
                 continue;
             }
-            if let Action::Error {
+            if let FaultAction::Error {
                 error_code,
                 error_message,
             } = &rule.spec.action
             {
                 ctx.events().record(
                     ctx.now(),
-                    Event::Fault(json!({
+                    LogEvent::Fault(json!({
                         "event": "fault",
                         "rule": rule.id,
                         "seed": rule.seed,

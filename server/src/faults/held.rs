@@ -14,8 +14,8 @@ use serde_json::json;
 use super::engine::Engine;
 use super::FaultContext;
 use crate::delivery::{self, Delivery};
-use crate::device::{Device, DeviceId};
-use crate::event_log::{Event, EventLog};
+use crate::device::{DeviceId, DeviceRecord};
+use crate::event_log::{EventLog, LogEvent};
 
 /// When a held delivery comes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub enum Release {
 #[derive(Debug)]
 pub struct Held {
     pub rule: u64,
-    pub device: Arc<Device>,
+    pub device: Arc<DeviceRecord>,
     pub delivery: Delivery,
     pub release: Release,
 }
@@ -43,13 +43,13 @@ pub fn land_released(
     events: &EventLog,
     now: i32,
     rule: u64,
-    device: &Device,
+    device: &DeviceRecord,
     delivery: Delivery,
     why: &str,
 ) {
     events.record(
         now,
-        Event::Fault(json!({
+        LogEvent::Fault(json!({
             "event": "released",
             "rule": rule,
             "device": device.id.0.to_string(),
@@ -75,7 +75,7 @@ impl Engine {
         &mut self,
         ctx: &dyn FaultContext,
         rule_id: u64,
-        window: Vec<(Arc<Device>, Delivery)>,
+        window: Vec<(Arc<DeviceRecord>, Delivery)>,
     ) -> usize {
         let (mine, rest): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
             .into_iter()

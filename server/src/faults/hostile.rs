@@ -35,8 +35,8 @@ use super::mitm::intercept::intercept;
 use super::rule::DeviceMatcher;
 use super::{with_bytes, FaultContext};
 use crate::delivery::{Delivery, UpdateKind};
-use crate::device::{Device, DeviceId};
-use crate::event_log::Event;
+use crate::device::{DeviceId, DeviceRecord};
+use crate::event_log::LogEvent;
 
 /// A 2048-bit prime `p` whose `(p − 1)/2` is composite (`vectors/vectors.json`,
 /// `dh_nonsafe_prime_g3`); `p mod 3 = 2`, so g = 3 passes the residue rule and only the
@@ -285,7 +285,7 @@ impl Installed<HostileSpec> {
         if let (Some(event), Value::Object(detail)) = (event.as_object_mut(), detail) {
             event.extend(detail);
         }
-        ctx.events().record(now, Event::Fault(event));
+        ctx.events().record(now, LogEvent::Fault(event));
     }
 }
 
@@ -321,7 +321,7 @@ impl Engine {
     pub fn hostile_delivery(
         &mut self,
         ctx: &dyn FaultContext,
-        to: &Device,
+        to: &DeviceRecord,
         delivery: Delivery,
     ) -> Delivery {
         let now = ctx.now();

@@ -61,7 +61,7 @@ use engine::Engine;
 use installed::Spec;
 
 use crate::delivery::{Delivery, Fate};
-use crate::device::{Device, DeviceId};
+use crate::device::{DeviceId, DeviceRecord};
 use crate::error::RpcError;
 
 /// The fault engine as the server holds it: the engine behind one mutex, and a flag the
@@ -103,7 +103,7 @@ impl Faults {
     pub fn on_delivery(
         &self,
         ctx: &dyn FaultContext,
-        to: &Device,
+        to: &DeviceRecord,
         from: Option<DeviceId>,
         delivery: Delivery,
     ) -> Result<Fate, RpcError> {
@@ -114,7 +114,7 @@ impl Faults {
     pub fn before_call(
         &self,
         ctx: &dyn FaultContext,
-        device: Option<&Device>,
+        device: Option<&DeviceRecord>,
         method: &str,
     ) -> Option<RpcError> {
         self.with(|engine| engine.before_call(ctx, device, method))
@@ -130,7 +130,7 @@ impl Faults {
     pub fn rewrite_answer(
         &self,
         ctx: &dyn FaultContext,
-        device: Option<&Device>,
+        device: Option<&DeviceRecord>,
         method: &str,
         request: &Value,
         answer: &mut Value,

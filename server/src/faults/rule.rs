@@ -22,7 +22,7 @@
 
 use serde::Deserialize;
 
-use super::action::Action;
+use super::action::FaultAction;
 use crate::delivery::UpdateKind;
 use crate::device::DeviceId;
 
@@ -92,7 +92,7 @@ pub struct Matcher {
 pub struct RuleSpec {
     #[serde(default, rename = "match")]
     pub matcher: Matcher,
-    pub action: Action,
+    pub action: FaultAction,
     #[serde(default = "one")]
     pub probability: f64,
     #[serde(default)]
@@ -161,10 +161,10 @@ impl RuleSpec {
             }
         }
         match (&self.action, &self.matcher.method) {
-            (Action::Error { .. }, None) => {
+            (FaultAction::Error { .. }, None) => {
                 return Err("the error action answers a method: name it with match.method".into())
             }
-            (Action::Error { .. }, Some(_)) | (_, None) => {}
+            (FaultAction::Error { .. }, Some(_)) | (_, None) => {}
             (_, Some(_)) => {
                 return Err(
                     "only the error action applies to answers (match.method); the others act on deliveries"

@@ -9,7 +9,7 @@ use secretchat_common::tl::api::{enums, functions, types};
 
 use super::{answer, Call};
 use crate::error::RpcError;
-use crate::event_log::Event;
+use crate::event_log::LogEvent;
 use crate::state::{AppState, Server};
 
 pub async fn handle(
@@ -32,7 +32,7 @@ pub fn apply(
     tracing::info!(username = %call.username, device = %call.device, device_id = signed_in.device.id.0, "signed in");
     server.events.record(
         server.now(),
-        Event::SignedIn {
+        LogEvent::SignedIn {
             user_id: signed_in.user_id,
             device: signed_in.device.id,
             username: call.username.clone(),

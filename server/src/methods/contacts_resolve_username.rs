@@ -7,7 +7,7 @@ use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
 use super::{answer, Call, Caller};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 
@@ -21,7 +21,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::ContactsResolveUsername,
 ) -> Result<enums::User, RpcError> {
     let user =

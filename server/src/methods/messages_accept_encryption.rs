@@ -20,7 +20,7 @@ use secretchat_common::tl::api::{enums, functions};
 
 use super::{answer, Call, Caller};
 use crate::chats::{ChatState, Role};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 
@@ -34,7 +34,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesAcceptEncryption,
 ) -> Result<enums::EncryptedChat, RpcError> {
     let enums::InputEncryptedChat::InputEncryptedChat(peer) = &call.peer;

@@ -14,7 +14,7 @@ use secretchat_common::tl::api::functions;
 
 use super::{answer, Call, Caller};
 use crate::chats::ChatState;
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 
@@ -28,7 +28,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesDiscardEncryption,
 ) -> Result<bool, RpcError> {
     let chat_id = call.chat_id;

@@ -10,7 +10,7 @@ use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
 use super::{answer, Call, Caller};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 
@@ -24,7 +24,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    _: &Device,
+    _: &DeviceRecord,
     call: functions::MessagesGetDhConfig,
 ) -> Result<enums::MessagesDhConfig, RpcError> {
     let max = server.limits.max_random_length;

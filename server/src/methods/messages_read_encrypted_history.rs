@@ -12,7 +12,7 @@ use secretchat_common::tl::api::{enums, functions, types};
 use super::{answer, chat_for, Call, Caller};
 use crate::chats::{ChatState, Role};
 use crate::delivery::Delivery;
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 
@@ -26,7 +26,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesReadEncryptedHistory,
 ) -> Result<bool, RpcError> {
     let (chat, role) = chat_for(server, device, &call.peer)?;

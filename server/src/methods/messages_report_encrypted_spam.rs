@@ -8,7 +8,7 @@ use axum::response::Response;
 use secretchat_common::tl::api::functions;
 
 use super::{answer, chat_for, Call, Caller};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 
@@ -22,7 +22,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesReportEncryptedSpam,
 ) -> Result<bool, RpcError> {
     let (mut chat, _) = chat_for(server, device, &call.peer)?;

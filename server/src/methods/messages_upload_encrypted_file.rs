@@ -14,7 +14,7 @@ use secretchat_common::tl::api::{enums, functions};
 use super::input_file::{self, Resolved};
 use super::{answer, chat_for, Call, Caller};
 use crate::chats::ChatState;
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 
@@ -28,7 +28,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesUploadEncryptedFile,
 ) -> Result<enums::EncryptedFile, RpcError> {
     let (chat, _) = chat_for(server, device, &call.peer)?;

@@ -25,7 +25,7 @@ use super::chat_for;
 use super::input_file;
 use crate::chats::{ChatState, Role};
 use crate::delivery::{Delivery, Fate};
-use crate::device::{Device, Reply};
+use crate::device::{DeviceRecord, Reply};
 use crate::error::RpcError;
 use crate::state::Server;
 
@@ -40,7 +40,7 @@ pub enum Payload<'a> {
 /// One send, checked and applied.
 pub fn relay(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     peer: &enums::InputEncryptedChat,
     random_id: i64,
     data: Vec<u8>,

@@ -30,9 +30,9 @@ use serde_json::Value;
 
 use super::updates_get_state::state_view;
 use super::{json_response, Caller};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
-use crate::event_log::Event;
+use crate::event_log::LogEvent;
 use crate::extract::{json_object, parse_call};
 use crate::state::{AppState, Server};
 
@@ -148,7 +148,7 @@ impl serde::Serialize for Messages<'_> {
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: &functions::UpdatesGetDifference,
 ) -> Result<DifferenceAnswer, RpcError> {
     let limit = server.limits.difference_limit;
@@ -169,7 +169,7 @@ pub fn apply(
     if acknowledged > 0 {
         server.events.record(
             now,
-            Event::Acknowledged {
+            LogEvent::Acknowledged {
                 device: device.id,
                 max_qts: call.qts,
                 messages: acknowledged,

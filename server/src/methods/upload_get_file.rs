@@ -14,7 +14,7 @@ use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
 use super::{answer, Call, Caller};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 
@@ -28,7 +28,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    _: &Device,
+    _: &DeviceRecord,
     call: functions::UploadGetFile,
 ) -> Result<enums::UploadFile, RpcError> {
     let enums::InputFileLocation::InputEncryptedFileLocation(location) = &call.location;

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use secretchat_common::tl::api::functions;
 
 use super::{answer, Call, Caller};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::files::{save_upload_part, UploadKind};
 use crate::state::{AppState, Server};
@@ -28,7 +28,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::UploadSaveBigFilePart,
 ) -> Result<bool, RpcError> {
     let kind = UploadKind::Big {

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use super::{Direction, Mitm};
 use crate::delivery::Delivery;
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::faults::hostile::HostileSpec;
 use crate::faults::installed::Installed;
 use crate::faults::{message_bytes, with_bytes, FaultContext};
@@ -33,7 +33,7 @@ pub fn intercept(
     ctx: &dyn FaultContext,
     mitm: &mut HashMap<i32, Mitm>,
     mode: &mut Installed<HostileSpec>,
-    to: &Device,
+    to: &DeviceRecord,
     chat_id: i32,
     delivery: Delivery,
 ) -> Delivery {
