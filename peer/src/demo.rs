@@ -193,7 +193,7 @@ fn texts(events: &[PeerEvent]) -> Vec<String> {
 /// Runs the demo against a fresh embedded server.
 pub async fn run(options: DemoOptions) -> Result<DemoReport, DemoError> {
     let started = Instant::now();
-    let mut config = ServerConfig::for_tests();
+    let mut config = ServerConfig::embedded();
     config.seed = Some(options.seed);
     let server = EmbeddedServer::start(config).await?;
     let mut demo = Demo {

@@ -147,7 +147,7 @@ pub async fn run(options: LoadOptions) -> Result<LoadReport, LoadError> {
     let embedded = match &options.server {
         Some(_) => None,
         None => {
-            let mut config = ServerConfig::for_tests();
+            let mut config = ServerConfig::embedded();
             config.seed = Some(options.seed);
             Some(EmbeddedServer::start(config).await?)
         }

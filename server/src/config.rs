@@ -121,7 +121,8 @@ pub struct DhOptions {
 }
 
 impl ServerConfig {
-    /// A configuration for tests: ports 0 (free ones), default limits, a fixed seed.
+    /// A configuration for tests: ports 0 (free ones), default limits, a fixed seed and a
+    /// fixed, public admin token — for tests only.
     pub fn for_tests() -> Self {
         Self {
             bind: IpAddr::from([127, 0, 0, 1]),
@@ -132,6 +133,19 @@ impl ServerConfig {
             seed: Some(7),
             limits: Limits::default(),
             dh: DhOptions::default(),
+        }
+    }
+
+    /// A configuration for a server embedded in another process (`secretchat-peer`'s
+    /// `demo`, `load` and `run`): loopback, ports 0, default limits, seeded from the OS
+    /// unless the caller sets `seed`, and an admin token of 32 random bytes from the OS —
+    /// never the fixed token of [`Self::for_tests`], and not derivable from the seed a run
+    /// prints.
+    pub fn embedded() -> Self {
+        Self {
+            admin_token: Some(hex::encode(rand::random::<[u8; 32]>())),
+            seed: None,
+            ..Self::for_tests()
         }
     }
 }
@@ -178,6 +192,16 @@ mod tests {
         assert_eq!(parsed.limits.difference_limit, default.difference_limit);
         assert_eq!(parsed.port, 8080);
         assert_eq!(parsed.admin_port, 8081);
+    }
+
+    #[test]
+    fn an_embedded_server_gets_a_fresh_random_admin_token_not_the_tests_one() {
+        let (a, b) = (ServerConfig::embedded(), ServerConfig::embedded());
+        let token = a.admin_token.clone().unwrap_or_default();
+        assert_eq!(token.len(), 64);
+        assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a.admin_token, b.admin_token);
+        assert_ne!(a.admin_token, ServerConfig::for_tests().admin_token);
     }
 
     #[test]

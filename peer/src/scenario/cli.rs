@@ -147,7 +147,7 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
                     run(scenario, &world, &options, out).await
                 }
                 None => {
-                    let mut config = ServerConfig::for_tests();
+                    let mut config = ServerConfig::embedded();
                     config.seed = Some(derive_seed(seed, &format!("server:{}", scenario.name)));
                     match EmbeddedServer::start(config).await {
                         Ok(server) => {
