@@ -205,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn clap_definition_is_consistent() {
+    fn the_flag_definitions_pass_claps_own_consistency_checks() {
         ServerConfig::command().debug_assert();
     }
 }

@@ -272,7 +272,7 @@ async fn request_goes_to_every_participant_device_with_chat_id_equal_to_random_i
 }
 
 #[tokio::test]
-async fn request_errors() {
+async fn a_request_naming_a_wrong_user_or_carrying_a_bad_g_a_or_random_id_is_refused() {
     let lab = Lab::new();
     let (alice, _bob) = two_users(&lab).await;
     let bob_user = lab.input_user(&alice, "bob").await;
@@ -372,7 +372,7 @@ async fn accept_binds_one_device_tells_the_initiator_and_discards_for_the_others
 }
 
 #[tokio::test]
-async fn accept_errors() {
+async fn an_accept_from_a_device_off_the_chat_or_with_a_bad_g_b_or_after_a_discard_is_refused() {
     let lab = Lab::new();
     let (alice, bob) = two_users(&lab).await;
     let carol = lab.sign_in("carol", "phone").await;
@@ -520,7 +520,7 @@ async fn a_resent_random_id_gets_the_same_answer_and_is_delivered_once() {
 }
 
 #[tokio::test]
-async fn send_errors() {
+async fn a_send_off_the_chat_with_bad_data_into_a_full_queue_or_a_reused_random_id_is_refused() {
     let mut config = secretchat_server::config::ServerConfig::for_tests();
     config.limits.max_message_bytes = 1024;
     config.limits.max_queue_len = 1;

@@ -1,9 +1,9 @@
 //! # Faults: a server that misbehaves on purpose
 //!
 //! Users come to this mock to find out whether *their* secret-chat client survives a
-//! network and a server that misbehave, and refuses what it must refuse (issue 6). This
-//! module is that misbehaviour, at the level of protocol messages — never bytes on a
-//! socket — driven through the admin surface (`docs/faults.md`):
+//! network and a server that misbehave, and refuses what it must refuse. This module is
+//! that misbehaviour, at the level of protocol messages — never bytes on a socket —
+//! driven through the admin surface (`docs/faults.md`):
 //!
 //! * **fault rules** — [`rule`]: which deliveries or answers a rule matches; [`action`]:
 //!   what it does to them (drop, duplicate, reorder, hold, delay, skip qts, corrupt,
