@@ -5,13 +5,14 @@
 //! [`Server::deliver`]: a relayed message, `updateEncryption` as a chat is requested,
 //! accepted or discarded ([`Server::tell`]), a read receipt, a typing notice. While a fault
 //! rule or hostile mode is installed the fault engine sees the delivery first
-//! (`crate::faults`); either way it ends in [`land`]:
+//! ([`crate::faults`]); either way it ends in [`land`]:
 //!
 //! ```text
-//!   relay, tell, read, typing ─▶ Server::deliver ─┬─ nothing armed ───────────────────────▶ land
-//!                                                 └─ Faults::on_delivery: modes, rules ─▶ land (now, later, twice, never)
-//!
-//!   land: room check (PEER_QUEUE_FULL) ─▶ queue (qts or pts) ─▶ wake long-polls ─▶ push live ─▶ event log
+//!   relay, tell,   ─▶ Server::deliver ─┬─ nothing armed ──────────────────────▶ land
+//!   read, typing                       └─ Faults::on_delivery (modes, rules) ─▶ land, later,
+//!                                                                                twice or never
+//!   land: room check (PEER_QUEUE_FULL) ─▶ queue (qts / pts) ─▶ wake long-polls
+//!         ─▶ push to live listeners ─▶ event log
 //! ```
 //!
 //! **Hearing of it: the hook every door uses.** Each device has [`Listeners`]. A long-poll

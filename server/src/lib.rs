@@ -20,9 +20,9 @@
 //! * [`chats`] — secret chats, their states and who may use them.
 //! * [`device`] and [`update_queue`] — per-device queues numbered by qts and pts,
 //!   acknowledgement, 7-day expiry.
-//! * [`delivery`] — an update lands in a device's queue (`Server::deliver`, the one path
-//!   every delivery takes; `PEER_QUEUE_FULL`), wakes its long-polls and is pushed to its
-//!   live listeners: [`delivery::Listeners::subscribe`] is the hook every door uses.
+//! * [`delivery`] — an update lands in a device's queue ([`state::Server::deliver`], the one
+//!   path every delivery takes; `PEER_QUEUE_FULL`), wakes its long-polls and is pushed to
+//!   its live listeners: [`delivery::Listeners::subscribe`] is the hook every door uses.
 //! * [`event_log`] — what the server did, numbered (`GET /admin/events?since=N`).
 //! * [`files`] — part rules, assembly, storage, download ranges.
 //! * [`clock`] — real time plus an admin-controlled offset.

@@ -2,10 +2,11 @@
 //!
 //! One [`Server`] value, shared by every request behind an `Arc`: the directory of users
 //! and devices (each device with its own queue lock), the secret chats, the uploads in
-//! progress and the stored files. Each of these is a [`DashMap`] — sharded, so requests
-//! touching different chats or devices do not wait for each other; there is no global
-//! lock on the hot path. Lock order, to keep clear of deadlocks: a device's reply cache,
-//! then a chat, then device queues; never two entries of the same map at once.
+//! progress, the stored files, the event log and the fault engine. The maps are
+//! [`DashMap`]s — sharded, so requests touching different chats or devices do not wait
+//! for each other; there is no global lock on the hot path. Lock order, to keep clear of
+//! deadlocks: a device's reply cache, then a chat, then device queues; never two entries
+//! of the same map at once.
 //!
 //! Its methods are spread by concept: delivering to devices ([`Server::deliver`],
 //! [`Server::tell`]) is in [`crate::delivery`]; here are building it, the random source,
