@@ -22,7 +22,7 @@
 
 use std::time::{Duration, Instant};
 
-use secretchat_server::config::Config;
+use secretchat_server::config::ServerConfig;
 
 use crate::device::{AcceptOutcome, Device, DeviceError, DeviceOptions, PeerEvent};
 use crate::embedded::{EmbeddedError, EmbeddedServer};
@@ -193,7 +193,7 @@ fn texts(events: &[PeerEvent]) -> Vec<String> {
 /// Runs the demo against a fresh embedded server.
 pub async fn run(options: DemoOptions) -> Result<DemoReport, DemoError> {
     let started = Instant::now();
-    let mut config = Config::for_tests();
+    let mut config = ServerConfig::embedded();
     config.seed = Some(options.seed);
     let server = EmbeddedServer::start(config).await?;
     let mut demo = Demo {

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use secretchat_server::config::Config;
+use secretchat_server::config::ServerConfig;
 use secretchat_server::state::{AppState, Server};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -62,7 +62,7 @@ impl std::fmt::Debug for EmbeddedServer {
 impl EmbeddedServer {
     /// Starts the server with `config`; its ports are ignored (both listeners take an
     /// ephemeral port on 127.0.0.1). Must be called inside a tokio runtime.
-    pub async fn start(mut config: Config) -> Result<EmbeddedServer, EmbeddedError> {
+    pub async fn start(mut config: ServerConfig) -> Result<EmbeddedServer, EmbeddedError> {
         let admin_token = config
             .admin_token
             .clone()
@@ -111,9 +111,9 @@ impl EmbeddedServer {
         })
     }
 
-    /// Starts a server with [`Config::for_tests`] (seeded, default limits).
+    /// Starts a server with [`ServerConfig::for_tests`] (seeded, default limits).
     pub async fn start_default() -> Result<EmbeddedServer, EmbeddedError> {
-        Self::start(Config::for_tests()).await
+        Self::start(ServerConfig::for_tests()).await
     }
 
     /// An admin client for this server.

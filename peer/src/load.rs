@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use secretchat_server::config::Config;
+use secretchat_server::config::ServerConfig;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -147,7 +147,7 @@ pub async fn run(options: LoadOptions) -> Result<LoadReport, LoadError> {
     let embedded = match &options.server {
         Some(_) => None,
         None => {
-            let mut config = Config::for_tests();
+            let mut config = ServerConfig::embedded();
             config.seed = Some(options.seed);
             Some(EmbeddedServer::start(config).await?)
         }

@@ -28,7 +28,7 @@ use http_body_util::BodyExt;
 use secretchat_common::dh::{public_value, CheckedConfig, Exponent};
 use secretchat_common::tl::api::functions;
 use secretchat_common::tl::TlJson;
-use secretchat_server::config::Config;
+use secretchat_server::config::ServerConfig;
 use secretchat_server::state::Server;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -71,7 +71,7 @@ fn public(seed: u8) -> Vec<u8> {
 
 /// A server with an accepted chat: (router, alice's token, alice's peer, bob's token).
 async fn relay_setup() -> (Router, String, Value, String) {
-    let app = secretchat_server::app(Arc::new(Server::new(&Config::for_tests()).unwrap()));
+    let app = secretchat_server::app(Arc::new(Server::new(&ServerConfig::for_tests()).unwrap()));
     let sign_in = |name: &'static str| {
         let app = app.clone();
         async move {

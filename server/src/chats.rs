@@ -52,7 +52,7 @@ pub enum Role {
 
 /// One secret chat.
 #[derive(Debug, Clone)]
-pub struct SecretChat {
+pub struct ChatRecord {
     /// The initiator's `random_id`.
     pub id: i32,
     pub date: i32,
@@ -67,7 +67,7 @@ pub struct SecretChat {
     pub spam_reports: u32,
 }
 
-impl SecretChat {
+impl ChatRecord {
     /// The participant's bound device, once there is one.
     pub fn participant_device(&self) -> Option<DeviceId> {
         match &self.state {
@@ -183,8 +183,8 @@ impl SecretChat {
 mod tests {
     use super::*;
 
-    fn chat() -> SecretChat {
-        SecretChat {
+    fn chat() -> ChatRecord {
+        ChatRecord {
             id: 7,
             date: 1,
             admin_id: 10,

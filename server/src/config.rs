@@ -32,7 +32,7 @@ pub const DEFAULT_DIFFERENCE_LIMIT: usize = 100;
 /// encrypted file storage. It never decrypts anything.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "secretchat-server", version, about, long_about = None)]
-pub struct Config {
+pub struct ServerConfig {
     /// Address the client API listens on.
     #[arg(long, env = "SECRETCHAT_BIND", default_value = "127.0.0.1")]
     pub bind: IpAddr,
@@ -120,8 +120,9 @@ pub struct DhOptions {
     pub dh_version: Option<i32>,
 }
 
-impl Config {
-    /// A configuration for tests: ports 0 (free ones), default limits, a fixed seed.
+impl ServerConfig {
+    /// A configuration for tests: ports 0 (free ones), default limits, a fixed seed and a
+    /// fixed, public admin token — for tests only.
     pub fn for_tests() -> Self {
         Self {
             bind: IpAddr::from([127, 0, 0, 1]),
@@ -134,6 +135,19 @@ impl Config {
             dh: DhOptions::default(),
         }
     }
+
+    /// A configuration for a server embedded in another process (`secretchat-peer`'s
+    /// `demo`, `load` and `run`): loopback, ports 0, default limits, seeded from the OS
+    /// unless the caller sets `seed`, and an admin token of 32 random bytes from the OS —
+    /// never the fixed token of [`Self::for_tests`], and not derivable from the seed a run
+    /// prints.
+    pub fn embedded() -> Self {
+        Self {
+            admin_token: Some(hex::encode(rand::random::<[u8; 32]>())),
+            seed: None,
+            ..Self::for_tests()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -143,7 +157,7 @@ mod tests {
 
     #[test]
     fn every_flag_is_documented_in_help() {
-        let help = Config::command().render_long_help().to_string();
+        let help = ServerConfig::command().render_long_help().to_string();
         for flag in [
             "--bind",
             "--port",
@@ -171,7 +185,7 @@ mod tests {
 
     #[test]
     fn defaults_of_the_flags_equal_limits_default() {
-        let parsed = Config::try_parse_from(["secretchat-server"]).unwrap();
+        let parsed = ServerConfig::try_parse_from(["secretchat-server"]).unwrap();
         let default = Limits::default();
         assert_eq!(parsed.limits.max_body_bytes, default.max_body_bytes);
         assert_eq!(parsed.limits.max_queue_len, default.max_queue_len);
@@ -181,7 +195,17 @@ mod tests {
     }
 
     #[test]
-    fn clap_definition_is_consistent() {
-        Config::command().debug_assert();
+    fn an_embedded_server_gets_a_fresh_random_admin_token_not_the_tests_one() {
+        let (a, b) = (ServerConfig::embedded(), ServerConfig::embedded());
+        let token = a.admin_token.clone().unwrap_or_default();
+        assert_eq!(token.len(), 64);
+        assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a.admin_token, b.admin_token);
+        assert_ne!(a.admin_token, ServerConfig::for_tests().admin_token);
+    }
+
+    #[test]
+    fn the_flag_definitions_pass_claps_own_consistency_checks() {
+        ServerConfig::command().debug_assert();
     }
 }

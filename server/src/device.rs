@@ -1,4 +1,4 @@
-//! # A device: one authorization key and its mailbox
+//! # A device: one authorization key, its mailbox and its listeners
 //!
 //! Telegram delivers secret-chat updates per *authorization key*, not per user (SPEC §7):
 //! each of Bob's phones and laptops has its own queue and its own `qts`. In the mock a
@@ -6,63 +6,45 @@
 //!
 //! * the [`UpdateQueue`] of encrypted messages (qts) and other updates (pts), kept until
 //!   acknowledged or 7 days old;
-//! * a wake-up signal for long-polling `updates.getDifference` calls (a `watch` counter:
-//!   a waiter subscribes *before* looking at the queue, so no delivery is missed);
-//! * a broadcast of live pushes for `GET /api/updates.stream` (including typing notices,
-//!   which are never queued);
 //! * the answers to this device's recent sends, by `random_id`, so a resend gets the same
 //!   answer and is not delivered twice.
+//!
+//! Its [`Listeners`] are who hears that an update landed — long-polls waiting for a
+//! wake-up, live connections subscribed to its pushes ([`crate::delivery`], where updates
+//! are queued).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use secretchat_common::tl::api::{enums, types};
-use tokio::sync::{broadcast, watch};
-
-use crate::error::RpcError;
+use crate::delivery::Listeners;
 use crate::update_queue::{UpdateQueue, EXPIRY_SECONDS};
+use secretchat_common::tl::api::{enums, types};
 
 /// A device id: stands for the device's authorization key id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct DeviceId(pub i64);
 
-/// How many live pushes a slow event-stream reader may fall behind before it is told
-/// `updatesTooLong` (and should call `updates.getDifference`).
-const PUSH_CAPACITY: usize = 256;
-
-/// Something pushed live to a device's event stream.
-#[derive(Debug, Clone)]
-pub enum Pushed {
-    /// `updateNewEncryptedMessage{message, qts}` (also queued).
-    Message {
-        qts: i32,
-        message: Arc<enums::EncryptedMessage>,
-    },
-    /// `updateEncryption` or `updateEncryptedMessagesRead` (also queued).
-    Other(Arc<enums::Update>),
-    /// `updateEncryptedChatTyping{chat_id}`: pushed only, never queued.
-    Typing { chat_id: i32 },
-}
-
 /// The queue type of a device.
 pub type DeviceQueue = UpdateQueue<enums::EncryptedMessage, enums::Update>;
 
-/// A signed-in device.
+/// A signed-in device: who it is, what it was sent, who listens for it.
 #[derive(Debug)]
-pub struct Device {
+pub struct DeviceRecord {
     pub id: DeviceId,
     pub user_id: i64,
     pub name: String,
     pub mailbox: Mailbox,
+    pub listeners: Listeners,
 }
 
-impl Device {
+impl DeviceRecord {
     pub fn new(id: DeviceId, user_id: i64, name: String) -> Self {
         Self {
             id,
             user_id,
             name,
             mailbox: Mailbox::new(),
+            listeners: Listeners::new(),
         }
     }
 }
@@ -71,8 +53,6 @@ impl Device {
 #[derive(Debug)]
 pub struct Mailbox {
     queue: Mutex<DeviceQueue>,
-    wake: watch::Sender<u64>,
-    push: broadcast::Sender<Pushed>,
     replies: Mutex<ReplayCache>,
 }
 
@@ -86,8 +66,6 @@ impl Mailbox {
     pub fn new() -> Self {
         Self {
             queue: Mutex::new(UpdateQueue::new()),
-            wake: watch::Sender::new(0),
-            push: broadcast::Sender::new(PUSH_CAPACITY),
             replies: Mutex::new(ReplayCache::default()),
         }
     }
@@ -102,67 +80,10 @@ impl Mailbox {
         self.replies.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A receiver that changes whenever something is queued for this device. Subscribe
-    /// before reading the queue, then wait on it.
-    pub fn subscribe_wake(&self) -> watch::Receiver<u64> {
-        self.wake.subscribe()
-    }
-
-    /// A receiver of live pushes (the event stream).
-    pub fn subscribe_push(&self) -> broadcast::Receiver<Pushed> {
-        self.push.subscribe()
-    }
-
-    /// Queues an encrypted message unless `max_queue_len` messages are already waiting;
-    /// wakes long-polls and pushes it live. Returns its qts.
-    pub fn deliver_message(
-        &self,
-        date: i32,
-        message: Arc<enums::EncryptedMessage>,
-        max_queue_len: usize,
-    ) -> Result<i32, RpcError> {
-        let qts = {
-            let mut queue = self.queue();
-            if queue.message_count() >= max_queue_len {
-                return Err(RpcError::PeerQueueFull { max: max_queue_len });
-            }
-            queue.push_message(date, Arc::clone(&message))
-        };
-        self.wake.send_modify(|tick| *tick = tick.wrapping_add(1));
-        if self.push.receiver_count() > 0 {
-            let _ = self.push.send(Pushed::Message { qts, message });
-        }
-        Ok(qts)
-    }
-
-    /// Queues another secret-chat update (pts), wakes long-polls, pushes it live. Returns
-    /// its pts.
-    pub fn deliver_other(&self, date: i32, update: enums::Update) -> i32 {
-        let update = Arc::new(update);
-        let pts = self.queue().push_other(date, Arc::clone(&update));
-        self.wake.send_modify(|tick| *tick = tick.wrapping_add(1));
-        if self.push.receiver_count() > 0 {
-            let _ = self.push.send(Pushed::Other(update));
-        }
-        pts
-    }
-
     /// Leaves `count` qts values unused (a fault: a gap the device will never see filled).
     /// Returns the first and last skipped value.
     pub fn skip_qts(&self, count: u32) -> (i32, i32) {
         self.queue().skip_qts(count)
-    }
-
-    /// Wakes every long-poll of this device without delivering anything (it logged out).
-    pub fn wake_waiters(&self) {
-        self.wake.send_modify(|tick| *tick = tick.wrapping_add(1));
-    }
-
-    /// Pushes a typing notice to live listeners only.
-    pub fn push_typing(&self, chat_id: i32) {
-        if self.push.receiver_count() > 0 {
-            let _ = self.push.send(Pushed::Typing { chat_id });
-        }
     }
 
     /// Deletes queued updates and remembered answers older than 7 days before `now`.
@@ -247,53 +168,9 @@ impl ReplayCache {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
-
-    fn message(random_id: i64) -> Arc<enums::EncryptedMessage> {
-        Arc::new(enums::EncryptedMessage::EncryptedMessageService(
-            types::EncryptedMessageService {
-                random_id,
-                chat_id: 1,
-                date: 0,
-                bytes: vec![0; 40],
-            },
-        ))
-    }
-
-    #[test]
-    fn delivery_beyond_the_queue_limit_is_refused_and_queues_nothing() {
-        let mailbox = Mailbox::new();
-        mailbox.deliver_message(0, message(1), 1).unwrap();
-        assert_eq!(
-            mailbox.deliver_message(0, message(2), 1),
-            Err(RpcError::PeerQueueFull { max: 1 })
-        );
-        assert_eq!(mailbox.queue().message_count(), 1);
-    }
-
-    #[test]
-    fn delivery_wakes_a_subscribed_waiter() {
-        let mailbox = Mailbox::new();
-        let wake = mailbox.subscribe_wake();
-        assert!(!wake.has_changed().unwrap());
-        mailbox.deliver_message(0, message(1), 10).unwrap();
-        assert!(wake.has_changed().unwrap());
-    }
-
-    #[test]
-    fn delivery_is_pushed_to_live_listeners_sharing_the_message() {
-        let mailbox = Mailbox::new();
-        let mut push = mailbox.subscribe_push();
-        let sent = message(5);
-        mailbox.deliver_message(0, Arc::clone(&sent), 10).unwrap();
-        match push.try_recv().unwrap() {
-            Pushed::Message { qts, message } => {
-                assert_eq!(qts, 2);
-                assert!(Arc::ptr_eq(&message, &sent));
-            }
-            other => panic!("expected a message, got {other:?}"),
-        }
-    }
 
     /// Memory per queued message: the payload once (parsed straight from the request into
     /// the message, no second copy), plus fixed costs — the `Arc` allocation of the message,

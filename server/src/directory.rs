@@ -17,7 +17,7 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use sha2::{Digest, Sha256};
 
-use crate::device::{Device, DeviceId};
+use crate::device::{DeviceId, DeviceRecord};
 use crate::error::RpcError;
 
 /// A user and the ids of its signed-in devices.
@@ -34,7 +34,7 @@ pub struct Directory {
     secret: [u8; 32],
     users: DashMap<i64, User>,
     usernames: DashMap<String, i64>,
-    devices: DashMap<DeviceId, Arc<Device>>,
+    devices: DashMap<DeviceId, Arc<DeviceRecord>>,
     tokens: DashMap<String, DeviceId>,
 }
 
@@ -42,7 +42,7 @@ pub struct Directory {
 #[derive(Debug)]
 pub struct SignedIn {
     pub user_id: i64,
-    pub device: Arc<Device>,
+    pub device: Arc<DeviceRecord>,
     pub token: String,
 }
 
@@ -124,7 +124,7 @@ impl Directory {
                 if user.devices.len() >= max_devices {
                     return Err(RpcError::DevicesTooMany { max: max_devices });
                 }
-                let device = Arc::new(Device::new(
+                let device = Arc::new(DeviceRecord::new(
                     DeviceId(fresh.device_id),
                     user_id,
                     device_name.to_owned(),
@@ -143,13 +143,13 @@ impl Directory {
     }
 
     /// The device a bearer token stands for.
-    pub fn authenticate(&self, token: &str) -> Option<Arc<Device>> {
+    pub fn authenticate(&self, token: &str) -> Option<Arc<DeviceRecord>> {
         let id = *self.tokens.get(token)?;
         self.devices.get(&id).map(|d| Arc::clone(d.value()))
     }
 
     /// Deletes a device, its tokens and (by dropping it) its queue.
-    pub fn log_out(&self, device: &Device) {
+    pub fn log_out(&self, device: &DeviceRecord) {
         self.tokens.retain(|_, id| *id != device.id);
         self.devices.remove(&device.id);
         if let Some(mut user) = self.users.get_mut(&device.user_id) {
@@ -166,12 +166,12 @@ impl Directory {
         self.user(id)
     }
 
-    pub fn device(&self, id: DeviceId) -> Option<Arc<Device>> {
+    pub fn device(&self, id: DeviceId) -> Option<Arc<DeviceRecord>> {
         self.devices.get(&id).map(|d| Arc::clone(d.value()))
     }
 
     /// The signed-in devices of a user.
-    pub fn devices_of(&self, user_id: i64) -> Vec<Arc<Device>> {
+    pub fn devices_of(&self, user_id: i64) -> Vec<Arc<DeviceRecord>> {
         self.user(user_id)
             .map(|u| u.devices.iter().filter_map(|id| self.device(*id)).collect())
             .unwrap_or_default()
@@ -185,7 +185,7 @@ impl Directory {
     }
 
     /// Every device (expiry sweeps, admin state).
-    pub fn all_devices(&self) -> Vec<Arc<Device>> {
+    pub fn all_devices(&self) -> Vec<Arc<DeviceRecord>> {
         self.devices.iter().map(|d| Arc::clone(d.value())).collect()
     }
 

@@ -25,7 +25,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::AppState;
 
@@ -37,11 +37,11 @@ pub trait Method: TlJson {
 
 /// The signed-in device making the call.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Arc<Device>);
+pub struct Caller(pub Arc<DeviceRecord>);
 
 impl std::ops::Deref for Caller {
-    type Target = Device;
-    fn deref(&self) -> &Device {
+    type Target = DeviceRecord;
+    fn deref(&self) -> &DeviceRecord {
         &self.0
     }
 }

@@ -22,7 +22,7 @@ use secretchat_common::dh::{public_value, CheckedConfig, Exponent};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use crate::config::Config;
+use crate::config::ServerConfig;
 use crate::methods::METHOD_LINES;
 use crate::state::Server;
 
@@ -88,7 +88,7 @@ impl Lab {
             .enable_all()
             .build()
             .map_err(|err| format!("cannot build a runtime: {err}"))?;
-        let server = Server::new(&Config::for_tests()).map_err(|err| err.to_string())?;
+        let server = Server::new(&ServerConfig::for_tests()).map_err(|err| err.to_string())?;
         let app = crate::app(Arc::new(server));
         let (token, chat) = runtime.block_on(async {
             let sign_in = |name: &'static str| {

@@ -10,18 +10,26 @@
 //! * [`config`] — flags, environment variables and limits (`secretchat-server --help`).
 //! * [`app`] / [`serve`] — the router (`POST /api/<method>`, `GET /api/updates.stream`,
 //!   `GET /openapi.json`) and the listener loop with graceful shutdown.
-//! * [`extract`] — bearer token → [`device::Device`]; JSON body → the generated TL function
-//!   type (`secretchat_common::tl::api::functions`).
-//! * [`methods`] — one file per method, each *parse → apply → answer*.
+//! * [`extract`] — bearer token → [`device::DeviceRecord`]; JSON body → the generated TL
+//!   function type (`secretchat_common::tl::api::functions`).
+//! * [`methods`] — one file per method, each *parse → apply → answer*; around them all,
+//!   the answer hook the fault engine acts through ([`methods::answer_hook`]).
+//! * [`state`] — the one [`state::Server`] value every request shares.
 //! * [`error`] — the one error type, answered as `{"_":"rpc_error",…}`.
 //! * [`directory`] — users, devices, tokens, per-viewer `access_hash` (the mock's sign-in).
 //! * [`chats`] — secret chats, their states and who may use them.
 //! * [`device`] and [`update_queue`] — per-device queues numbered by qts and pts,
-//!   acknowledgement, 7-day expiry, long-poll wake-ups, live pushes.
+//!   acknowledgement, 7-day expiry.
+//! * [`delivery`] — an update lands in a device's queue ([`state::Server::deliver`], the one
+//!   path every delivery takes; `PEER_QUEUE_FULL`), wakes its long-polls and is pushed to
+//!   its live listeners: [`delivery::Listeners::subscribe`] is the hook every door uses.
+//! * [`event_log`] — what the server did, numbered (`GET /admin/events?since=N`).
 //! * [`files`] — part rules, assembly, storage, download ranges.
 //! * [`clock`] — real time plus an admin-controlled offset.
-//! * [`admin`] — the admin surface on its own listener and token.
-//! * [`faults`] — the misbehaving server: fault rules, hostile modes, the event log.
+//! * [`admin`] — the admin surface on its own listener and token: state, clock, reset,
+//!   and the routes of the fault engine.
+//! * [`faults`] — the misbehaving server: fault rules and hostile modes, seeing the server
+//!   only through a [`faults::FaultContext`].
 //! * [`fuzzing`] — the request handling the `server_request` fuzz target drives.
 //! * [`openapi`] — the documents served at `/openapi.json` (built from the TL schema) and,
 //!   on the admin listener, `/admin/openapi.json`.
@@ -29,8 +37,8 @@
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! use std::sync::Arc;
-//! use secretchat_server::{app, config::Config, serve, state::Server};
-//! let state = Arc::new(Server::new(&Config::for_tests()).expect("valid config"));
+//! use secretchat_server::{app, config::ServerConfig, serve, state::Server};
+//! let state = Arc::new(Server::new(&ServerConfig::for_tests()).expect("valid config"));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! serve(listener, app(state), std::future::pending()).await
 //! # }
@@ -49,9 +57,11 @@ pub mod admin;
 pub mod chats;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod device;
 pub mod directory;
 pub mod error;
+pub mod event_log;
 pub mod extract;
 pub mod faults;
 pub mod files;
@@ -79,7 +89,7 @@ pub fn app(state: AppState) -> Router {
         })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            faults::calls::on_call,
+            methods::answer_hook::on_call,
         ))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use secretchat_server::config::Config;
+use secretchat_server::config::ServerConfig;
 use secretchat_server::state::Server;
 use secretchat_server::{admin_app, app, serve, sweep_expired};
 use tokio::net::TcpListener;
@@ -15,7 +15,7 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
+    let config = ServerConfig::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(config: ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
     let generated_token = config.admin_token.is_none();
     let state = Arc::new(Server::new(&config)?);
     let api = TcpListener::bind(SocketAddr::new(config.bind, config.port)).await?;

@@ -2,10 +2,16 @@
 //!
 //! One [`Server`] value, shared by every request behind an `Arc`: the directory of users
 //! and devices (each device with its own queue lock), the secret chats, the uploads in
-//! progress and the stored files. Each of these is a [`DashMap`] — sharded, so requests
-//! touching different chats or devices do not wait for each other; there is no global
-//! lock on the hot path. Lock order, to keep clear of deadlocks: a device's reply cache,
-//! then a chat, then device queues; never two entries of the same map at once.
+//! progress, the stored files, the event log and the fault engine. The maps are
+//! [`DashMap`]s — sharded, so requests touching different chats or devices do not wait
+//! for each other; there is no global lock on the hot path. Lock order, to keep clear of
+//! deadlocks: a device's reply cache, then a chat, then device queues; never two entries
+//! of the same map at once.
+//!
+//! Its methods are spread by concept: delivering to devices ([`Server::deliver`],
+//! [`Server::tell`]) is in [`crate::delivery`]; here are building it, the random source,
+//! discarding chats, logging out, expiry and reset; and, at the end, the narrow view of
+//! the server the fault engine is given ([`FaultContext`]).
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -13,16 +19,14 @@ use dashmap::DashMap;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::dh::{check_config, CheckedConfig};
-use secretchat_common::tl::api::{enums, types};
 
-use crate::chats::{ChatState, Role, SecretChat};
+use crate::chats::{ChatRecord, ChatState, Role};
 use crate::clock::Clock;
-use crate::config::{Config, Limits};
-use crate::device::{Device, DeviceId};
+use crate::config::{Limits, ServerConfig};
+use crate::device::{DeviceId, DeviceRecord};
 use crate::directory::{Directory, Fresh};
-use crate::error::RpcError;
-use crate::faults::event_log::Event;
-use crate::faults::{Delivery, Fate, Faults};
+use crate::event_log::{EventLog, LogEvent};
+use crate::faults::{FaultContext, Faults};
 use crate::files::{PartialUpload, StoredFile, UploadLimits};
 
 /// What `Server::new` can refuse.
@@ -50,10 +54,12 @@ pub struct Server {
     pub clock: Clock,
     pub dh: ServedDh,
     pub directory: Directory,
-    pub chats: DashMap<i32, SecretChat>,
+    pub chats: DashMap<i32, ChatRecord>,
     pub uploads: DashMap<(DeviceId, i64), PartialUpload>,
     pub files: DashMap<i64, Arc<StoredFile>>,
-    /// Fault rules, hostile modes and the event log (`docs/faults.md`).
+    /// What the server did, numbered (`GET /admin/events`).
+    pub events: Arc<EventLog>,
+    /// Fault rules and hostile modes (`docs/faults.md`).
     pub faults: Faults,
     admin_token: String,
     rng: Mutex<ChaCha20Rng>,
@@ -64,7 +70,7 @@ pub type AppState = Arc<Server>;
 
 impl Server {
     /// Builds the state from the configuration; refuses DH parameters no client would use.
-    pub fn new(config: &Config) -> Result<Self, StartError> {
+    pub fn new(config: &ServerConfig) -> Result<Self, StartError> {
         let mut rng = match config.seed {
             Some(seed) => ChaCha20Rng::seed_from_u64(seed),
             None => ChaCha20Rng::from_entropy(),
@@ -101,6 +107,7 @@ impl Server {
             chats: DashMap::new(),
             uploads: DashMap::new(),
             files: DashMap::new(),
+            events: Arc::new(EventLog::new()),
             faults,
             admin_token,
             rng: Mutex::new(rng),
@@ -168,49 +175,16 @@ impl Server {
             .map(|device| device.mailbox.expire(now))
             .sum();
         if removed > 0 {
-            self.faults.events.record(now, Event::Expired { removed });
+            self.events.record(now, LogEvent::Expired { removed });
         }
         self.faults.tick(self);
         removed
     }
 
-    /// Hands an update to a device: **the one place** every delivery goes through (the
-    /// relay, `updateEncryption`, read receipts, typing), so the fault engine sees them
-    /// all. A message is refused with `PEER_QUEUE_FULL` when the device already holds
-    /// `--max-queue-len` of them; `from` is the sending device, if any (for `reflect`).
-    pub fn deliver(
-        &self,
-        to: &Device,
-        from: Option<DeviceId>,
-        delivery: Delivery,
-    ) -> Result<Fate, RpcError> {
-        if self.faults.is_armed() {
-            return self.faults.on_delivery(self, to, from, delivery);
-        }
-        let max = self.limits.max_queue_len;
-        crate::faults::engine::land(&self.faults.events, self.now(), to, delivery, max)?;
-        Ok(Fate::Queued)
-    }
-
-    /// Queues `updateEncryption{chat, date}` for a device.
-    pub fn tell(&self, device: &Device, chat: enums::EncryptedChat) {
-        let date = self.now();
-        let update = enums::Update::UpdateEncryption(types::UpdateEncryption { chat, date });
-        // Only messages can be refused (a full queue); other updates always land.
-        let _ = self.deliver(device, None, Delivery::Other(update));
-    }
-
-    /// Queues `updateEncryption{chat}` for a device by id, if it is still signed in.
-    pub fn tell_id(&self, device: DeviceId, chat: enums::EncryptedChat) {
-        if let Some(device) = self.directory.device(device) {
-            self.tell(&device, chat);
-        }
-    }
-
     /// Marks `chat` discarded by `by` and tells everyone else who could see it: the other
     /// side (its bound device, or all of the participant's devices while none is bound) and
     /// the discarding side's other devices that were shown the request.
-    pub fn discard(&self, chat: &mut SecretChat, by: DeviceId, history_deleted: bool) {
+    pub fn discard(&self, chat: &mut ChatRecord, by: DeviceId, history_deleted: bool) {
         let participant_device = chat.participant_device();
         chat.state = ChatState::Discarded {
             history_deleted,
@@ -235,10 +209,10 @@ impl Server {
 
     /// A device logs out: its queue and tokens go, and the chats it was a side of are
     /// discarded for the other side (its key is gone, so the chats cannot continue).
-    pub fn log_out(&self, device: &Device) {
+    pub fn log_out(&self, device: &DeviceRecord) {
         self.directory.log_out(device);
         device.mailbox.queue().clear();
-        device.mailbox.wake_waiters();
+        device.listeners.wake_waiters();
         self.uploads.retain(|(owner, _), _| *owner != device.id);
         for mut chat in self.chats.iter_mut() {
             let live = !matches!(chat.state, ChatState::Discarded { .. });
@@ -251,7 +225,12 @@ impl Server {
     }
 
     /// The role of a device in the chat `peer` names, with the access check.
-    pub fn role_in(&self, chat: &SecretChat, device: &Device, access_hash: i64) -> Option<Role> {
+    pub fn role_in(
+        &self,
+        chat: &ChatRecord,
+        device: &DeviceRecord,
+        access_hash: i64,
+    ) -> Option<Role> {
         chat.check_access(device.id, device.user_id, access_hash)
     }
 
@@ -262,7 +241,43 @@ impl Server {
         self.uploads.clear();
         self.files.clear();
         self.faults.reset();
+        self.events.clear();
         self.clock.reset();
+    }
+}
+
+/// What the fault engine may see and do of the server.
+impl FaultContext for Server {
+    fn now(&self) -> i32 {
+        self.clock.now()
+    }
+
+    fn events(&self) -> &Arc<EventLog> {
+        &self.events
+    }
+
+    fn device(&self, id: DeviceId) -> Option<Arc<DeviceRecord>> {
+        self.directory.device(id)
+    }
+
+    fn username(&self, user_id: i64) -> Option<String> {
+        self.directory.user(user_id).map(|user| user.username)
+    }
+
+    fn file(&self, id: i64) -> Option<Arc<StoredFile>> {
+        self.files.get(&id).map(|file| Arc::clone(file.value()))
+    }
+
+    fn dh(&self) -> &CheckedConfig {
+        &self.dh.config
+    }
+
+    fn dh_version(&self) -> i32 {
+        self.dh.version
+    }
+
+    fn max_queue_len(&self) -> usize {
+        self.limits.max_queue_len
     }
 }
 
@@ -272,7 +287,7 @@ mod tests {
 
     #[test]
     fn a_zero_dh_version_is_refused_at_start() {
-        let mut config = Config::for_tests();
+        let mut config = ServerConfig::for_tests();
         config.dh.dh_version = Some(0);
         assert!(matches!(
             Server::new(&config),
@@ -282,7 +297,7 @@ mod tests {
 
     #[test]
     fn a_generator_that_is_not_a_quadratic_residue_is_refused_at_start() {
-        let mut config = Config::for_tests();
+        let mut config = ServerConfig::for_tests();
         config.dh.dh_g = Some(2);
         assert!(matches!(
             Server::new(&config),
@@ -292,8 +307,8 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_random_choices() {
-        let a = Server::new(&Config::for_tests()).unwrap();
-        let b = Server::new(&Config::for_tests()).unwrap();
+        let a = Server::new(&ServerConfig::for_tests()).unwrap();
+        let b = Server::new(&ServerConfig::for_tests()).unwrap();
         assert_eq!(a.random_i64(), b.random_i64());
     }
 }

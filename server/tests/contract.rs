@@ -98,7 +98,7 @@ async fn malformed_bodies_are_input_request_invalid_with_a_detail() {
 
 #[tokio::test]
 async fn oversize_bodies_are_input_request_too_long() {
-    let mut config = secretchat_server::config::Config::for_tests();
+    let mut config = secretchat_server::config::ServerConfig::for_tests();
     config.limits.max_body_bytes = 1000;
     let lab = Lab::with_config(config);
     let alice = lab.sign_in("alice", "phone").await;
@@ -146,7 +146,7 @@ async fn sign_in_answers_the_user_and_a_token_and_log_out_revokes_it() {
 
 #[tokio::test]
 async fn sign_in_refuses_bad_names_and_too_many_devices() {
-    let mut config = secretchat_server::config::Config::for_tests();
+    let mut config = secretchat_server::config::ServerConfig::for_tests();
     config.limits.max_devices_per_user = 1;
     let lab = Lab::with_config(config);
     lab.fails(
@@ -272,7 +272,7 @@ async fn request_goes_to_every_participant_device_with_chat_id_equal_to_random_i
 }
 
 #[tokio::test]
-async fn request_errors() {
+async fn a_request_naming_a_wrong_user_or_carrying_a_bad_g_a_or_random_id_is_refused() {
     let lab = Lab::new();
     let (alice, _bob) = two_users(&lab).await;
     let bob_user = lab.input_user(&alice, "bob").await;
@@ -372,7 +372,7 @@ async fn accept_binds_one_device_tells_the_initiator_and_discards_for_the_others
 }
 
 #[tokio::test]
-async fn accept_errors() {
+async fn an_accept_from_a_device_off_the_chat_or_with_a_bad_g_b_or_after_a_discard_is_refused() {
     let lab = Lab::new();
     let (alice, bob) = two_users(&lab).await;
     let carol = lab.sign_in("carol", "phone").await;
@@ -520,8 +520,8 @@ async fn a_resent_random_id_gets_the_same_answer_and_is_delivered_once() {
 }
 
 #[tokio::test]
-async fn send_errors() {
-    let mut config = secretchat_server::config::Config::for_tests();
+async fn a_send_off_the_chat_with_bad_data_into_a_full_queue_or_a_reused_random_id_is_refused() {
+    let mut config = secretchat_server::config::ServerConfig::for_tests();
     config.limits.max_message_bytes = 1024;
     config.limits.max_queue_len = 1;
     let lab = Lab::with_config(config);
@@ -632,7 +632,7 @@ async fn typing_is_pushed_not_queued_and_spam_reports_are_recorded() {
     let carol = lab.sign_in("carol", "phone").await;
     let (alice_peer, bob_peer) = lab.chat(&alice, &bob, "bob", 32).await;
     let alice_device = lab.state.directory.authenticate(&alice.token).unwrap();
-    let mut pushes = alice_device.mailbox.subscribe_push();
+    let mut pushes = alice_device.listeners.subscribe();
     let before = lab.ok(&alice, "updates.getState", json!({})).await;
     assert_eq!(
         lab.ok(
@@ -645,7 +645,7 @@ async fn typing_is_pushed_not_queued_and_spam_reports_are_recorded() {
     );
     assert!(matches!(
         pushes.try_recv(),
-        Ok(secretchat_server::device::Pushed::Typing { chat_id: 32 })
+        Ok(secretchat_server::delivery::Pushed::Typing { chat_id: 32 })
     ));
     assert_eq!(
         lab.ok(&alice, "updates.getState", json!({})).await["pts"],
@@ -681,7 +681,7 @@ async fn typing_is_pushed_not_queued_and_spam_reports_are_recorded() {
 
 #[tokio::test]
 async fn get_difference_slices_large_differences_and_acknowledges_what_was_passed_in() {
-    let mut config = secretchat_server::config::Config::for_tests();
+    let mut config = secretchat_server::config::ServerConfig::for_tests();
     config.limits.difference_limit = 2;
     let lab = Lab::with_config(config);
     let (alice, bob) = two_users(&lab).await;

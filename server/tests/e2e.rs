@@ -7,7 +7,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secretchat_server::config::Config;
+use secretchat_server::config::ServerConfig;
 use secretchat_server::state::Server;
 use serde_json::{json, Value};
 use support::{b64, blob, public, unb64, ADMIN_TOKEN};
@@ -25,7 +25,7 @@ struct Running {
 }
 
 impl Running {
-    async fn start(config: Config) -> Self {
+    async fn start(config: ServerConfig) -> Self {
         let state = Arc::new(Server::new(&config).expect("config"));
         let api = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let admin = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -189,8 +189,8 @@ impl Client {
     }
 }
 
-fn config() -> Config {
-    Config::for_tests()
+fn config() -> ServerConfig {
+    ServerConfig::for_tests()
 }
 
 /// Alice's phone asks Bob; answers (alice's peer, bob's phone peer).

@@ -8,7 +8,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secretchat_server::config::Config;
+use secretchat_server::config::ServerConfig;
 use secretchat_server::state::Server;
 use serde_json::{json, Value};
 use support::{b64, blob, public, ADMIN_TOKEN};
@@ -24,7 +24,7 @@ struct Running {
 
 impl Running {
     async fn start() -> Self {
-        let state = Arc::new(Server::new(&Config::for_tests()).expect("config"));
+        let state = Arc::new(Server::new(&ServerConfig::for_tests()).expect("config"));
         let api = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let admin = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let running = Self {

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use secretchat_server::config::Config;
+use secretchat_server::config::ServerConfig;
 use secretchat_server::state::Server;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -58,7 +58,7 @@ struct Running {
 }
 
 async fn start() -> Running {
-    let mut config = Config::for_tests();
+    let mut config = ServerConfig::for_tests();
     config.admin_token = Some(ADMIN_TOKEN.to_owned());
     // The document says what the running server does: a generated `timeout` is shortened
     // to 0 seconds here, so no fuzzed long-poll holds the run.

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use secretchat_server::config::Config;
+use secretchat_server::config::ServerConfig;
 
 use super::device_actor::{Admin, DeviceWorld};
 use super::format::{parse_duration, HumanDuration, Scenario};
@@ -147,7 +147,7 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
                     run(scenario, &world, &options, out).await
                 }
                 None => {
-                    let mut config = Config::for_tests();
+                    let mut config = ServerConfig::embedded();
                     config.seed = Some(derive_seed(seed, &format!("server:{}", scenario.name)));
                     match EmbeddedServer::start(config).await {
                         Ok(server) => {

@@ -73,7 +73,7 @@ pub const MAX_BLOCKS: u64 = 1024;
 /// What a matching rule does (`"action"`).
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Action {
+pub enum FaultAction {
     Drop,
     Duplicate {
         #[serde(default = "one_copy")]
@@ -116,47 +116,47 @@ fn server_clock() -> Clock {
     Clock::Server
 }
 
-impl Action {
+impl FaultAction {
     /// The action's name in events.
     pub fn name(&self) -> &'static str {
         match self {
-            Action::Drop => "drop",
-            Action::Duplicate { .. } => "duplicate",
-            Action::Reorder { .. } => "reorder",
-            Action::Hold { .. } => "hold",
-            Action::Delay { .. } => "delay",
-            Action::SkipQts { .. } => "skip_qts",
-            Action::Corrupt(_) => "corrupt",
-            Action::Replay { .. } => "replay",
-            Action::Reflect => "reflect",
-            Action::Error { .. } => "error",
+            FaultAction::Drop => "drop",
+            FaultAction::Duplicate { .. } => "duplicate",
+            FaultAction::Reorder { .. } => "reorder",
+            FaultAction::Hold { .. } => "hold",
+            FaultAction::Delay { .. } => "delay",
+            FaultAction::SkipQts { .. } => "skip_qts",
+            FaultAction::Corrupt(_) => "corrupt",
+            FaultAction::Replay { .. } => "replay",
+            FaultAction::Reflect => "reflect",
+            FaultAction::Error { .. } => "error",
         }
     }
 
     /// Checks the action's own parameters.
     pub fn check(&self) -> Result<(), String> {
         match self {
-            Action::Duplicate { copies } if *copies == 0 || *copies > 100 => {
+            FaultAction::Duplicate { copies } if *copies == 0 || *copies > 100 => {
                 Err(format!("duplicate copies must be 1..=100, got {copies}"))
             }
-            Action::Reorder { window } if *window < 2 || *window > 1000 => Err(format!(
+            FaultAction::Reorder { window } if *window < 2 || *window > 1000 => Err(format!(
                 "reorder window must be 2..=1000 (one update cannot be reordered), got {window}"
             )),
-            Action::Hold {
+            FaultAction::Hold {
                 after_deliveries: Some(0),
                 ..
             } => Err("hold after_deliveries must be at least 1".into()),
-            Action::Hold {
+            FaultAction::Hold {
                 after_deliveries: Some(_),
                 until_server_time: Some(_),
             } => Err("hold takes after_deliveries or until_server_time, not both".into()),
-            Action::SkipQts { count } if *count == 0 || *count > 1_000_000 => {
+            FaultAction::SkipQts { count } if *count == 0 || *count > 1_000_000 => {
                 Err(format!("skip_qts count must be 1..=1000000, got {count}"))
             }
-            Action::Replay { after_deliveries } if *after_deliveries == 0 => {
+            FaultAction::Replay { after_deliveries } if *after_deliveries == 0 => {
                 Err("replay after_deliveries must be at least 1".into())
             }
-            Action::Corrupt(Corruption::FlipBits { bits: Some(bits) })
+            FaultAction::Corrupt(Corruption::FlipBits { bits: Some(bits) })
                 if bits.is_empty() || bits.len() > MAX_BITS =>
             {
                 Err(format!(
@@ -164,17 +164,17 @@ impl Action {
                     bits.len()
                 ))
             }
-            Action::Corrupt(Corruption::Truncate { bytes }) if *bytes == 0 => {
+            FaultAction::Corrupt(Corruption::Truncate { bytes }) if *bytes == 0 => {
                 Err("truncate bytes must be at least 1".into())
             }
-            Action::Corrupt(Corruption::Extend { blocks })
+            FaultAction::Corrupt(Corruption::Extend { blocks })
                 if *blocks == 0 || *blocks > MAX_BLOCKS =>
             {
                 Err(format!(
                     "extend blocks must be 1..={MAX_BLOCKS}, got {blocks}"
                 ))
             }
-            Action::Error {
+            FaultAction::Error {
                 error_code,
                 error_message,
             } => {
@@ -199,12 +199,12 @@ impl Action {
 
     /// Whether this action can act on the delivery (a rule matches only those).
     pub fn applies_to(&self, delivery: &DeliveryView<'_>) -> bool {
-        use super::rule::UpdateKind::*;
+        use crate::delivery::UpdateKind::*;
         match self {
-            Action::Error { .. } => false,
-            Action::SkipQts { .. } | Action::Replay { .. } => delivery.kind.is_message(),
-            Action::Reflect => delivery.kind.is_message() && delivery.has_sender,
-            Action::Corrupt(_) => matches!(
+            FaultAction::Error { .. } => false,
+            FaultAction::SkipQts { .. } | FaultAction::Replay { .. } => delivery.kind.is_message(),
+            FaultAction::Reflect => delivery.kind.is_message() && delivery.has_sender,
+            FaultAction::Corrupt(_) => matches!(
                 delivery.kind,
                 NewEncryptedMessage
                     | NewEncryptedServiceMessage

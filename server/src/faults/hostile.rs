@@ -16,12 +16,27 @@
 //! | `swap_file {with_file_id}` | `upload.getFile` of a file sent in the chat serves the same range of another stored file |
 //! | `truncate_file {bytes}` | `upload.getFile` of a file sent in the chat serves each range `bytes` shorter |
 //! | `padding_malleability {variant}` | every encrypted message of the chat gets `append_blocks {blocks}` whole random blocks, or `rewrite_last_block` — MTProto 1.0's malleable padding (Jakobsen & Orlandi 2015); a v1 receiver must reject by the padding bounds, a v2 receiver by msg_key |
+//!
+//! This file holds the modes' specs and rewrites the deliveries of their chats (step 2 of
+//! a delivery through the engine); the man in the middle's part is [`super::mitm`], and
+//! the modes that rewrite answers (`bad_dh`, the files, g_a in `acceptEncryption`'s
+//! answer) are in [`super::answers`]. Each substitution is a `hostile` event in the log.
 
 use num_bigint::BigUint;
 use secretchat_common::dh::CheckedConfig;
+use secretchat_common::tl::api::{enums, types};
 use serde::Deserialize;
+use serde_json::{json, Value};
 
+use super::action::{corrupt, Corruption};
+use super::engine::Engine;
+use super::installed::{Installed, Spec};
+use super::mitm::intercept::intercept;
 use super::rule::DeviceMatcher;
+use super::{with_bytes, FaultContext};
+use crate::delivery::{Delivery, UpdateKind};
+use crate::device::{DeviceId, DeviceRecord};
+use crate::event_log::LogEvent;
 
 /// A 2048-bit prime `p` whose `(p − 1)/2` is composite (`vectors/vectors.json`,
 /// `dh_nonsafe_prime_g3`); `p mod 3 = 2`, so g = 3 passes the residue rule and only the
@@ -210,6 +225,191 @@ impl HostileSpec {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// What an installed mode keeps besides its counters.
+#[derive(Debug, Default)]
+pub struct HostileState {
+    /// For `next_chat_of`: the chat it was bound to.
+    pub bound_chat: Option<i32>,
+}
+
+impl Spec for HostileSpec {
+    const KEY: &'static str = "hostile";
+    type State = HostileState;
+
+    fn seed(&self) -> Option<u64> {
+        self.seed
+    }
+
+    fn installed(engine: &mut Engine) -> &mut Vec<Installed<Self>> {
+        &mut engine.hostile
+    }
+
+    /// The man in the middle forgets the chats no `mitm` mode is left for.
+    fn removed(engine: &mut Engine, _: &dyn FaultContext, _: Vec<Installed<Self>>) {
+        let chats: Vec<i32> = engine
+            .hostile
+            .iter()
+            .filter(|h| h.spec.mode == Mode::Mitm)
+            .filter_map(Installed::chat)
+            .collect();
+        engine.mitm.retain(|chat, _| chats.contains(chat));
+    }
+}
+
+impl Installed<HostileSpec> {
+    /// The chat the mode acts on: named, or bound by `next_chat_of`.
+    pub fn chat(&self) -> Option<i32> {
+        self.spec.chat_id.or(self.state.bound_chat)
+    }
+
+    /// Logs what the mode did (a `hostile` event; `detail`'s fields are added to it).
+    pub fn log(
+        &self,
+        ctx: &dyn FaultContext,
+        now: i32,
+        device: Option<DeviceId>,
+        chat_id: Option<i32>,
+        detail: Value,
+    ) {
+        let mut event = json!({
+            "event": "hostile",
+            "mode_id": self.id,
+            "seed": self.seed,
+            "mode": self.spec.mode.name(),
+            "device": device.map(|d| d.0.to_string()),
+            "chat_id": chat_id,
+        });
+        if let (Some(event), Value::Object(detail)) = (event.as_object_mut(), detail) {
+            event.extend(detail);
+        }
+        ctx.events().record(now, LogEvent::Fault(event));
+    }
+}
+
+impl Engine {
+    /// The installed modes as the admin surface lists them.
+    pub fn hostile_json(&self) -> Value {
+        let modes: Vec<Value> = self
+            .hostile
+            .iter()
+            .map(|h| h.json(json!({"bound_chat_id": h.state.bound_chat, "applied": h.applied})))
+            .collect();
+        json!({"modes": modes})
+    }
+
+    /// Binds `next_chat_of` modes armed for the user who created `chat_id`.
+    pub fn bind_next_chat(&mut self, ctx: &dyn FaultContext, chat_id: i32, admin_id: i64) {
+        if self.hostile.iter().any(|h| h.chat() == Some(chat_id)) {
+            return;
+        }
+        let Some(admin) = ctx.username(admin_id) else {
+            return;
+        };
+        for hostile in self.hostile.iter_mut() {
+            if hostile.state.bound_chat.is_none()
+                && hostile.spec.next_chat_of.as_deref() == Some(admin.as_str())
+            {
+                hostile.state.bound_chat = Some(chat_id);
+            }
+        }
+    }
+
+    /// Step 2 of a delivery: the chat's hostile modes rewrite it.
+    pub fn hostile_delivery(
+        &mut self,
+        ctx: &dyn FaultContext,
+        to: &DeviceRecord,
+        delivery: Delivery,
+    ) -> Delivery {
+        let now = ctx.now();
+        let Some(chat_id) = delivery.chat_id() else {
+            return delivery;
+        };
+        if let Delivery::Other(enums::Update::UpdateEncryption(types::UpdateEncryption {
+            chat: enums::EncryptedChat::EncryptedChatRequested(requested),
+            ..
+        })) = &delivery
+        {
+            self.bind_next_chat(ctx, chat_id, requested.admin_id);
+        }
+        if let Delivery::Message(message) = &delivery {
+            if let enums::EncryptedMessage::EncryptedMessage(types::EncryptedMessage {
+                file: enums::EncryptedFile::EncryptedFile(file),
+                ..
+            }) = message.as_ref()
+            {
+                self.file_chats.insert(file.id, chat_id);
+            }
+        }
+        let Engine { hostile, mitm, .. } = self;
+        let mut delivery = delivery;
+        let config = ctx.dh();
+        let note = |mode: &Installed<HostileSpec>, detail: Value| {
+            mode.log(ctx, now, Some(to.id), Some(chat_id), detail);
+        };
+        for mode in hostile.iter_mut().filter(|h| h.chat() == Some(chat_id)) {
+            let kind = delivery.kind();
+            match (&mode.spec.mode, kind) {
+                (Mode::DegenerateGA { value }, UpdateKind::EncryptionRequested)
+                | (Mode::DegenerateGB { value }, UpdateKind::EncryptionAccepted) => {
+                    let which = if kind == UpdateKind::EncryptionRequested {
+                        "g_a"
+                    } else {
+                        "g_b"
+                    };
+                    let forged = value.value(config);
+                    delivery = with_bytes(&delivery, |public| *public = forged);
+                    mode.applied += 1;
+                    note(
+                        mode,
+                        json!({"detail": format!("{which} replaced with {value:?}")}),
+                    );
+                }
+                (Mode::AlteredFingerprint, UpdateKind::EncryptionAccepted) => {
+                    if let Delivery::Other(enums::Update::UpdateEncryption(mut update)) = delivery {
+                        if let enums::EncryptedChat::EncryptedChat(chat) = &mut update.chat {
+                            let real = chat.key_fingerprint;
+                            chat.key_fingerprint ^= 1;
+                            note(
+                                mode,
+                                json!({
+                                    "detail": "key_fingerprint XOR 1",
+                                    "real_key_fingerprint": real.to_string(),
+                                    "forwarded_key_fingerprint": chat.key_fingerprint.to_string(),
+                                }),
+                            );
+                        }
+                        mode.applied += 1;
+                        delivery = Delivery::Other(enums::Update::UpdateEncryption(update));
+                    }
+                }
+                (
+                    Mode::PaddingMalleability(variant),
+                    UpdateKind::NewEncryptedMessage | UpdateKind::NewEncryptedServiceMessage,
+                ) => {
+                    let how = match variant {
+                        Malleability::AppendBlocks { blocks } => {
+                            Corruption::Extend { blocks: *blocks }
+                        }
+                        Malleability::RewriteLastBlock => Corruption::ReplaceLastBlock,
+                    };
+                    let mut detail = String::new();
+                    delivery = with_bytes(&delivery, |bytes| {
+                        detail = corrupt(bytes, &how, &mut mode.rng)
+                    });
+                    mode.applied += 1;
+                    note(mode, json!({"detail": detail}));
+                }
+                (Mode::Mitm, _) => {
+                    delivery = intercept(ctx, mitm, mode, to, chat_id, delivery);
+                }
+                _ => {}
+            }
+        }
+        delivery
     }
 }
 

@@ -33,8 +33,11 @@
 //! exactly what each side can open, whenever it switches.
 //!
 //! A message the server cannot open (a fingerprint it holds no key for; or bytes that do
-//! not open) is forwarded unchanged and the failure logged.
+//! not open) is forwarded unchanged and the failure logged. This file holds the keys and
+//! does the cryptography; [`intercept`] is what each delivery of an intercepted chat
+//! becomes, and [`rekey`] how the re-key actions are rewritten.
 
+pub mod intercept;
 pub mod rekey;
 
 use std::collections::VecDeque;

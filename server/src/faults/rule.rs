@@ -22,56 +22,9 @@
 
 use serde::Deserialize;
 
-use super::action::Action;
+use super::action::FaultAction;
+use crate::delivery::UpdateKind;
 use crate::device::DeviceId;
-
-/// The kinds of update a delivery rule can name (`"update"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UpdateKind {
-    /// `updateNewEncryptedMessage{encryptedMessage}` (qts).
-    NewEncryptedMessage,
-    /// `updateNewEncryptedMessage{encryptedMessageService}` (qts).
-    NewEncryptedServiceMessage,
-    /// `updateEncryption{encryptedChatRequested}`.
-    EncryptionRequested,
-    /// `updateEncryption{encryptedChatWaiting}`.
-    EncryptionWaiting,
-    /// `updateEncryption{encryptedChat}` (the acceptance, with g_b and key_fingerprint).
-    EncryptionAccepted,
-    /// `updateEncryption{encryptedChatDiscarded}`.
-    EncryptionDiscarded,
-    /// `updateEncryption{encryptedChatEmpty}`.
-    EncryptionEmpty,
-    /// `updateEncryptedMessagesRead`.
-    Read,
-    /// `updateEncryptedChatTyping` (live stream only).
-    Typing,
-}
-
-impl UpdateKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            UpdateKind::NewEncryptedMessage => "new_encrypted_message",
-            UpdateKind::NewEncryptedServiceMessage => "new_encrypted_service_message",
-            UpdateKind::EncryptionRequested => "encryption_requested",
-            UpdateKind::EncryptionWaiting => "encryption_waiting",
-            UpdateKind::EncryptionAccepted => "encryption_accepted",
-            UpdateKind::EncryptionDiscarded => "encryption_discarded",
-            UpdateKind::EncryptionEmpty => "encryption_empty",
-            UpdateKind::Read => "read",
-            UpdateKind::Typing => "typing",
-        }
-    }
-
-    /// Numbered by qts (the message queue) rather than pts.
-    pub fn is_message(self) -> bool {
-        matches!(
-            self,
-            UpdateKind::NewEncryptedMessage | UpdateKind::NewEncryptedServiceMessage
-        )
-    }
-}
 
 /// A device, by names or by id.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -139,7 +92,7 @@ pub struct Matcher {
 pub struct RuleSpec {
     #[serde(default, rename = "match")]
     pub matcher: Matcher,
-    pub action: Action,
+    pub action: FaultAction,
     #[serde(default = "one")]
     pub probability: f64,
     #[serde(default)]
@@ -208,10 +161,10 @@ impl RuleSpec {
             }
         }
         match (&self.action, &self.matcher.method) {
-            (Action::Error { .. }, None) => {
+            (FaultAction::Error { .. }, None) => {
                 return Err("the error action answers a method: name it with match.method".into())
             }
-            (Action::Error { .. }, Some(_)) | (_, None) => {}
+            (FaultAction::Error { .. }, Some(_)) | (_, None) => {}
             (_, Some(_)) => {
                 return Err(
                     "only the error action applies to answers (match.method); the others act on deliveries"

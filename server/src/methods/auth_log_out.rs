@@ -7,7 +7,7 @@ use axum::response::Response;
 use secretchat_common::tl::api::functions;
 
 use super::{answer, Call, Caller, MethodDoc, Tag};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 
@@ -27,7 +27,11 @@ pub async fn handle(
     Ok(answer(&apply(&server, &caller, call)?))
 }
 
-pub fn apply(server: &Server, device: &Device, _: functions::AuthLogOut) -> Result<bool, RpcError> {
+pub fn apply(
+    server: &Server,
+    device: &DeviceRecord,
+    _: functions::AuthLogOut,
+) -> Result<bool, RpcError> {
     server.log_out(device);
     tracing::info!(device_id = device.id.0, "logged out");
     Ok(true)

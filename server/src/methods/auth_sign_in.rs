@@ -8,9 +8,8 @@ use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
 use super::{answer, Call, MethodDoc, Tag};
-use crate::error::ErrorKind;
-use crate::error::RpcError;
-use crate::faults::event_log::Event;
+use crate::error::{ErrorKind, RpcError};
+use crate::event_log::LogEvent;
 use crate::state::{AppState, Server};
 
 /// This method in the OpenAPI document.
@@ -42,9 +41,9 @@ pub fn apply(
         server.fresh(),
     )?;
     tracing::info!(username = %call.username, device = %call.device, device_id = signed_in.device.id.0, "signed in");
-    server.faults.events.record(
+    server.events.record(
         server.now(),
-        Event::SignedIn {
+        LogEvent::SignedIn {
             user_id: signed_in.user_id,
             device: signed_in.device.id,
             username: call.username.clone(),

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use secretchat_common::tl::api::{enums, types};
 
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::{ErrorKind, RpcError};
 use crate::files::{StoredFile, UploadKind, DC_ID};
 use crate::state::Server;
@@ -50,7 +50,7 @@ pub enum Resolved {
 /// Checks `file` against this device's uploads and the stored files.
 pub fn resolve(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     file: &enums::InputEncryptedFile,
 ) -> Result<Resolved, RpcError> {
     let limits = server.upload_limits();
@@ -101,7 +101,7 @@ pub fn resolve(
 
 impl Resolved {
     /// Stores a new upload (dropping its parts) and returns the file, if any.
-    pub fn commit(self, server: &Server, device: &Device) -> Option<Arc<StoredFile>> {
+    pub fn commit(self, server: &Server, device: &DeviceRecord) -> Option<Arc<StoredFile>> {
         match self {
             Resolved::Empty => None,
             Resolved::Stored(file) => Some(file),

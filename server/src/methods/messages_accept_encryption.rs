@@ -20,9 +20,8 @@ use secretchat_common::tl::api::{enums, functions};
 
 use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::chats::{ChatState, Role};
-use crate::device::Device;
-use crate::error::ErrorKind;
-use crate::error::RpcError;
+use crate::device::DeviceRecord;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
 
 /// This method in the OpenAPI document.
@@ -49,7 +48,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesAcceptEncryption,
 ) -> Result<enums::EncryptedChat, RpcError> {
     let enums::InputEncryptedChat::InputEncryptedChat(peer) = &call.peer;

@@ -14,9 +14,8 @@ use secretchat_common::tl::api::functions;
 
 use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::chats::ChatState;
-use crate::device::Device;
-use crate::error::ErrorKind;
-use crate::error::RpcError;
+use crate::device::DeviceRecord;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
 
 /// This method in the OpenAPI document.
@@ -42,7 +41,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesDiscardEncryption,
 ) -> Result<bool, RpcError> {
     let chat_id = call.chat_id;

@@ -10,9 +10,8 @@ use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
 use super::{answer, Call, Caller, MethodDoc, Tag};
-use crate::device::Device;
-use crate::error::ErrorKind;
-use crate::error::RpcError;
+use crate::device::DeviceRecord;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
 
 /// This method in the OpenAPI document.
@@ -33,7 +32,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    _: &Device,
+    _: &DeviceRecord,
     call: functions::MessagesGetDhConfig,
 ) -> Result<enums::MessagesDhConfig, RpcError> {
     let max = server.limits.max_random_length;

@@ -11,10 +11,9 @@ use secretchat_common::tl::api::{enums, functions, types};
 
 use super::{answer, chat_for, Call, Caller, MethodDoc, Tag};
 use crate::chats::{ChatState, Role};
-use crate::device::Device;
-use crate::error::ErrorKind;
-use crate::error::RpcError;
-use crate::faults::Delivery;
+use crate::delivery::Delivery;
+use crate::device::DeviceRecord;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
 
 /// This method in the OpenAPI document.
@@ -35,7 +34,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesReadEncryptedHistory,
 ) -> Result<bool, RpcError> {
     let (chat, role) = chat_for(server, device, &call.peer)?;

@@ -8,10 +8,9 @@ use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions};
 
 use super::{answer, Call, Caller, MethodDoc, Tag};
-use crate::device::Device;
-use crate::error::ErrorKind;
-use crate::error::RpcError;
-use crate::faults::event_log::Event;
+use crate::device::DeviceRecord;
+use crate::error::{ErrorKind, RpcError};
+use crate::event_log::LogEvent;
 use crate::state::{AppState, Server};
 
 /// This method in the OpenAPI document.
@@ -33,13 +32,13 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesReceivedQueue,
 ) -> Result<Vec<i64>, RpcError> {
     let acknowledged = device.mailbox.queue().received_queue(call.max_qts)?;
-    server.faults.events.record(
+    server.events.record(
         server.now(),
-        Event::Acknowledged {
+        LogEvent::Acknowledged {
             device: device.id,
             max_qts: call.max_qts,
             messages: acknowledged.len(),

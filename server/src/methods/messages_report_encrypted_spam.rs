@@ -8,9 +8,8 @@ use axum::response::Response;
 use secretchat_common::tl::api::functions;
 
 use super::{answer, chat_for, Call, Caller, MethodDoc, Tag};
-use crate::device::Device;
-use crate::error::ErrorKind;
-use crate::error::RpcError;
+use crate::device::DeviceRecord;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
 
 /// This method in the OpenAPI document.
@@ -31,7 +30,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesReportEncryptedSpam,
 ) -> Result<bool, RpcError> {
     let (mut chat, _) = chat_for(server, device, &call.peer)?;

@@ -18,10 +18,9 @@ use secretchat_common::dh::check_public_value;
 use secretchat_common::tl::api::{enums, functions};
 
 use super::{answer, Call, Caller, MethodDoc, Tag};
-use crate::chats::{ChatState, SecretChat};
-use crate::device::Device;
-use crate::error::ErrorKind;
-use crate::error::RpcError;
+use crate::chats::{ChatRecord, ChatState};
+use crate::device::DeviceRecord;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
 
 /// This method in the OpenAPI document.
@@ -47,7 +46,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesRequestEncryption,
 ) -> Result<enums::EncryptedChat, RpcError> {
     let enums::InputUser::InputUser(target) = &call.user_id else {
@@ -70,7 +69,7 @@ pub fn apply(
     }
     check_public_value(&server.dh.config, &call.g_a).map_err(|_| RpcError::DhGaInvalid)?;
 
-    let chat = SecretChat {
+    let chat = ChatRecord {
         id: call.random_id,
         date: server.now(),
         admin_id: device.user_id,

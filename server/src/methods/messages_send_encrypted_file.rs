@@ -8,7 +8,7 @@ use secretchat_common::tl::api::{enums, functions};
 use super::input_file;
 use super::relay::{self, relay, Payload};
 use super::{answer, Call, Caller, MethodDoc, Tag};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 
@@ -30,7 +30,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesSendEncryptedFile,
 ) -> Result<enums::MessagesSentEncryptedMessage, RpcError> {
     relay(

@@ -10,10 +10,9 @@ use secretchat_common::tl::api::functions;
 
 use super::{answer, chat_for, Call, Caller, MethodDoc, Tag};
 use crate::chats::{ChatState, Role};
-use crate::device::Device;
-use crate::error::ErrorKind;
-use crate::error::RpcError;
-use crate::faults::Delivery;
+use crate::delivery::Delivery;
+use crate::device::DeviceRecord;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
 
 /// This method in the OpenAPI document.
@@ -34,7 +33,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesSetEncryptedTyping,
 ) -> Result<bool, RpcError> {
     let (chat, role) = chat_for(server, device, &call.peer)?;

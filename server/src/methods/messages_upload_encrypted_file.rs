@@ -14,9 +14,8 @@ use secretchat_common::tl::api::{enums, functions};
 use super::input_file::{self, Resolved};
 use super::{answer, chat_for, Call, Caller, MethodDoc, Tag};
 use crate::chats::ChatState;
-use crate::device::Device;
-use crate::error::ErrorKind;
-use crate::error::RpcError;
+use crate::device::DeviceRecord;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
 
 /// This method in the OpenAPI document.
@@ -39,7 +38,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::MessagesUploadEncryptedFile,
 ) -> Result<enums::EncryptedFile, RpcError> {
     let (chat, _) = chat_for(server, device, &call.peer)?;

@@ -5,13 +5,15 @@
 //!
 //! 1. **parse** — done by the extractors: [`Caller`] for the device, [`Call<F>`] for the
 //!    body as the generated TL function type `F`;
-//! 2. **apply** — a plain function `apply(&Server, &Device, F) -> Result<answer, RpcError>`
-//!    that checks everything *before* changing anything, so a failed call changes nothing;
+//! 2. **apply** — a plain function
+//!    `apply(&Server, &DeviceRecord, F) -> Result<answer, RpcError>` that checks everything
+//!    *before* changing anything, so a failed call changes nothing;
 //! 3. **answer** — the TL result's `to_json()`.
 //!
 //! The mock's own calls (`auth.signIn`, `auth.logOut`, `contacts.resolveUsername`) are
 //! inventions, declared in `common/tl/mock_api.tl`. `GET /api/updates.stream` (server-sent
-//! events) is in [`updates_stream`].
+//! events) is in [`updates_stream`]. Around every call, [`answer_hook`] lets the fault
+//! engine answer instead or rewrite the answer.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -22,12 +24,13 @@ use secretchat_common::tl::api::{enums, functions};
 use secretchat_common::tl::json::AsJson;
 use secretchat_common::tl::TlJson;
 
-use crate::chats::{Role, SecretChat};
-use crate::device::Device;
+use crate::chats::{ChatRecord, Role};
+use crate::device::DeviceRecord;
 use crate::error::{ErrorKind, RpcError};
 use crate::extract::Method;
 use crate::state::{AppState, Server};
 
+pub mod answer_hook;
 pub mod auth_log_out;
 pub mod auth_sign_in;
 pub mod contacts_resolve_username;
@@ -268,9 +271,9 @@ pub fn json_response(value: &impl serde::Serialize, size_hint: usize) -> Respons
 /// access_hash is not the one its side was given.
 pub fn chat_for<'a>(
     server: &'a Server,
-    device: &Device,
+    device: &DeviceRecord,
     peer: &enums::InputEncryptedChat,
-) -> Result<(RefMut<'a, i32, SecretChat>, Role), RpcError> {
+) -> Result<(RefMut<'a, i32, ChatRecord>, Role), RpcError> {
     let enums::InputEncryptedChat::InputEncryptedChat(peer) = peer;
     let invalid = RpcError::ChatIdInvalid {
         chat_id: peer.chat_id,

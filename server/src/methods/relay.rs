@@ -24,9 +24,9 @@ use secretchat_common::tl::api::{enums, types};
 use super::chat_for;
 use super::input_file;
 use crate::chats::{ChatState, Role};
-use crate::device::{Device, Reply};
+use crate::delivery::{Delivery, Fate};
+use crate::device::{DeviceRecord, Reply};
 use crate::error::{ErrorKind, RpcError};
-use crate::faults::{Delivery, Fate};
 use crate::state::Server;
 
 /// The errors of every send (the file errors of [`input_file::ERRORS`] come on top for
@@ -51,7 +51,7 @@ pub enum Payload<'a> {
 /// One send, checked and applied.
 pub fn relay(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     peer: &enums::InputEncryptedChat,
     random_id: i64,
     data: Vec<u8>,

@@ -30,11 +30,10 @@ use serde_json::Value;
 
 use super::updates_get_state::state_view;
 use super::{json_response, Caller, MethodDoc, Tag};
-use crate::device::Device;
-use crate::error::ErrorKind;
-use crate::error::RpcError;
+use crate::device::DeviceRecord;
+use crate::error::{ErrorKind, RpcError};
+use crate::event_log::LogEvent;
 use crate::extract::{json_object, parse_call};
-use crate::faults::event_log::Event;
 use crate::state::{AppState, Server};
 
 /// This method in the OpenAPI document.
@@ -87,7 +86,7 @@ pub async fn handle(
             return Err(RpcError::AuthKeyUnregistered);
         }
         // Subscribe before looking, so a delivery in between still wakes us.
-        let mut wake = caller.mailbox.subscribe_wake();
+        let mut wake = caller.listeners.subscribe_wake();
         let answer = apply(&server, &caller, &call.call)?;
         if !answer.empty || tokio::time::Instant::now() >= deadline {
             return Ok(json_response(&answer, answer.size_hint));
@@ -159,7 +158,7 @@ impl serde::Serialize for Messages<'_> {
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: &functions::UpdatesGetDifference,
 ) -> Result<DifferenceAnswer, RpcError> {
     let limit = server.limits.difference_limit;
@@ -178,9 +177,9 @@ pub fn apply(
         (difference, before - queue.message_count())
     };
     if acknowledged > 0 {
-        server.faults.events.record(
+        server.events.record(
             now,
-            Event::Acknowledged {
+            LogEvent::Acknowledged {
                 device: device.id,
                 max_qts: call.qts,
                 messages: acknowledged,

@@ -7,7 +7,7 @@ use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
 use super::{answer, Call, Caller, MethodDoc, Tag};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 use crate::update_queue::QueueState;
@@ -30,7 +30,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     _: functions::UpdatesGetState,
 ) -> Result<enums::UpdatesState, RpcError> {
     let now = server.now();

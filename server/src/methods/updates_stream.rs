@@ -20,7 +20,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
 use super::Caller;
-use crate::device::Pushed;
+use crate::delivery::Pushed;
 use crate::state::AppState;
 
 /// The route of the stream.
@@ -30,7 +30,7 @@ pub async fn handle(
     State(_): State<AppState>,
     caller: Caller,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let pushes = BroadcastStream::new(caller.mailbox.subscribe_push());
+    let pushes = BroadcastStream::new(caller.listeners.subscribe());
     drop(caller);
     let events = pushes.map(|pushed| Ok(event(pushed)));
     Sse::new(events).keep_alive(KeepAlive::default())

@@ -14,7 +14,7 @@ use secretchat_common::tl::api::functions;
 
 use super::upload_save_file_part;
 use super::{answer, Call, Caller, MethodDoc, Tag};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::files::{save_upload_part, UploadKind};
 use crate::state::{AppState, Server};
@@ -37,7 +37,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::UploadSaveBigFilePart,
 ) -> Result<bool, RpcError> {
     let kind = UploadKind::Big {

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use secretchat_common::tl::api::functions;
 
 use super::{answer, Call, Caller, MethodDoc, Tag};
-use crate::device::Device;
+use crate::device::DeviceRecord;
 use crate::error::{ErrorKind, RpcError};
 use crate::files::{save_upload_part, UploadKind};
 use crate::state::{AppState, Server};
@@ -47,7 +47,7 @@ pub async fn handle(
 
 pub fn apply(
     server: &Server,
-    device: &Device,
+    device: &DeviceRecord,
     call: functions::UploadSaveFilePart,
 ) -> Result<bool, RpcError> {
     let kind = UploadKind::Small;

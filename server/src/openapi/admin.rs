@@ -15,9 +15,9 @@ use serde_json::{json, Map, Value};
 use super::schema::{int, long_pattern, nullable};
 use super::{error_responses, info, rpc_error_component, BEARER};
 use crate::config::Limits;
+use crate::delivery::UpdateKind;
 use crate::error::ErrorKind;
 use crate::faults::action::{MAX_BITS, MAX_BLOCKS};
-use crate::faults::rule::UpdateKind;
 use crate::methods::METHOD_LINES;
 
 fn unsigned(max: u64) -> Value {

@@ -10,7 +10,7 @@ use axum::Router;
 use base64::Engine as _;
 use http_body_util::BodyExt;
 use secretchat_common::dh::{public_value, CheckedConfig, Exponent};
-use secretchat_server::config::Config;
+use secretchat_server::config::ServerConfig;
 use secretchat_server::state::{AppState, Server};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -53,10 +53,10 @@ pub fn blob(blocks: usize, fill: u8) -> Vec<u8> {
 
 impl Lab {
     pub fn new() -> Self {
-        Self::with_config(Config::for_tests())
+        Self::with_config(ServerConfig::for_tests())
     }
 
-    pub fn with_config(config: Config) -> Self {
+    pub fn with_config(config: ServerConfig) -> Self {
         Self {
             state: Arc::new(Server::new(&config).expect("valid test config")),
         }

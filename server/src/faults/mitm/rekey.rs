@@ -513,7 +513,7 @@ mod tests {
     }
 
     #[test]
-    fn other_actions_are_none_of_its_business() {
+    fn actions_other_than_the_four_rekey_actions_are_left_alone() {
         let config = CheckedConfig::telegram_default();
         let mut rng = ChaCha20Rng::seed_from_u64(6);
         let mut noop: Action = types::DecryptedMessageActionNoop {}.into();

@@ -1,6 +1,7 @@
-//! # The answer hook: a middleware around every `/api/` call
+//! # The answer hook: the HTTP door's middleware around every `/api/` call
 //!
-//! Before the method runs, an `error` rule may answer instead (`420 FLOOD_WAIT_5` for the
+//! The fault engine ([`crate::faults`]) acts on answers through two calls, and this is
+//! where the HTTP door makes them. Before the method runs, an `error` rule may answer instead (`420 FLOOD_WAIT_5` for the
 //! first three `messages.sendEncrypted` calls, say, to test a client's retries). After it
 //! ran, a hostile mode may rewrite a successful answer: bad DH parameters in
 //! `messages.getDhConfig`, the forged g_a in `messages.acceptEncryption`'s
@@ -36,7 +37,7 @@ pub async fn on_call(State(server): State<AppState>, request: Request, next: Nex
         .and_then(|token| server.directory.authenticate(token.trim()));
     if let Some(error) = server
         .faults
-        .before_call(&server, device.as_deref(), &method)
+        .before_call(&*server, device.as_deref(), &method)
     {
         return error.into_response();
     }
@@ -63,7 +64,7 @@ pub async fn on_call(State(server): State<AppState>, request: Request, next: Nex
         return Response::from_parts(parts, Body::from(bytes));
     };
     server.faults.rewrite_answer(
-        &server,
+        &*server,
         device.as_deref(),
         &method,
         &request_json,

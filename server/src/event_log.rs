@@ -33,7 +33,7 @@ pub const MAX_PAGE: usize = 10_000;
 
 /// One thing that happened.
 #[derive(Debug, Clone)]
-pub enum Event {
+pub enum LogEvent {
     /// A device signed in (or signed in again).
     SignedIn {
         user_id: i64,
@@ -62,10 +62,10 @@ pub enum Event {
     Fault(Value),
 }
 
-impl Event {
+impl LogEvent {
     fn to_json(&self) -> Value {
         match self {
-            Event::SignedIn {
+            LogEvent::SignedIn {
                 user_id,
                 device,
                 username,
@@ -77,7 +77,7 @@ impl Event {
                 "username": username,
                 "device_name": device_name,
             }),
-            Event::Delivered {
+            LogEvent::Delivered {
                 device,
                 update,
                 chat_id,
@@ -94,7 +94,7 @@ impl Event {
                 }
                 value
             }
-            Event::Acknowledged {
+            LogEvent::Acknowledged {
                 device,
                 max_qts,
                 messages,
@@ -104,8 +104,8 @@ impl Event {
                 "max_qts": max_qts,
                 "messages": messages,
             }),
-            Event::Expired { removed } => json!({"event": "expired", "removed": removed}),
-            Event::Fault(detail) => detail.clone(),
+            LogEvent::Expired { removed } => json!({"event": "expired", "removed": removed}),
+            LogEvent::Fault(detail) => detail.clone(),
         }
     }
 }
@@ -114,7 +114,7 @@ impl Event {
 struct Log {
     /// The id the next event gets (ids start at 1).
     next_id: u64,
-    events: VecDeque<(u64, i32, Event)>,
+    events: VecDeque<(u64, i32, LogEvent)>,
 }
 
 /// The numbered log of events.
@@ -154,7 +154,7 @@ impl EventLog {
     }
 
     /// Appends an event at server date `date`; returns its id.
-    pub fn record(&self, date: i32, event: Event) -> u64 {
+    pub fn record(&self, date: i32, event: LogEvent) -> u64 {
         let mut log = self.lock();
         let id = log.next_id;
         log.next_id += 1;
@@ -203,8 +203,8 @@ mod tests {
     #[test]
     fn events_after_since_come_back_numbered_and_dated() {
         let log = EventLog::new();
-        log.record(10, Event::Expired { removed: 1 });
-        log.record(11, Event::Expired { removed: 2 });
+        log.record(10, LogEvent::Expired { removed: 1 });
+        log.record(11, LogEvent::Expired { removed: 2 });
         let page = log.since(1, 100);
         assert_eq!(
             page.events,
@@ -217,7 +217,7 @@ mod tests {
     fn forgotten_events_are_counted_as_missed() {
         let log = EventLog::new();
         for n in 0..CAPACITY + 5 {
-            log.record(0, Event::Expired { removed: n });
+            log.record(0, LogEvent::Expired { removed: n });
         }
         let page = log.since(0, 1);
         assert_eq!(page.missed, 5);
