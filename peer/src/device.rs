@@ -99,12 +99,13 @@ pub enum DeviceError {
     /// The chat state machine refused the call.
     #[error("chat {chat_id}: {error}")]
     Chat { chat_id: i32, error: ChatError },
-    /// No chat with this id on this device.
+    /// A hostile action could not be crafted in this chat's state.
     #[error("chat {chat_id}: {error}")]
     Hostile {
         chat_id: i32,
         error: secretchat_common::chat::HostileError,
     },
+    /// No chat with this id on this device.
     #[error("no chat {chat_id} on this device")]
     UnknownChat { chat_id: i32 },
     /// The server's DH parameters failed a check: no chat may use them.
@@ -881,8 +882,6 @@ impl Device {
 
     // ---- the transport ----
 
-    /// Collects the events the action produced, hands the chat's transmits to the server,
-    /// and fails if the action's own message was refused.
     /// Breaks a rule of the protocol on purpose (`chat::hostile`): the crafted message is
     /// sent like any other, so the peer's reaction can be watched.
     pub async fn hostile(
@@ -966,6 +965,8 @@ impl Device {
         self.finish_action(chat_id, random_id).await
     }
 
+    /// Collects the events the action produced, hands the chat's transmits to the server,
+    /// and fails if the action's own message was refused.
     async fn finish_action(&mut self, chat_id: i32, random_id: i64) -> Result<i64, DeviceError> {
         self.drain_chat(chat_id);
         let failures = self.flush(chat_id).await;
