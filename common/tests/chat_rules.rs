@@ -3,7 +3,7 @@
 mod chat_support;
 
 use chat_support::{config, Pair};
-use secretchat_common::chat::{AbortReason, Event, IgnoreReason, Layer, UserAction};
+use secretchat_common::chat::{AbortReason, Event, IgnoreReason, Layer, TypingAction, UserAction};
 use secretchat_common::Side;
 
 #[test]
@@ -187,14 +187,7 @@ fn service_actions_reach_the_peer() {
     pair.a.flush_history(now, &mut pair.rng_a).unwrap();
     pair.collect();
     pair.drive();
-    let actions: Vec<_> = pair
-        .events_b
-        .iter()
-        .filter_map(|e| match e {
-            Event::ActionReceived { action, .. } => Some(action.clone()),
-            _ => None,
-        })
-        .collect();
+    let actions = actions_received(&pair.events_b);
     assert_eq!(
         actions,
         [
@@ -205,6 +198,46 @@ fn service_actions_reach_the_peer() {
             UserAction::FlushHistory
         ]
     );
+}
+
+#[test]
+fn every_user_action_sent_arrives_as_the_same_user_action() {
+    let mut pair = Pair::new(config(144), config(144), 12);
+    pair.drive();
+    let now = pair.now;
+    let id = pair.send_text(Side::Creator, "secret");
+    let sent = vec![
+        UserAction::SetMessageTtl { ttl_seconds: 30 },
+        UserAction::ReadMessages {
+            random_ids: vec![id],
+        },
+        UserAction::ScreenshotMessages {
+            random_ids: vec![id],
+        },
+        UserAction::Typing {
+            action: TypingAction::Typing,
+        },
+        UserAction::DeleteMessages {
+            random_ids: vec![id],
+        },
+        UserAction::FlushHistory,
+    ];
+    for action in sent.clone() {
+        pair.a.send_action(now, action, &mut pair.rng_a).unwrap();
+    }
+    pair.collect();
+    pair.drive();
+    assert_eq!(actions_received(&pair.events_b), sent);
+}
+
+fn actions_received(events: &[Event]) -> Vec<UserAction> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ActionReceived { action, .. } => Some(action.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 mod crafted {

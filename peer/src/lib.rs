@@ -7,7 +7,9 @@
 //!   built on the generated TL function types, with Telegram-shaped [`client::ApiError`]s.
 //! * [`device`] — [`device::Device`], one device of one user: signs in, long-polls
 //!   `updates.getDifference`, drives a [`secretchat_common::chat::SecretChat`] per chat,
-//!   saves and resumes; [`events`] is what it reports ([`events::PeerEvent`]).
+//!   saves and resumes (one module per concern: chats, DH cache, actions, outbox, updates,
+//!   files, saved state); [`device::HostileDevice`] wraps one to play the attacker.
+//!   [`events`] is what a device reports ([`events::PeerEvent`]).
 //! * [`files`] — encrypted files: one-time key, upload in parts, download in ranges.
 //! * [`explain`] — `--explain`: every step as a line a learner can follow.
 //! * [`embedded`] — [`embedded::EmbeddedServer`], the mock server in-process on

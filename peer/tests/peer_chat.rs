@@ -5,6 +5,7 @@ mod peer_support;
 use std::time::Duration;
 
 use peer_support::{device, establish, expect_event, expect_text, server};
+use secretchat_common::chat::{TypingAction, UserAction};
 use secretchat_peer::device::{AcceptOutcome, Device, DeviceOptions, PeerEvent};
 
 #[tokio::test]
@@ -374,26 +375,36 @@ async fn service_actions_arrive_as_actions_and_read_history_as_a_read_receipt() 
         unreachable!()
     };
     assert_eq!(ttl, 5);
-    alice.set_ttl(chat_id, 30).await.expect("ttl");
-    bob.read_messages(chat_id, vec![hello]).await.expect("read");
     alice
-        .screenshot(chat_id, vec![hello])
+        .act(chat_id, UserAction::SetMessageTtl { ttl_seconds: 30 })
         .await
-        .expect("screenshot");
-    alice.typing(chat_id).await.expect("typing");
+        .expect("ttl");
+    let read = UserAction::ReadMessages {
+        random_ids: vec![hello],
+    };
+    bob.act(chat_id, read).await.expect("read");
+    let screenshot = UserAction::ScreenshotMessages {
+        random_ids: vec![hello],
+    };
+    alice.act(chat_id, screenshot).await.expect("screenshot");
+    let typing = UserAction::Typing {
+        action: TypingAction::Typing,
+    };
+    alice.act(chat_id, typing).await.expect("typing");
+    let delete = UserAction::DeleteMessages {
+        random_ids: vec![hello],
+    };
+    alice.act(chat_id, delete).await.expect("delete");
     alice
-        .delete_messages(chat_id, vec![hello])
+        .act(chat_id, UserAction::FlushHistory)
         .await
-        .expect("delete");
-    alice.flush_history(chat_id).await.expect("flush");
+        .expect("flush");
     alice
         .set_typing(chat_id, true)
         .await
         .expect("setEncryptedTyping");
     let now = i32::try_from(bob.now().0).expect("a 32-bit date");
     bob.read_history(chat_id, now).await.expect("read history");
-
-    use secretchat_common::chat::UserAction;
     // Alice learns both that bob opened the message (end to end) and that he read the
     // history (from the server), possibly in one poll.
     let mut alice_saw = Vec::new();

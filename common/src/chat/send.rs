@@ -11,7 +11,7 @@
 
 use rand::{CryptoRng, RngCore};
 
-use super::events::SendMethod;
+use super::events::{SendMethod, UserAction};
 use super::history::Rewrite;
 use super::layer::Layer;
 use super::payload::{Action, Media, Message, Payload, TypingAction};
@@ -51,6 +51,24 @@ impl SecretChat {
             _ => SendMethod::SendEncrypted,
         };
         self.send_payload(now, Payload::Message(message), method, rng)
+    }
+
+    /// Sends one of the user's service actions (SPEC §8): the same [`UserAction`] the
+    /// other side's chat reports when it arrives ([`Event::ActionReceived`](super::Event::ActionReceived)).
+    pub fn send_action(
+        &mut self,
+        now: UnixTime,
+        action: UserAction,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<i64, ChatError> {
+        match action {
+            UserAction::SetMessageTtl { ttl_seconds } => self.set_ttl(now, ttl_seconds, rng),
+            UserAction::ReadMessages { random_ids } => self.read_messages(now, random_ids, rng),
+            UserAction::DeleteMessages { random_ids } => self.delete_messages(now, random_ids, rng),
+            UserAction::ScreenshotMessages { random_ids } => self.screenshot(now, random_ids, rng),
+            UserAction::FlushHistory => self.flush_history(now, rng),
+            UserAction::Typing { action } => self.typing(now, action, rng),
+        }
     }
 
     /// Sets the chat-wide self-destruct timer (`decryptedMessageActionSetMessageTTL`).

@@ -2,22 +2,23 @@
 //! [`Device`] talking HTTP to the mock server, and the server's admin surface.
 //!
 //! Each scenario step becomes one `Device` call (`send` → `send_text`, `read` →
-//! `read_messages` for the received messages *and* `messages.readEncryptedHistory`, so the
-//! other side sees both the service action and the read receipt); each poll is one
+//! `act(ReadMessages)` for the received messages *and* `messages.readEncryptedHistory`, so
+//! the other side sees both the service action and the read receipt; `hostile` → the
+//! [`HostileDevice`] every actor is, since any actor may play the attacker); each poll is one
 //! `Device::poll` (an `updates.getDifference`, long-polled when the runner allows), whose
 //! [`PeerEvent`]s are turned into the runner's [`Observed`] events. Server refusals keep
 //! Telegram's error string, so `expect_error` can name it.
 
 use std::time::Duration;
 
-use secretchat_common::chat::{Layer, Media, RekeyPolicy, UserAction};
+use secretchat_common::chat::{Layer, Media, RekeyPolicy, TypingAction, UserAction};
 use secretchat_common::envelope::Version;
 
 use super::expect::Observed;
 use super::format::{ActionKind, ActorSpec};
 use super::runner::{ActError, Actor, ActorOptions, ChatState, Command, Done, World};
 use crate::client::ApiClient;
-use crate::device::{Device, DeviceError, DeviceOptions, PeerEvent};
+use crate::device::{Device, DeviceError, DeviceOptions, HostileDevice, PeerEvent};
 use crate::embedded::AdminClient;
 
 fn act_error(error: DeviceError) -> ActError {
@@ -62,7 +63,7 @@ impl Admin {
 
 /// One signed-in device.
 pub struct DeviceActor {
-    device: Device,
+    device: HostileDevice,
 }
 
 impl DeviceWorld {
@@ -100,7 +101,9 @@ impl World for DeviceWorld {
         let device = Device::sign_in(&self.url, &spec.user, &spec.device, device_options)
             .await
             .map_err(act_error)?;
-        Ok(DeviceActor { device })
+        Ok(DeviceActor {
+            device: HostileDevice::new(device),
+        })
     }
 
     async fn advance_clock(&self, seconds: u64) -> Result<(), ActError> {
@@ -198,14 +201,18 @@ impl Actor for DeviceActor {
             Command::ForwardFile {
                 chat_id, random_id, ..
             } => sent(device.forward_file(chat_id, random_id).await),
-            Command::SetTtl { chat_id, ttl } => sent(device.set_ttl(chat_id, ttl).await),
+            Command::SetTtl { chat_id, ttl } => sent(
+                device
+                    .act(chat_id, UserAction::SetMessageTtl { ttl_seconds: ttl })
+                    .await,
+            ),
             Command::Read {
                 chat_id,
                 random_ids,
             } => {
                 if !random_ids.is_empty() {
                     device
-                        .read_messages(chat_id, random_ids)
+                        .act(chat_id, UserAction::ReadMessages { random_ids })
                         .await
                         .map_err(act_error)?;
                 }
@@ -215,24 +222,41 @@ impl Actor for DeviceActor {
             Command::Delete {
                 chat_id,
                 random_ids,
-            } => sent(device.delete_messages(chat_id, random_ids).await),
+            } => sent(
+                device
+                    .act(chat_id, UserAction::DeleteMessages { random_ids })
+                    .await,
+            ),
             Command::Screenshot {
                 chat_id,
                 random_ids,
-            } => sent(device.screenshot(chat_id, random_ids).await),
-            Command::Flush { chat_id } => sent(device.flush_history(chat_id).await),
-            Command::Typing { chat_id } => sent(device.typing(chat_id).await),
+            } => sent(
+                device
+                    .act(chat_id, UserAction::ScreenshotMessages { random_ids })
+                    .await,
+            ),
+            Command::Flush { chat_id } => sent(device.act(chat_id, UserAction::FlushHistory).await),
+            Command::Typing { chat_id } => sent(
+                device
+                    .act(
+                        chat_id,
+                        UserAction::Typing {
+                            action: TypingAction::Typing,
+                        },
+                    )
+                    .await,
+            ),
             Command::Rekey { chat_id } => sent(device.rekey(chat_id).await),
             Command::Hostile {
                 chat_id,
                 action,
                 deferred: false,
-            } => sent(device.hostile(chat_id, action).await),
+            } => sent(device.perform(chat_id, action).await),
             Command::Hostile {
                 chat_id,
                 action,
                 deferred: true,
-            } => nothing(device.arm_hostile(chat_id, action)),
+            } => nothing(device.arm(chat_id, action)),
             // Offline is the runner not polling; the device has nothing to do.
             Command::GoOffline | Command::ComeOnline => Ok(Done::Nothing),
             Command::Logout => nothing(device.log_out().await),

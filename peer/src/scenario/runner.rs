@@ -97,7 +97,7 @@ pub enum Command {
     Hostile {
         chat_id: i32,
         action: secretchat_common::chat::HostileAction,
-        /// Arm it ([`crate::device::Device::arm_hostile`]) rather than run it now.
+        /// Arm it ([`crate::device::HostileDevice::arm`]) rather than run it now.
         deferred: bool,
     },
     Typing {
