@@ -10,7 +10,8 @@ use secretchat_common::chat::hostile::{
     SHORT_RANDOM_BYTES, WRONG_MEDIA_IV_LEN, WRONG_MEDIA_KEY_LEN,
 };
 use secretchat_common::chat::{
-    AbortReason, Action, Event, IgnoreReason, Layer, Media, Payload, SecretChat, Transmit,
+    AbortReason, ChatEvent, IgnoreReason, Layer, Media, Payload, SecretChat, ServiceAction,
+    Transmit,
 };
 use secretchat_common::envelope::Version;
 use secretchat_common::seq_no::{RawSeqNo, SeqField, SeqNoError, WireSeqNo};
@@ -34,26 +35,26 @@ fn act(pair: &mut Pair, action: HostileAction) -> i64 {
 }
 
 /// What B did, as events since index `from`.
-fn b_events_since(pair: &Pair, from: usize) -> &[Event] {
+fn b_events_since(pair: &Pair, from: usize) -> &[ChatEvent] {
     &pair.events_b[from..]
 }
 
-fn abort_of(events: &[Event]) -> Option<&AbortReason> {
+fn abort_of(events: &[ChatEvent]) -> Option<&AbortReason> {
     events.iter().find_map(|event| match event {
-        Event::Aborted { reason } => Some(reason),
+        ChatEvent::Aborted { reason } => Some(reason),
         _ => None,
     })
 }
 
-fn ignore_of(events: &[Event]) -> Option<&IgnoreReason> {
+fn ignore_of(events: &[ChatEvent]) -> Option<&IgnoreReason> {
     events.iter().find_map(|event| match event {
-        Event::Ignored { reason } => Some(reason),
+        ChatEvent::Ignored { reason } => Some(reason),
         _ => None,
     })
 }
 
 /// The service action a side sent in `transmit`, opened with its current key.
-fn action_in(sender: &SecretChat, transmit: &Transmit) -> Action {
+fn action_in(sender: &SecretChat, transmit: &Transmit) -> ServiceAction {
     let inbound = open_as(sender, Version::V2, &transmit.data);
     match payload_of(&inbound).1 {
         Payload::Service(action) => action.clone(),
@@ -128,10 +129,10 @@ fn a_skipped_seq_no_makes_the_receiver_ask_for_it_and_then_deliver_the_text() {
     let resend = pair.sent_by_b[sent_by_b..]
         .iter()
         .map(|t| action_in(&pair.b, t))
-        .find(|a| matches!(a, Action::Resend { .. }));
+        .find(|a| matches!(a, ServiceAction::Resend { .. }));
     assert_eq!(
         resend,
-        Some(Action::Resend {
+        Some(ServiceAction::Resend {
             start_seq_no: skipped_wire,
             end_seq_no: skipped_wire
         })
@@ -251,7 +252,7 @@ fn a_second_request_key_while_the_first_is_pending_aborts_the_receiver() {
     let ids: Vec<i64> = pair.sent_by_a[sent..]
         .iter()
         .map(|t| match action_in(&pair.a, t) {
-            Action::RequestKey { exchange_id, .. } => exchange_id,
+            ServiceAction::RequestKey { exchange_id, .. } => exchange_id,
             other => panic!("expected RequestKey, got {other:?}"),
         })
         .collect();
@@ -306,7 +307,7 @@ fn an_accept_key_with_a_flipped_fingerprint_aborts_the_requester() {
     assert_eq!(forged.len(), 1);
     assert!(matches!(
         action_in(&pair.a, forged[0]),
-        Action::AcceptKey { key_fingerprint, .. } if key_fingerprint == *announced
+        ServiceAction::AcceptKey { key_fingerprint, .. } if key_fingerprint == *announced
     ));
     assert_reaction(&HostileAction::AcceptKeyWrongFingerprint, Reaction::Abort);
 }
@@ -348,7 +349,8 @@ fn an_accept_key_for_an_unknown_exchange_aborts_the_receiver() {
     let mut pair = pair(144, 14);
     let from = pair.events_b.len();
     act(&mut pair, HostileAction::AcceptKeyUnknownExchange);
-    let Action::AcceptKey { exchange_id, .. } = action_in(&pair.a, pair.sent_by_a.last().unwrap())
+    let ServiceAction::AcceptKey { exchange_id, .. } =
+        action_in(&pair.a, pair.sent_by_a.last().unwrap())
     else {
         panic!("A did not send an AcceptKey");
     };
@@ -369,7 +371,7 @@ fn a_commit_key_with_a_wrong_fingerprint_aborts_the_side_that_accepted() {
     let sent = pair.sent_by_a.len();
     let from = pair.events_b.len();
     act(&mut pair, HostileAction::CommitKeyWrongFingerprint);
-    let Action::CommitKey {
+    let ServiceAction::CommitKey {
         key_fingerprint: announced,
         ..
     } = action_in(&pair.a, &pair.sent_by_a[sent + 1])
@@ -390,7 +392,8 @@ fn a_commit_key_for_an_unknown_exchange_aborts_the_receiver() {
     let mut pair = pair(144, 16);
     let from = pair.events_b.len();
     act(&mut pair, HostileAction::CommitKeyUnknownExchange);
-    let Action::CommitKey { exchange_id, .. } = action_in(&pair.a, pair.sent_by_a.last().unwrap())
+    let ServiceAction::CommitKey { exchange_id, .. } =
+        action_in(&pair.a, pair.sent_by_a.last().unwrap())
     else {
         panic!("A did not send a CommitKey");
     };
@@ -414,7 +417,7 @@ fn an_abort_key_after_the_exchange_was_committed_aborts_the_receiver() {
     assert!(pair
         .events_b
         .iter()
-        .any(|e| matches!(e, Event::KeyChanged { .. })));
+        .any(|e| matches!(e, ChatEvent::KeyChanged { .. })));
     let from = pair.events_b.len();
     act(&mut pair, HostileAction::AbortKeyAfterCommit);
     pair.drive();
@@ -444,7 +447,7 @@ fn an_abort_key_for_an_exchange_nobody_knows_is_still_ignored() {
         Version::V2,
         Some(wrapper),
         5,
-        &Payload::Service(Action::AbortKey { exchange_id: 42 }),
+        &Payload::Service(ServiceAction::AbortKey { exchange_id: 42 }),
     );
     let _ = pair.b.handle_encrypted(now, &data, &mut pair.rng_b);
     pair.collect();
@@ -494,7 +497,7 @@ fn media_with_a_31_byte_key_and_16_byte_iv_never_becomes_a_file() {
     let random_id = act(&mut pair, HostileAction::MediaWrongKeyLengths);
     pair.drive();
     let media = pair.events_b.iter().find_map(|event| match event {
-        Event::MessageReceived {
+        ChatEvent::MessageReceived {
             random_id: id,
             message,
         } if *id == random_id => Some(message.media.clone()),

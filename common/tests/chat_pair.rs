@@ -5,23 +5,25 @@ mod chat_support;
 use chat_support::{config, Faults, Pair};
 use proptest::prelude::*;
 use rand::Rng;
-use secretchat_common::chat::{Config, Event, Layer, RekeyPolicy};
+use secretchat_common::chat::{ChatConfig, ChatEvent, Layer, RekeyPolicy};
 use secretchat_common::Side;
 
-fn key_changes(events: &[Event]) -> usize {
+fn key_changes(events: &[ChatEvent]) -> usize {
     events
         .iter()
-        .filter(|e| matches!(e, Event::KeyChanged { .. }))
+        .filter(|e| matches!(e, ChatEvent::KeyChanged { .. }))
         .count()
 }
 
-fn aborted(events: &[Event]) -> Option<&Event> {
-    events.iter().find(|e| matches!(e, Event::Aborted { .. }))
+fn aborted(events: &[ChatEvent]) -> Option<&ChatEvent> {
+    events
+        .iter()
+        .find(|e| matches!(e, ChatEvent::Aborted { .. }))
 }
 
 /// 300 messages each way between a creator at `layer_a` and a participant at `layer_b`.
 fn long_run(layer_a: i32, layer_b: i32, seed: u64) -> Pair {
-    let with_rekey = |layer| Config {
+    let with_rekey = |layer| ChatConfig {
         rekey: RekeyPolicy {
             after_messages: 250,
             ..RekeyPolicy::default()

@@ -3,7 +3,9 @@
 mod chat_support;
 
 use chat_support::{config, Pair};
-use secretchat_common::chat::{AbortReason, Event, IgnoreReason, Layer, TypingAction, UserAction};
+use secretchat_common::chat::{
+    AbortReason, ChatEvent, IgnoreReason, Layer, TypingAction, UserAction,
+};
 use secretchat_common::Side;
 
 #[test]
@@ -12,7 +14,7 @@ fn both_sides_end_the_handshake_with_the_same_key_and_visualization() {
     assert!(pair.a.is_established() && pair.b.is_established());
     assert_eq!(pair.a.key_fingerprint(), pair.b.key_fingerprint());
     assert_eq!(pair.a.visualization(), pair.b.visualization());
-    assert!(matches!(pair.events_a[0], Event::Established { .. }));
+    assert!(matches!(pair.events_a[0], ChatEvent::Established { .. }));
 }
 
 #[test]
@@ -21,11 +23,11 @@ fn notify_layer_raises_both_remote_layers() {
     pair.drive();
     assert_eq!(pair.a.layers().common(), Layer(73));
     assert_eq!(pair.b.layers().common(), Layer(73));
-    assert!(pair.events_b.contains(&Event::PeerLayerRaised {
+    assert!(pair.events_b.contains(&ChatEvent::PeerLayerRaised {
         from: Layer(8),
         to: Layer(144)
     }));
-    assert!(pair.events_b.contains(&Event::PeerIsNewer {
+    assert!(pair.events_b.contains(&ChatEvent::PeerIsNewer {
         peer_layer: Layer(144),
         own_layer: Layer(73)
     }));
@@ -58,7 +60,7 @@ fn replayed_message_is_ignored() {
     assert_eq!(pair.texts_received(Side::Participant), ["once"]);
     assert!(matches!(
         pair.events_b.last(),
-        Some(Event::Ignored {
+        Some(ChatEvent::Ignored {
             reason: IgnoreReason::Duplicate { .. }
         })
     ));
@@ -74,7 +76,7 @@ fn mirrored_message_aborts_the_chat() {
     pair.drive();
     assert_eq!(
         pair.events_a.last(),
-        Some(&Event::Aborted {
+        Some(&ChatEvent::Aborted {
             reason: AbortReason::MirroredMessage
         })
     );
@@ -109,7 +111,7 @@ fn unknown_fingerprint_is_ignored() {
     pair.collect();
     assert!(matches!(
         pair.events_b.last(),
-        Some(Event::Ignored {
+        Some(ChatEvent::Ignored {
             reason: IgnoreReason::UnknownFingerprint { .. }
         })
     ));
@@ -145,11 +147,11 @@ fn concurrent_request_key_both_ways_resolves_to_one_key() {
     pair.b.rekey_now(now, &mut pair.rng_b).unwrap();
     pair.drive();
     assert_eq!(pair.a.key_fingerprint(), pair.b.key_fingerprint());
-    let lost = |events: &[Event]| {
+    let lost = |events: &[ChatEvent]| {
         events.iter().any(|e| {
             matches!(
                 e,
-                Event::Ignored {
+                ChatEvent::Ignored {
                     reason: IgnoreReason::RequestKeyLostTieBreak { .. }
                 }
             )
@@ -159,7 +161,7 @@ fn concurrent_request_key_both_ways_resolves_to_one_key() {
     assert_eq!(
         pair.events_a
             .iter()
-            .filter(|e| matches!(e, Event::KeyChanged { .. }))
+            .filter(|e| matches!(e, ChatEvent::KeyChanged { .. }))
             .count(),
         1
     );
@@ -230,11 +232,11 @@ fn every_user_action_sent_arrives_as_the_same_user_action() {
     assert_eq!(actions_received(&pair.events_b), sent);
 }
 
-fn actions_received(events: &[Event]) -> Vec<UserAction> {
+fn actions_received(events: &[ChatEvent]) -> Vec<UserAction> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::ActionReceived { action, .. } => Some(action.clone()),
+            ChatEvent::ActionReceived { action, .. } => Some(action.clone()),
             _ => None,
         })
         .collect()
@@ -246,17 +248,17 @@ mod crafted {
     use rand_chacha::ChaCha20Rng;
     use secretchat_common::chat::codec::Wrapper;
     use secretchat_common::chat::{
-        AbortReason, AcceptedChat, Action, ChatError, DhParams, Event, Layer, Payload,
-        RequestedChat, SecretChat,
+        AbortReason, AcceptedChat, ChatError, ChatEvent, DhParams, Layer, Payload, RequestedChat,
+        SecretChat, ServiceAction,
     };
     use secretchat_common::dh::DhError;
     use secretchat_common::envelope::Version;
     use secretchat_common::seq_no::{RawSeqNo, SeqField, WireSeqNo};
     use secretchat_common::{KeyFingerprint, Side};
 
-    fn aborted_with(chat_events: &[Event]) -> Option<&AbortReason> {
+    fn aborted_with(chat_events: &[ChatEvent]) -> Option<&AbortReason> {
         chat_events.iter().find_map(|e| match e {
-            Event::Aborted { reason } => Some(reason),
+            ChatEvent::Aborted { reason } => Some(reason),
             _ => None,
         })
     }
@@ -292,7 +294,7 @@ mod crafted {
         assert!(matches!(result, Err(ChatError::Aborted { .. })));
         assert_eq!(
             a.poll_event(),
-            Some(Event::Aborted {
+            Some(ChatEvent::Aborted {
                 reason: AbortReason::KeyFingerprintMismatch {
                     announced: wrong,
                     computed: acceptance.key_fingerprint
@@ -322,7 +324,7 @@ mod crafted {
         ));
         assert!(matches!(
             b.poll_event(),
-            Some(Event::Aborted {
+            Some(ChatEvent::Aborted {
                 reason: AbortReason::InvalidPublicValue {
                     value: "g_a",
                     error: DhError::PublicValueNotAboveSafetyBound { .. }
@@ -374,7 +376,7 @@ mod crafted {
             Version::V1,
             Some(wrapper),
             42,
-            &Payload::Service(Action::Noop),
+            &Payload::Service(ServiceAction::Noop),
         );
         pair.to_b.push_back(super::chat_support::Packet {
             transmit: secretchat_common::chat::Transmit {
@@ -405,7 +407,7 @@ mod crafted {
             out_seq_no: sent.to_wire(SeqField::Out, Side::Participant).unwrap(),
         };
         // In A's out_seq_no form: raw 0 → 1, raw 1000 → 2001.
-        let resend = Payload::Service(Action::Resend {
+        let resend = Payload::Service(ServiceAction::Resend {
             start_seq_no: WireSeqNo(1),
             end_seq_no: WireSeqNo(2001),
         });
@@ -433,7 +435,7 @@ mod crafted {
         let accept = pair.to_a.pop_back().unwrap();
         let inbound = open_as(&pair.b, Version::V2, &accept.transmit.data);
         let (random_id, payload) = payload_of(&inbound);
-        let Payload::Service(Action::AcceptKey {
+        let Payload::Service(ServiceAction::AcceptKey {
             exchange_id,
             g_b,
             key_fingerprint,
@@ -442,7 +444,7 @@ mod crafted {
             panic!("expected AcceptKey, got {payload:?}");
         };
         let wrong = KeyFingerprint::from_i64(key_fingerprint.as_i64().wrapping_add(1));
-        let forged = Payload::Service(Action::AcceptKey {
+        let forged = Payload::Service(ServiceAction::AcceptKey {
             exchange_id,
             g_b,
             key_fingerprint: wrong,
@@ -476,7 +478,7 @@ mod crafted {
             Version::V2,
             Some(wrapper),
             44,
-            &Payload::Service(Action::Noop),
+            &Payload::Service(ServiceAction::Noop),
         );
         let now = pair.now;
         let _ = pair.a.handle_encrypted(now, &data, &mut pair.rng_a);
@@ -507,7 +509,7 @@ mod crafted {
             .events_b
             .iter()
             .filter(|e| {
-                matches!(e, Event::ActionReceived { action: secretchat_common::chat::UserAction::DeleteMessages { random_ids }, .. } if random_ids == &vec![id])
+                matches!(e, ChatEvent::ActionReceived { action: secretchat_common::chat::UserAction::DeleteMessages { random_ids }, .. } if random_ids == &vec![id])
             })
             .collect();
         assert_eq!(

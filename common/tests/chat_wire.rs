@@ -8,8 +8,8 @@ use chat_support::{config, current_key, Pair, START};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::chat::{
-    AbortReason, ChatError, Config, DhParams, Event, FileKind, FileMedia, IgnoreReason, Layer,
-    Media, Message, SecretChat, SendMethod,
+    AbortReason, ChatConfig, ChatError, ChatEvent, DhParams, FileKind, FileMedia, IgnoreReason,
+    Layer, Media, Message, SecretChat, SendMethod,
 };
 use secretchat_common::envelope::{self, Version};
 use secretchat_common::seq_no::{RawSeqNo, SeqField, SeqNoError, WireSeqNo};
@@ -103,7 +103,7 @@ fn files_of_every_kind_reach_the_peer_with_their_key_and_iv_at_layers_8_to_144()
             assert_eq!(transmit.method, SendMethod::SendEncryptedFile);
             pair.drive();
             let received = pair.events_b.iter().rev().find_map(|e| match e {
-                Event::MessageReceived {
+                ChatEvent::MessageReceived {
                     random_id: id,
                     message,
                 } if *id == random_id => message.media.clone(),
@@ -139,7 +139,7 @@ fn a_document_over_2_gib_goes_to_a_layer_143_peer_and_is_refused_for_a_layer_142
     new.a.send_message(now, message, &mut new.rng_a).unwrap();
     new.drive();
     let received = new.events_b.iter().find_map(|e| match e {
-        Event::MessageReceived { message, .. } => message.media.clone(),
+        ChatEvent::MessageReceived { message, .. } => message.media.clone(),
         _ => None,
     });
     assert_eq!(received, Some(Media::File(Box::new(as_seen_at(143, &big)))));
@@ -147,7 +147,7 @@ fn a_document_over_2_gib_goes_to_a_layer_143_peer_and_is_refused_for_a_layer_142
 
 #[test]
 fn explain_trace_shows_msg_key_seq_numbers_raw_and_wire_and_each_verdict() {
-    let explain = |layer| Config {
+    let explain = |layer| ChatConfig {
         explain: true,
         ..config(layer)
     };
@@ -193,7 +193,7 @@ fn explain_trace_shows_msg_key_seq_numbers_raw_and_wire_and_each_verdict() {
 
 #[test]
 fn explain_trace_shows_the_tl_object_as_json_and_the_same_aes_key_and_iv_on_both_sides() {
-    let explain = |layer| Config {
+    let explain = |layer| ChatConfig {
         explain: true,
         ..config(layer)
     };
@@ -263,18 +263,21 @@ fn receiver_of(vector: &Vector, remote_layer: i32) -> SecretChat {
         Side::Participant
     };
     let key = ChatKey::from_bytes(&hex_input(vector, "key")).unwrap();
-    let config = Config {
+    let config = ChatConfig {
         initial_remote_layer: Layer(remote_layer),
-        ..Config::default()
+        ..ChatConfig::default()
     };
     let mut chat =
         SecretChat::from_key(config, DhParams::telegram(), 1, 2, side, key, START).unwrap();
-    assert!(matches!(chat.poll_event(), Some(Event::Established { .. })));
+    assert!(matches!(
+        chat.poll_event(),
+        Some(ChatEvent::Established { .. })
+    ));
     assert!(chat.poll_transmit().is_none());
     chat
 }
 
-fn feed(chat: &mut SecretChat, wire: &[u8]) -> (Result<(), ChatError>, Vec<Event>) {
+fn feed(chat: &mut SecretChat, wire: &[u8]) -> (Result<(), ChatError>, Vec<ChatEvent>) {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let result = chat.handle_encrypted(START, wire, &mut rng);
     (result, std::iter::from_fn(|| chat.poll_event()).collect())
@@ -295,7 +298,7 @@ fn vector_v2_in_seq_no_wrong_parity_aborts_the_chat() {
     assert!(matches!(result, Err(ChatError::Aborted { .. })));
     assert_eq!(
         events,
-        [Event::Aborted {
+        [ChatEvent::Aborted {
             reason: AbortReason::SeqNo(SeqNoError::WrongParity {
                 field: SeqField::In,
                 got: WireSeqNo(1),
@@ -315,7 +318,7 @@ fn vector_v2_reflected_own_message_is_refused_as_mirrored() {
     assert!(matches!(result, Err(ChatError::Aborted { .. })));
     assert_eq!(
         events,
-        [Event::Aborted {
+        [ChatEvent::Aborted {
             reason: AbortReason::MirroredMessage
         }]
     );
@@ -330,8 +333,8 @@ fn every_decrypt_negative_vector_is_refused_by_the_chat_never_delivered() {
             let mut chat = receiver_of(v, layer);
             let (result, events) = feed(&mut chat, &hex_input(v, "wire"));
             let refused = match events.as_slice() {
-                [Event::Aborted { .. }] => result.is_err(),
-                [Event::Ignored { .. }] => result.is_ok(),
+                [ChatEvent::Aborted { .. }] => result.is_err(),
+                [ChatEvent::Ignored { .. }] => result.is_ok(),
                 _ => false,
             };
             assert!(
@@ -382,7 +385,7 @@ fn a_message_with_14_random_bytes_is_ignored() {
         .unwrap();
     assert_eq!(
         pair.b.poll_event(),
-        Some(Event::Ignored {
+        Some(ChatEvent::Ignored {
             reason: IgnoreReason::RandomBytesTooShort { got: 14, min: 15 }
         })
     );
@@ -416,7 +419,7 @@ fn an_unknown_inner_message_uses_up_its_seq_number_and_is_ignored() {
         .unwrap();
     assert!(matches!(
         pair.b.poll_event(),
-        Some(Event::Ignored {
+        Some(ChatEvent::Ignored {
             reason: IgnoreReason::UndecodableMessage { .. }
         })
     ));
@@ -457,9 +460,9 @@ fn from_creator(key: &ChatKey, layer: i32, out: u32, version: Version) -> Vec<u8
 #[test]
 fn mtproto_1_fills_a_gap_below_the_first_v2_message_but_is_refused_above_it() {
     let key = ChatKey::from_bytes(&[0x3c; 256]).unwrap();
-    let config = Config {
+    let config = ChatConfig {
         initial_remote_layer: Layer(46),
-        ..Config::default()
+        ..ChatConfig::default()
     };
     let mut b = SecretChat::from_key(
         config,
@@ -482,7 +485,7 @@ fn mtproto_1_fills_a_gap_below_the_first_v2_message_but_is_refused_above_it() {
         .unwrap();
     let texts: Vec<_> = std::iter::from_fn(|| b.poll_event())
         .filter_map(|e| match e {
-            Event::MessageReceived { message, .. } => Some(message.text),
+            ChatEvent::MessageReceived { message, .. } => Some(message.text),
             _ => None,
         })
         .collect();
@@ -493,7 +496,7 @@ fn mtproto_1_fills_a_gap_below_the_first_v2_message_but_is_refused_above_it() {
     assert!(matches!(result, Err(ChatError::Aborted { .. })));
     assert_eq!(
         b.poll_event(),
-        Some(Event::Aborted {
+        Some(ChatEvent::Aborted {
             reason: AbortReason::MtProto1AfterMtProto2 {
                 out_seq_no: RawSeqNo(2),
                 v2_from: RawSeqNo(1),

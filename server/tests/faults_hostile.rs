@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::chat::{
-    AbortReason, AcceptedChat, Config, DhParams, Event, RequestedChat, SecretChat, UnixTime,
+    AbortReason, AcceptedChat, ChatConfig, ChatEvent, DhParams, RequestedChat, SecretChat, UnixTime,
 };
 use secretchat_common::dh::{check_config, CheckedConfig, DhError};
 use secretchat_common::envelope::{self, OpenError, Side, Version};
@@ -94,8 +94,8 @@ impl Client {
         }
         while let Some(event) = chat.poll_event() {
             match event {
-                Event::MessageReceived { message, .. } => self.texts.push(message.text),
-                Event::Aborted { reason } => self.aborted = Some(reason),
+                ChatEvent::MessageReceived { message, .. } => self.texts.push(message.text),
+                ChatEvent::Aborted { reason } => self.aborted = Some(reason),
                 _ => {}
             }
         }
@@ -110,7 +110,7 @@ async fn request(lab: &Lab) -> (Client, Client, Value) {
     let mut bob = Client::new(lab.sign_in("bob", "phone").await, 2);
     let user = lab.input_user(&alice.dev, "bob").await;
     let (chat, request) = SecretChat::request(
-        Config::default(),
+        ChatConfig::default(),
         DhParams::telegram(),
         &[],
         NOW,
@@ -158,7 +158,7 @@ async fn accept(
     let chat_id = requested.id;
     bob.peer = json!({"_": "inputEncryptedChat", "chat_id": chat_id, "access_hash": requested.access_hash.to_string()});
     let mut chat =
-        SecretChat::from_requested(Config::default(), DhParams::telegram(), requested, NOW)?;
+        SecretChat::from_requested(ChatConfig::default(), DhParams::telegram(), requested, NOW)?;
     let acceptance = chat.accept(NOW, &[], &mut bob.rng)?;
     bob.chat = Some(chat);
     lab.ok(
@@ -316,7 +316,7 @@ async fn an_altered_fingerprint_makes_the_requester_abort_with_a_fingerprint_mis
         .await
         .unwrap_err();
     let chat = alice.chat.as_mut().unwrap();
-    let Some(Event::Aborted {
+    let Some(ChatEvent::Aborted {
         reason:
             AbortReason::KeyFingerprintMismatch {
                 announced,
@@ -345,7 +345,7 @@ async fn each_degenerate_g_a_makes_the_accepting_side_refuse_with_the_range_erro
         .await;
         let (_, mut bob, requested) = request(&lab).await;
         let mut chat = SecretChat::from_requested(
-            Config::default(),
+            ChatConfig::default(),
             DhParams::telegram(),
             requested_chat(&requested),
             NOW,
@@ -353,7 +353,7 @@ async fn each_degenerate_g_a_makes_the_accepting_side_refuse_with_the_range_erro
         .expect("created, not yet accepted");
         chat.accept(NOW, &[], &mut bob.rng)
             .expect_err("must refuse");
-        let Some(Event::Aborted {
+        let Some(ChatEvent::Aborted {
             reason:
                 AbortReason::InvalidPublicValue {
                     value: "g_a",
@@ -383,7 +383,8 @@ async fn a_degenerate_g_b_makes_the_requester_abort() {
         .await
         .expect_err("must refuse");
     let chat = alice.chat.as_mut().unwrap();
-    let Some(Event::Aborted { reason }) = std::iter::from_fn(|| chat.poll_event()).last() else {
+    let Some(ChatEvent::Aborted { reason }) = std::iter::from_fn(|| chat.poll_event()).last()
+    else {
         panic!("expected an abort");
     };
     assert!(

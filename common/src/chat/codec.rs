@@ -30,7 +30,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use super::layer::{Layer, MessageForm};
-use super::payload::{Action, FileKind, FileMedia, Media, Message, Payload, TypingAction};
+use super::payload::{FileKind, FileMedia, Media, Message, Payload, ServiceAction, TypingAction};
 use crate::key::KeyFingerprint;
 use crate::seq_no::WireSeqNo;
 use crate::tl::e2e::{self, enums, types};
@@ -130,7 +130,7 @@ pub fn encode(out: Outbound<'_>, rng: &mut impl RngCore) -> Result<Vec<u8>, Code
             // that is how a layer-8 peer learns that we are newer (SPEC §5).
             let payload = out.payload;
             let message = match payload {
-                Payload::Service(action @ Action::NotifyLayer { .. }) => {
+                Payload::Service(action @ ServiceAction::NotifyLayer { .. }) => {
                     types::DecryptedMessageService8 {
                         random_id: out.random_id,
                         random_bytes,
@@ -464,28 +464,32 @@ fn document_attributes(file: &FileMedia) -> Vec<enums::DocumentAttribute> {
     attributes
 }
 
-fn encode_action(action: &Action) -> enums::DecryptedMessageAction {
+fn encode_action(action: &ServiceAction) -> enums::DecryptedMessageAction {
     match action {
-        Action::SetMessageTtl { ttl_seconds } => types::DecryptedMessageActionSetMessageTTL {
-            ttl_seconds: *ttl_seconds,
+        ServiceAction::SetMessageTtl { ttl_seconds } => {
+            types::DecryptedMessageActionSetMessageTTL {
+                ttl_seconds: *ttl_seconds,
+            }
+            .into()
         }
-        .into(),
-        Action::ReadMessages { random_ids } => types::DecryptedMessageActionReadMessages {
+        ServiceAction::ReadMessages { random_ids } => types::DecryptedMessageActionReadMessages {
             random_ids: random_ids.clone(),
         }
         .into(),
-        Action::DeleteMessages { random_ids } => types::DecryptedMessageActionDeleteMessages {
-            random_ids: random_ids.clone(),
+        ServiceAction::DeleteMessages { random_ids } => {
+            types::DecryptedMessageActionDeleteMessages {
+                random_ids: random_ids.clone(),
+            }
+            .into()
         }
-        .into(),
-        Action::ScreenshotMessages { random_ids } => {
+        ServiceAction::ScreenshotMessages { random_ids } => {
             types::DecryptedMessageActionScreenshotMessages {
                 random_ids: random_ids.clone(),
             }
             .into()
         }
-        Action::FlushHistory => types::DecryptedMessageActionFlushHistory {}.into(),
-        Action::Resend {
+        ServiceAction::FlushHistory => types::DecryptedMessageActionFlushHistory {}.into(),
+        ServiceAction::Resend {
             start_seq_no,
             end_seq_no,
         } => types::DecryptedMessageActionResend {
@@ -493,19 +497,19 @@ fn encode_action(action: &Action) -> enums::DecryptedMessageAction {
             end_seq_no: end_seq_no.0,
         }
         .into(),
-        Action::NotifyLayer { layer } => {
+        ServiceAction::NotifyLayer { layer } => {
             types::DecryptedMessageActionNotifyLayer { layer: layer.0 }.into()
         }
-        Action::Typing { action } => types::DecryptedMessageActionTyping {
+        ServiceAction::Typing { action } => types::DecryptedMessageActionTyping {
             action: encode_typing(*action),
         }
         .into(),
-        Action::RequestKey { exchange_id, g_a } => types::DecryptedMessageActionRequestKey {
+        ServiceAction::RequestKey { exchange_id, g_a } => types::DecryptedMessageActionRequestKey {
             exchange_id: *exchange_id,
             g_a: g_a.clone(),
         }
         .into(),
-        Action::AcceptKey {
+        ServiceAction::AcceptKey {
             exchange_id,
             g_b,
             key_fingerprint,
@@ -515,11 +519,11 @@ fn encode_action(action: &Action) -> enums::DecryptedMessageAction {
             key_fingerprint: key_fingerprint.as_i64(),
         }
         .into(),
-        Action::AbortKey { exchange_id } => types::DecryptedMessageActionAbortKey {
+        ServiceAction::AbortKey { exchange_id } => types::DecryptedMessageActionAbortKey {
             exchange_id: *exchange_id,
         }
         .into(),
-        Action::CommitKey {
+        ServiceAction::CommitKey {
             exchange_id,
             key_fingerprint,
         } => types::DecryptedMessageActionCommitKey {
@@ -527,7 +531,7 @@ fn encode_action(action: &Action) -> enums::DecryptedMessageAction {
             key_fingerprint: key_fingerprint.as_i64(),
         }
         .into(),
-        Action::Noop => types::DecryptedMessageActionNoop {}.into(),
+        ServiceAction::Noop => types::DecryptedMessageActionNoop {}.into(),
     }
 }
 
@@ -856,49 +860,49 @@ fn with_attributes(mut file: FileMedia, attributes: &[enums::DocumentAttribute])
     file
 }
 
-fn decode_action(action: enums::DecryptedMessageAction) -> Action {
+fn decode_action(action: enums::DecryptedMessageAction) -> ServiceAction {
     use enums::DecryptedMessageAction as A;
     match action {
-        A::DecryptedMessageActionSetMessageTTL(a) => Action::SetMessageTtl {
+        A::DecryptedMessageActionSetMessageTTL(a) => ServiceAction::SetMessageTtl {
             ttl_seconds: a.ttl_seconds,
         },
-        A::DecryptedMessageActionReadMessages(a) => Action::ReadMessages {
+        A::DecryptedMessageActionReadMessages(a) => ServiceAction::ReadMessages {
             random_ids: a.random_ids,
         },
-        A::DecryptedMessageActionDeleteMessages(a) => Action::DeleteMessages {
+        A::DecryptedMessageActionDeleteMessages(a) => ServiceAction::DeleteMessages {
             random_ids: a.random_ids,
         },
-        A::DecryptedMessageActionScreenshotMessages(a) => Action::ScreenshotMessages {
+        A::DecryptedMessageActionScreenshotMessages(a) => ServiceAction::ScreenshotMessages {
             random_ids: a.random_ids,
         },
-        A::DecryptedMessageActionFlushHistory(_) => Action::FlushHistory,
-        A::DecryptedMessageActionResend(a) => Action::Resend {
+        A::DecryptedMessageActionFlushHistory(_) => ServiceAction::FlushHistory,
+        A::DecryptedMessageActionResend(a) => ServiceAction::Resend {
             start_seq_no: WireSeqNo(a.start_seq_no),
             end_seq_no: WireSeqNo(a.end_seq_no),
         },
-        A::DecryptedMessageActionNotifyLayer(a) => Action::NotifyLayer {
+        A::DecryptedMessageActionNotifyLayer(a) => ServiceAction::NotifyLayer {
             layer: Layer(a.layer),
         },
-        A::DecryptedMessageActionTyping(a) => Action::Typing {
+        A::DecryptedMessageActionTyping(a) => ServiceAction::Typing {
             action: decode_typing(&a.action),
         },
-        A::DecryptedMessageActionRequestKey(a) => Action::RequestKey {
+        A::DecryptedMessageActionRequestKey(a) => ServiceAction::RequestKey {
             exchange_id: a.exchange_id,
             g_a: a.g_a,
         },
-        A::DecryptedMessageActionAcceptKey(a) => Action::AcceptKey {
+        A::DecryptedMessageActionAcceptKey(a) => ServiceAction::AcceptKey {
             exchange_id: a.exchange_id,
             g_b: a.g_b,
             key_fingerprint: KeyFingerprint::from_i64(a.key_fingerprint),
         },
-        A::DecryptedMessageActionAbortKey(a) => Action::AbortKey {
+        A::DecryptedMessageActionAbortKey(a) => ServiceAction::AbortKey {
             exchange_id: a.exchange_id,
         },
-        A::DecryptedMessageActionCommitKey(a) => Action::CommitKey {
+        A::DecryptedMessageActionCommitKey(a) => ServiceAction::CommitKey {
             exchange_id: a.exchange_id,
             key_fingerprint: KeyFingerprint::from_i64(a.key_fingerprint),
         },
-        A::DecryptedMessageActionNoop(_) => Action::Noop,
+        A::DecryptedMessageActionNoop(_) => ServiceAction::Noop,
     }
 }
 
@@ -1030,7 +1034,7 @@ mod tests {
 
     #[test]
     fn service_messages_are_bare_service8_at_layer_8_and_service_from_17() {
-        let ttl = Payload::Service(Action::SetMessageTtl { ttl_seconds: 9 });
+        let ttl = Payload::Service(ServiceAction::SetMessageTtl { ttl_seconds: 9 });
         assert_eq!(
             message_constructor(&encode_at(None, &ttl).unwrap()),
             "decryptedMessageService8"
@@ -1043,11 +1047,11 @@ mod tests {
 
     #[test]
     fn notify_layer_goes_bare_to_a_layer_8_peer_but_other_layer_17_actions_do_not() {
-        let notify = Payload::Service(Action::NotifyLayer { layer: Layer(144) });
+        let notify = Payload::Service(ServiceAction::NotifyLayer { layer: Layer(144) });
         let bytes = encode_at(None, &notify).unwrap();
         assert_eq!(message_constructor(&bytes), "decryptedMessageService8");
         assert_eq!(decoded_payload(&bytes), notify);
-        let typing = Payload::Service(Action::Typing {
+        let typing = Payload::Service(ServiceAction::Typing {
             action: TypingAction::Typing,
         });
         assert_eq!(
@@ -1061,7 +1065,7 @@ mod tests {
 
     #[test]
     fn round_video_typing_needs_layer_66() {
-        let round = Payload::Service(Action::Typing {
+        let round = Payload::Service(ServiceAction::Typing {
             action: TypingAction::RecordRound,
         });
         assert!(matches!(
@@ -1241,38 +1245,38 @@ mod tests {
     #[test]
     fn every_action_survives_a_round_trip_at_layer_144() {
         let actions = [
-            Action::SetMessageTtl { ttl_seconds: 3 },
-            Action::ReadMessages {
+            ServiceAction::SetMessageTtl { ttl_seconds: 3 },
+            ServiceAction::ReadMessages {
                 random_ids: vec![1, 2],
             },
-            Action::DeleteMessages {
+            ServiceAction::DeleteMessages {
                 random_ids: vec![3],
             },
-            Action::ScreenshotMessages { random_ids: vec![] },
-            Action::FlushHistory,
-            Action::Resend {
+            ServiceAction::ScreenshotMessages { random_ids: vec![] },
+            ServiceAction::FlushHistory,
+            ServiceAction::Resend {
                 start_seq_no: WireSeqNo(2),
                 end_seq_no: WireSeqNo(6),
             },
-            Action::NotifyLayer { layer: Layer(144) },
-            Action::Typing {
+            ServiceAction::NotifyLayer { layer: Layer(144) },
+            ServiceAction::Typing {
                 action: TypingAction::UploadRound,
             },
-            Action::RequestKey {
+            ServiceAction::RequestKey {
                 exchange_id: -5,
                 g_a: vec![9; 256],
             },
-            Action::AcceptKey {
+            ServiceAction::AcceptKey {
                 exchange_id: 5,
                 g_b: vec![8; 256],
                 key_fingerprint: KeyFingerprint::from_i64(-77),
             },
-            Action::AbortKey { exchange_id: 6 },
-            Action::CommitKey {
+            ServiceAction::AbortKey { exchange_id: 6 },
+            ServiceAction::CommitKey {
                 exchange_id: 7,
                 key_fingerprint: KeyFingerprint::from_i64(77),
             },
-            Action::Noop,
+            ServiceAction::Noop,
         ];
         for action in actions {
             let payload = Payload::Service(action);

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::layer::Layer;
 use super::rekey::RekeyPolicy;
 
-/// How a [`super::SecretChat`] behaves. `Config::default()` is what the reference peer uses.
+/// How a [`super::SecretChat`] behaves. `ChatConfig::default()` is what the reference peer uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Config {
+pub struct ChatConfig {
     /// Our maximum layer, 8..=144 (default 144).
     pub own_layer: Layer,
     /// What we assume of the peer until it tells us (default 8, the v1 docs; SPEC §10 —
@@ -24,7 +24,7 @@ pub struct Config {
     pub explain: bool,
 }
 
-impl Default for Config {
+impl Default for ChatConfig {
     fn default() -> Self {
         Self {
             own_layer: Layer::MAX,

@@ -4,13 +4,13 @@
 //! Three queues, each drained with its own `poll_*` (quinn-proto's shape):
 //!
 //! ```text
-//!   poll_transmit()  → Transmit   which server method, the random_id, the sealed bytes
-//!   poll_event()     → Event      what the user (or a scenario test) should learn
-//!   poll_step()      → Step       what was checked, with msg_key and seq numbers
-//!                                 (only recorded when Config::explain is on)
+//!   poll_transmit()  → Transmit    which server method, the random_id, the sealed bytes
+//!   poll_event()     → ChatEvent   what the user (or a scenario test) should learn
+//!   poll_step()      → Step        what was checked, with msg_key and seq numbers
+//!                                  (only recorded when ChatConfig::explain is on)
 //! ```
 //!
-//! Ignoring a message is an event too ([`Event::Ignored`]), so a test can assert that a
+//! Ignoring a message is an event too ([`ChatEvent::Ignored`]), so a test can assert that a
 //! replayed message was dropped rather than guess from silence.
 
 use serde::{Deserialize, Serialize};
@@ -152,7 +152,7 @@ impl std::fmt::Display for IgnoreReason {
 
 /// Something the user (or a scenario) should learn.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Event {
+pub enum ChatEvent {
     /// The key exists: show the fingerprint and the 36-byte visualization (SPEC §1.7).
     Established {
         key_fingerprint: KeyFingerprint,

@@ -22,7 +22,7 @@ use super::agreement::{self, DhParams, SecretExponent};
 use super::keys::KeyRing;
 use super::time::UnixTime;
 use super::violation::AbortReason;
-use super::{ChatError, Config, Event, SecretChat, State};
+use super::{ChatConfig, ChatError, ChatEvent, SecretChat, State};
 use crate::key::{ChatKey, KeyFingerprint};
 use crate::side::Side;
 
@@ -63,7 +63,7 @@ impl SecretChat {
     /// We ask for a chat: picks the chat id (`random_id & 0x7fffffff`, never 0) and `a`
     /// (mixed with the server's `random` from getDhConfig), and returns what to send.
     pub fn request(
-        config: Config,
+        config: ChatConfig,
         dh: DhParams,
         server_random: &[u8],
         now: UnixTime,
@@ -86,7 +86,7 @@ impl SecretChat {
     /// The peer asks for a chat (`encryptedChatRequested`): waits for [`Self::accept`] or
     /// [`Self::decline`].
     pub fn from_requested(
-        config: Config,
+        config: ChatConfig,
         dh: DhParams,
         requested: RequestedChat,
         now: UnixTime,
@@ -136,7 +136,7 @@ impl SecretChat {
             return Err(self.wrong_state("awaiting the user's decision"));
         }
         self.state = State::Discarded;
-        self.emit(Event::Discarded);
+        self.emit(ChatEvent::Discarded);
         Ok(())
     }
 
@@ -181,11 +181,11 @@ impl SecretChat {
     /// `side` is our role (it fixes the seq_no parities and the MTProto 2.0 `x`), `key` the
     /// chat key both sides hold. The chat is established at `now` with nothing sent or
     /// received yet; the layers start from `config` (set `initial_remote_layer` to what the
-    /// peer is known to speak). [`Event::Established`] is emitted, but — unlike a fresh
+    /// peer is known to speak). [`ChatEvent::Established`] is emitted, but — unlike a fresh
     /// handshake — no NotifyLayer is queued: the chat is taken to have announced its layer
     /// when it was created.
     pub fn from_key(
-        config: Config,
+        config: ChatConfig,
         dh: DhParams,
         id: i32,
         access_hash: i64,
@@ -195,7 +195,7 @@ impl SecretChat {
     ) -> Result<Self, ChatError> {
         let mut chat = Self::new(config, id, access_hash, side, State::Established, dh, now)?;
         let keys = KeyRing::new(key, now, chat.layers.common());
-        chat.emit(Event::Established {
+        chat.emit(ChatEvent::Established {
             key_fingerprint: keys.current().fingerprint(),
             visualization: keys.visualization(),
         });
@@ -208,7 +208,7 @@ impl SecretChat {
         if !matches!(self.state, State::Discarded) {
             self.state = State::Discarded;
             self.outbox.clear();
-            self.emit(Event::Discarded);
+            self.emit(ChatEvent::Discarded);
         }
     }
 
@@ -227,7 +227,7 @@ impl SecretChat {
         self.step("handshake", || {
             format!("key established, key_fingerprint {key_fingerprint}")
         });
-        self.emit(Event::Established {
+        self.emit(ChatEvent::Established {
             key_fingerprint,
             visualization,
         });

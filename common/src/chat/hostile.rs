@@ -55,7 +55,7 @@ use super::agreement::{self, SecretExponent};
 use super::codec::{self, Outbound, Wrapper};
 use super::events::{SendMethod, Transmit};
 use super::layer::Layer;
-use super::payload::{Action, Media, Message, Payload};
+use super::payload::{Media, Message, Payload, ServiceAction};
 use super::rekey::Exchange;
 use super::time::UnixTime;
 use super::{ChatError, SecretChat, Stored};
@@ -458,7 +458,7 @@ impl SecretChat {
                 let a = SecretExponent::generate(rng, &[]);
                 let g_a = agreement::public_value(&self.dh, &a);
                 let exchange_id = rng.next_u64() as i64;
-                self.send_service_action(now, Action::RequestKey { exchange_id, g_a }, rng)
+                self.send_service_action(now, ServiceAction::RequestKey { exchange_id, g_a }, rng)
             }
             HostileAction::AcceptKeyWrongFingerprint => {
                 let Exchange::AwaitingCommit {
@@ -474,7 +474,7 @@ impl SecretChat {
             }
             HostileAction::AcceptKeyUnknownExchange => {
                 let b = SecretExponent::generate(rng, &[]);
-                let action = Action::AcceptKey {
+                let action = ServiceAction::AcceptKey {
                     exchange_id: rng.next_u64() as i64,
                     g_b: agreement::public_value(&self.dh, &b),
                     key_fingerprint: KeyFingerprint::from_i64(rng.next_u64() as i64),
@@ -489,14 +489,14 @@ impl SecretChat {
                         return Err(unavailable("no exchange accepted from the peer"))
                     }
                 };
-                let action = Action::CommitKey {
+                let action = ServiceAction::CommitKey {
                     exchange_id,
                     key_fingerprint: KeyFingerprint::from_i64(rng.next_u64() as i64),
                 };
                 self.send_service_action(now, action, rng)
             }
             HostileAction::CommitKeyUnknownExchange => {
-                let action = Action::CommitKey {
+                let action = ServiceAction::CommitKey {
                     exchange_id: rng.next_u64() as i64,
                     key_fingerprint: KeyFingerprint::from_i64(rng.next_u64() as i64),
                 };
@@ -506,7 +506,7 @@ impl SecretChat {
                 let Some((exchange_id, _)) = self.committed else {
                     return Err(unavailable("a finished re-keying exchange"));
                 };
-                self.send_service_action(now, Action::AbortKey { exchange_id }, rng)
+                self.send_service_action(now, ServiceAction::AbortKey { exchange_id }, rng)
             }
             HostileAction::ShortRandomBytes => {
                 let next = self.next_numbers(name)?;
@@ -723,7 +723,7 @@ impl SecretChat {
     fn send_service_action(
         &mut self,
         now: UnixTime,
-        action: Action,
+        action: ServiceAction,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<i64, HostileError> {
         Ok(self.send_payload(
@@ -751,7 +751,7 @@ impl SecretChat {
                     needs: "seq numbers below 2^30",
                 })
         };
-        let action = Action::Resend {
+        let action = ServiceAction::Resend {
             start_seq_no: wire(start)?,
             end_seq_no: wire(end)?,
         };
@@ -770,7 +770,7 @@ impl SecretChat {
         let pending = self.outbox.iter().find_map(|transmit| {
             let stored = self.history.find(transmit.random_id)?;
             match &stored.payload.payload {
-                Payload::Service(Action::AcceptKey {
+                Payload::Service(ServiceAction::AcceptKey {
                     exchange_id: id,
                     g_b,
                     ..
@@ -779,7 +779,7 @@ impl SecretChat {
             }
         });
         if let Some((random_id, g_b)) = pending {
-            let forged = Payload::Service(Action::AcceptKey {
+            let forged = Payload::Service(ServiceAction::AcceptKey {
                 exchange_id,
                 g_b,
                 key_fingerprint: wrong,
@@ -794,7 +794,7 @@ impl SecretChat {
             }
         }
         let b = SecretExponent::generate(rng, &[]);
-        let action = Action::AcceptKey {
+        let action = ServiceAction::AcceptKey {
             exchange_id,
             g_b: agreement::public_value(&self.dh, &b),
             key_fingerprint: wrong,
@@ -827,7 +827,7 @@ fn text(body: &str) -> Payload {
 fn noop() -> Stored {
     Stored {
         method: SendMethod::SendEncryptedService,
-        payload: Payload::Service(Action::Noop),
+        payload: Payload::Service(ServiceAction::Noop),
     }
 }
 

@@ -19,7 +19,7 @@
 //! Where the remote layer starts is one of the places the sources disagree (SPEC §10):
 //! the v1 docs say 8, the current docs 46, tdlib never goes below 73. This crate follows
 //! the **v1 docs (8)** by default, because it is the only choice that can talk to a
-//! layer-8 peer; [`crate::chat::Config::initial_remote_layer`] changes it. The first
+//! layer-8 peer; [`crate::chat::ChatConfig::initial_remote_layer`] changes it. The first
 //! NotifyLayer is then sent in the bare layer-8 form, which every layer accepts.
 //!
 //! When to send `decryptedMessageActionNotifyLayer{layer = own maximum}` (SPEC §5):

@@ -6,14 +6,14 @@
 //! to send, quinn-proto style:
 //!
 //! ```text
-//!          ┌────────────── inputs ──────────────┐        ┌──────── outputs ────────┐
-//!   request / from_requested + accept / decline │        │ poll_transmit → Transmit │
-//!   handle_accepted(encryptedChat{g_b, fp})     │        │ poll_event    → Event    │
-//!   handle_encrypted(now, bytes, rng)           ├──────▶ │ poll_step     → Step     │
-//!   handle_sent_ack(random_id)                  │        │ poll_timeout  → UnixTime │
-//!   handle_timeout(now, rng), handle_discarded  │        └──────────────────────────┘
-//!   send_text / send_message / set_ttl / read / delete / screenshot / flush / typing /
-//!   rekey_now (the user's actions)              │
+//!          ┌────────────── inputs ──────────────┐        ┌───────── outputs ────────┐
+//!   request / from_requested + accept / decline │        │ poll_transmit → Transmit  │
+//!   handle_accepted(encryptedChat{g_b, fp})     │        │ poll_event    → ChatEvent │
+//!   handle_encrypted(now, bytes, rng)           ├──────▶ │ poll_step     → Step      │
+//!   handle_sent_ack(random_id)                  │        │ poll_timeout  → UnixTime  │
+//!   handle_timeout(now, rng), handle_discarded  │        └───────────────────────────┘
+//!   send_text / send_message / send_action / rekey_now (the user's messages, service
+//!   actions and re-keys)                        │
 //!          └────────────────────────────────────┘
 //! ```
 //!
@@ -31,7 +31,7 @@
 //! [`SecretChat::poll_event`], then ask [`SecretChat::poll_timeout`] when to call
 //! [`SecretChat::handle_timeout`] next. `now` is always the caller's clock, and every call
 //! that may encrypt takes the random source, so a seeded RNG replays a run exactly. When an
-//! [`Event::Aborted`] or [`Event::Discarded`] comes out, the chat is over: it refuses
+//! [`ChatEvent::Aborted`] or [`ChatEvent::Discarded`] comes out, the chat is over: it refuses
 //! further input with [`ChatError::Aborted`] / [`ChatError::Discarded`], and after an abort
 //! the transport should call `messages.discardEncryption`.
 //!
@@ -72,13 +72,13 @@ use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
 pub use agreement::{DhParams, SecretExponent};
-pub use config::Config;
-pub use events::{Event, IgnoreReason, SendMethod, Step, Transmit, UserAction};
+pub use config::ChatConfig;
+pub use events::{ChatEvent, IgnoreReason, SendMethod, Step, Transmit, UserAction};
 pub use handshake::{Acceptance, AcceptedChat, Request, RequestedChat};
 pub use hostile::{HostileAction, HostileError, Reaction};
 pub use keys::KeySlot;
 pub use layer::Layer;
-pub use payload::{Action, FileKind, FileMedia, Media, Message, Payload, TypingAction};
+pub use payload::{FileKind, FileMedia, Media, Message, Payload, ServiceAction, TypingAction};
 pub use rekey::RekeyPolicy;
 pub use time::UnixTime;
 pub use violation::AbortReason;
@@ -209,7 +209,7 @@ const SEEN_BARE_LIMIT: usize = 1000;
 /// One secret chat, one side of it.
 #[derive(Serialize, Deserialize)]
 pub struct SecretChat {
-    config: Config,
+    config: ChatConfig,
     /// The chat id: the requester's `random_id` (SPEC §0).
     id: i32,
     access_hash: i64,
@@ -230,7 +230,7 @@ pub struct SecretChat {
     resend_retry_at: Option<UnixTime>,
     outbox: VecDeque<Transmit>,
     #[serde(skip)]
-    events: VecDeque<Event>,
+    events: VecDeque<ChatEvent>,
     #[serde(skip)]
     steps: VecDeque<Step>,
 }
@@ -250,7 +250,7 @@ impl std::fmt::Debug for SecretChat {
 
 impl SecretChat {
     fn new(
-        config: Config,
+        config: ChatConfig,
         id: i32,
         access_hash: i64,
         side: Side,
@@ -298,7 +298,7 @@ impl SecretChat {
         self.side
     }
 
-    pub fn config(&self) -> &Config {
+    pub fn config(&self) -> &ChatConfig {
         &self.config
     }
 
@@ -344,11 +344,11 @@ impl SecretChat {
     }
 
     /// The next event for the user.
-    pub fn poll_event(&mut self) -> Option<Event> {
+    pub fn poll_event(&mut self) -> Option<ChatEvent> {
         self.events.pop_front()
     }
 
-    /// The next line of the explain trace (only recorded with `Config::explain`).
+    /// The next line of the explain trace (only recorded with `ChatConfig::explain`).
     pub fn poll_step(&mut self) -> Option<Step> {
         self.steps.pop_front()
     }
@@ -423,11 +423,11 @@ impl SecretChat {
         };
         self.outbox.clear();
         self.exchange = Exchange::Idle;
-        self.events.push_back(Event::Aborted { reason });
+        self.events.push_back(ChatEvent::Aborted { reason });
         ChatError::Aborted { reason: text }
     }
 
-    fn emit(&mut self, event: Event) {
+    fn emit(&mut self, event: ChatEvent) {
         self.events.push_back(event);
     }
 
@@ -595,14 +595,14 @@ impl SecretChat {
     ) -> Result<(), ChatError> {
         self.send_payload(
             now,
-            Payload::Service(Action::Resend {
+            Payload::Service(ServiceAction::Resend {
                 start_seq_no: hole.start_seq_no,
                 end_seq_no: hole.end_seq_no,
             }),
             SendMethod::SendEncryptedService,
             rng,
         )?;
-        self.emit(Event::ResendRequested {
+        self.emit(ChatEvent::ResendRequested {
             start_seq_no: hole.start_seq_no,
             end_seq_no: hole.end_seq_no,
         });
@@ -621,7 +621,7 @@ impl SecretChat {
         self.step("layer", || format!("NotifyLayer {layer}"));
         self.send_payload(
             now,
-            Payload::Service(Action::NotifyLayer { layer }),
+            Payload::Service(ServiceAction::NotifyLayer { layer }),
             SendMethod::SendEncryptedService,
             rng,
         )

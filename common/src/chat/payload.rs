@@ -7,7 +7,7 @@
 //!
 //! ```text
 //!   Payload::Message   decryptedMessage8 / 23 / 46 / (73)   text, media, ttl
-//!   Payload::Service   decryptedMessageService(8)           an Action
+//!   Payload::Service   decryptedMessageService(8)           a ServiceAction
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ pub enum Payload {
     /// A user message (`decryptedMessage`).
     Message(Message),
     /// A service message (`decryptedMessageService`).
-    Service(Action),
+    Service(ServiceAction),
 }
 
 /// A user message.
@@ -110,7 +110,7 @@ pub struct FileMedia {
 
 /// A service action (`decryptedMessageAction*`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Action {
+pub enum ServiceAction {
     /// `decryptedMessageActionSetMessageTTL`: the chat-wide self-destruct timer.
     SetMessageTtl { ttl_seconds: i32 },
     /// `decryptedMessageActionReadMessages`: these messages were opened.
@@ -166,44 +166,44 @@ pub enum TypingAction {
     UploadRound,
 }
 
-impl Action {
+impl ServiceAction {
     /// The layer in which this action's constructor first appears.
     pub fn introduced_in(&self) -> Layer {
         match self {
-            Action::SetMessageTtl { .. }
-            | Action::ReadMessages { .. }
-            | Action::DeleteMessages { .. }
-            | Action::ScreenshotMessages { .. }
-            | Action::FlushHistory => Layer::BASE,
-            Action::Resend { .. } | Action::NotifyLayer { .. } => Layer::SEQ_NO,
-            Action::Typing {
+            ServiceAction::SetMessageTtl { .. }
+            | ServiceAction::ReadMessages { .. }
+            | ServiceAction::DeleteMessages { .. }
+            | ServiceAction::ScreenshotMessages { .. }
+            | ServiceAction::FlushHistory => Layer::BASE,
+            ServiceAction::Resend { .. } | ServiceAction::NotifyLayer { .. } => Layer::SEQ_NO,
+            ServiceAction::Typing {
                 action: TypingAction::RecordRound | TypingAction::UploadRound,
             } => Layer(66),
-            Action::Typing { .. } => Layer::SEQ_NO,
-            Action::RequestKey { .. }
-            | Action::AcceptKey { .. }
-            | Action::AbortKey { .. }
-            | Action::CommitKey { .. }
-            | Action::Noop => Layer::PFS,
+            ServiceAction::Typing { .. } => Layer::SEQ_NO,
+            ServiceAction::RequestKey { .. }
+            | ServiceAction::AcceptKey { .. }
+            | ServiceAction::AbortKey { .. }
+            | ServiceAction::CommitKey { .. }
+            | ServiceAction::Noop => Layer::PFS,
         }
     }
 
     /// The TL constructor that carries this action.
     pub fn constructor_name(&self) -> &'static str {
         match self {
-            Action::SetMessageTtl { .. } => "decryptedMessageActionSetMessageTTL",
-            Action::ReadMessages { .. } => "decryptedMessageActionReadMessages",
-            Action::DeleteMessages { .. } => "decryptedMessageActionDeleteMessages",
-            Action::ScreenshotMessages { .. } => "decryptedMessageActionScreenshotMessages",
-            Action::FlushHistory => "decryptedMessageActionFlushHistory",
-            Action::Resend { .. } => "decryptedMessageActionResend",
-            Action::NotifyLayer { .. } => "decryptedMessageActionNotifyLayer",
-            Action::Typing { .. } => "decryptedMessageActionTyping",
-            Action::RequestKey { .. } => "decryptedMessageActionRequestKey",
-            Action::AcceptKey { .. } => "decryptedMessageActionAcceptKey",
-            Action::AbortKey { .. } => "decryptedMessageActionAbortKey",
-            Action::CommitKey { .. } => "decryptedMessageActionCommitKey",
-            Action::Noop => "decryptedMessageActionNoop",
+            ServiceAction::SetMessageTtl { .. } => "decryptedMessageActionSetMessageTTL",
+            ServiceAction::ReadMessages { .. } => "decryptedMessageActionReadMessages",
+            ServiceAction::DeleteMessages { .. } => "decryptedMessageActionDeleteMessages",
+            ServiceAction::ScreenshotMessages { .. } => "decryptedMessageActionScreenshotMessages",
+            ServiceAction::FlushHistory => "decryptedMessageActionFlushHistory",
+            ServiceAction::Resend { .. } => "decryptedMessageActionResend",
+            ServiceAction::NotifyLayer { .. } => "decryptedMessageActionNotifyLayer",
+            ServiceAction::Typing { .. } => "decryptedMessageActionTyping",
+            ServiceAction::RequestKey { .. } => "decryptedMessageActionRequestKey",
+            ServiceAction::AcceptKey { .. } => "decryptedMessageActionAcceptKey",
+            ServiceAction::AbortKey { .. } => "decryptedMessageActionAbortKey",
+            ServiceAction::CommitKey { .. } => "decryptedMessageActionCommitKey",
+            ServiceAction::Noop => "decryptedMessageActionNoop",
         }
     }
 
@@ -211,13 +211,13 @@ impl Action {
     pub fn is_protocol(&self) -> bool {
         matches!(
             self,
-            Action::Resend { .. }
-                | Action::NotifyLayer { .. }
-                | Action::RequestKey { .. }
-                | Action::AcceptKey { .. }
-                | Action::AbortKey { .. }
-                | Action::CommitKey { .. }
-                | Action::Noop
+            ServiceAction::Resend { .. }
+                | ServiceAction::NotifyLayer { .. }
+                | ServiceAction::RequestKey { .. }
+                | ServiceAction::AcceptKey { .. }
+                | ServiceAction::AbortKey { .. }
+                | ServiceAction::CommitKey { .. }
+                | ServiceAction::Noop
         )
     }
 }

@@ -17,8 +17,8 @@
 use rand::{CryptoRng, RngCore};
 
 use super::agreement::{self, SecretExponent};
-use super::events::{Event, IgnoreReason, SendMethod};
-use super::payload::{Action, Payload};
+use super::events::{ChatEvent, IgnoreReason, SendMethod};
+use super::payload::{Payload, ServiceAction};
 use super::receive::Failure;
 use super::rekey::{OnAbortKey, OnRequestKey};
 use super::time::UnixTime;
@@ -41,7 +41,7 @@ impl SecretChat {
         let g_a = agreement::public_value(&self.dh, &a);
         let exchange_id = rng.next_u64() as i64;
         self.step("rekey", || format!("RequestKey, exchange {exchange_id}"));
-        self.send_service(now, Action::RequestKey { exchange_id, g_a }, rng)?;
+        self.send_service(now, ServiceAction::RequestKey { exchange_id, g_a }, rng)?;
         self.exchange.requested(exchange_id, a);
         Ok(exchange_id)
     }
@@ -80,7 +80,7 @@ impl SecretChat {
     fn send_service(
         &mut self,
         now: UnixTime,
-        action: Action,
+        action: ServiceAction,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<i64, ChatError> {
         self.send_payload(
@@ -130,7 +130,7 @@ impl SecretChat {
                 });
                 self.send_service(
                     now,
-                    Action::AcceptKey {
+                    ServiceAction::AcceptKey {
                         exchange_id,
                         g_b,
                         key_fingerprint,
@@ -167,7 +167,7 @@ impl SecretChat {
         // The CommitKey still goes under the old key; everything after under the new one.
         self.send_service(
             now,
-            Action::CommitKey {
+            ServiceAction::CommitKey {
                 exchange_id,
                 key_fingerprint: computed,
             },
@@ -214,7 +214,7 @@ impl SecretChat {
             return Err(AbortReason::AbortAfterCommit { exchange_id }.into());
         }
         match self.exchange.on_abort_key(exchange_id)? {
-            OnAbortKey::Aborted => self.emit(Event::RekeyAborted { exchange_id }),
+            OnAbortKey::Aborted => self.emit(ChatEvent::RekeyAborted { exchange_id }),
             OnAbortKey::Ignored => self.ignore_event(IgnoreReason::UnknownAbortKey { exchange_id }),
         }
         Ok(())
@@ -238,17 +238,17 @@ impl SecretChat {
         self.step("rekey", || {
             format!("switched to key {key_fingerprint} (exchange {exchange_id})")
         });
-        self.emit(Event::KeyChanged {
+        self.emit(ChatEvent::KeyChanged {
             exchange_id,
             key_fingerprint,
         });
         if we_accepted {
-            self.send_service(now, Action::Noop, rng)?;
+            self.send_service(now, ServiceAction::Noop, rng)?;
         }
         Ok(())
     }
 
     fn ignore_event(&mut self, reason: IgnoreReason) {
-        self.emit(Event::Ignored { reason });
+        self.emit(ChatEvent::Ignored { reason });
     }
 }

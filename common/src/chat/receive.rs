@@ -19,10 +19,10 @@
 use rand::{CryptoRng, RngCore};
 
 use super::codec::{self, Content, MIN_RANDOM_BYTES};
-use super::events::{Event, IgnoreReason, UserAction};
+use super::events::{ChatEvent, IgnoreReason, UserAction};
 use super::keys::KeySlot;
 use super::layer::{self, Layer, RemoteLayerChange};
-use super::payload::{Action, Payload};
+use super::payload::{Payload, ServiceAction};
 use super::sequence::Arrival;
 use super::time::UnixTime;
 use super::version::VersionRules;
@@ -33,8 +33,8 @@ use crate::key::{ChatKey, KeyFingerprint};
 
 impl SecretChat {
     /// An `encryptedMessage(.Service).bytes` arrived. Violations abort the chat (an
-    /// [`Event::Aborted`] and `Err(ChatError::Aborted)`); harmless oddities are
-    /// [`Event::Ignored`].
+    /// [`ChatEvent::Aborted`] and `Err(ChatError::Aborted)`); harmless oddities are
+    /// [`ChatEvent::Ignored`].
     pub fn handle_encrypted(
         &mut self,
         now: UnixTime,
@@ -51,7 +51,7 @@ impl SecretChat {
 
     fn ignore(&mut self, reason: IgnoreReason) {
         self.step("ignore", || format!("{reason:?}"));
-        self.emit(Event::Ignored { reason });
+        self.emit(ChatEvent::Ignored { reason });
     }
 
     fn receive(
@@ -144,7 +144,7 @@ impl SecretChat {
         // A Resend is answered on arrival, even when it waits behind a gap (SPEC §3.3).
         if let Content::Payload {
             payload:
-                Payload::Service(Action::Resend {
+                Payload::Service(ServiceAction::Resend {
                     start_seq_no,
                     end_seq_no,
                 }),
@@ -275,12 +275,12 @@ impl SecretChat {
             self.step("layer", || {
                 format!("remote layer raised from {from} to {to}")
             });
-            self.emit(Event::PeerLayerRaised { from, to });
+            self.emit(ChatEvent::PeerLayerRaised { from, to });
             if let Some(keys) = self.keys.as_mut() {
                 keys.note_common_layer(self.layers.common());
             }
             if to > self.layers.own_max() {
-                self.emit(Event::PeerIsNewer {
+                self.emit(ChatEvent::PeerIsNewer {
                     peer_layer: to,
                     own_layer: self.layers.own_max(),
                 });
@@ -319,7 +319,7 @@ impl SecretChat {
         for out_seq_no in wanted {
             self.resend_stored(out_seq_no, rng)?;
         }
-        self.emit(Event::PeerAskedForResend {
+        self.emit(ChatEvent::PeerAskedForResend {
             start_seq_no,
             end_seq_no,
             messages,
@@ -351,7 +351,7 @@ impl SecretChat {
             Content::Payload {
                 random_id,
                 payload: Payload::Message(message),
-            } => self.emit(Event::MessageReceived { random_id, message }),
+            } => self.emit(ChatEvent::MessageReceived { random_id, message }),
             Content::Payload {
                 random_id,
                 payload: Payload::Service(action),
@@ -369,42 +369,42 @@ impl SecretChat {
         &mut self,
         now: UnixTime,
         random_id: i64,
-        action: Action,
+        action: ServiceAction,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), Failure> {
-        let user = |action| Event::ActionReceived { random_id, action };
+        let user = |action| ChatEvent::ActionReceived { random_id, action };
         match action {
-            Action::SetMessageTtl { ttl_seconds } => {
+            ServiceAction::SetMessageTtl { ttl_seconds } => {
                 self.emit(user(UserAction::SetMessageTtl { ttl_seconds }))
             }
-            Action::ReadMessages { random_ids } => {
+            ServiceAction::ReadMessages { random_ids } => {
                 self.emit(user(UserAction::ReadMessages { random_ids }))
             }
-            Action::DeleteMessages { random_ids } => {
+            ServiceAction::DeleteMessages { random_ids } => {
                 self.emit(user(UserAction::DeleteMessages { random_ids }))
             }
-            Action::ScreenshotMessages { random_ids } => {
+            ServiceAction::ScreenshotMessages { random_ids } => {
                 self.emit(user(UserAction::ScreenshotMessages { random_ids }))
             }
-            Action::FlushHistory => self.emit(user(UserAction::FlushHistory)),
-            Action::Typing { action } => self.emit(user(UserAction::Typing { action })),
+            ServiceAction::FlushHistory => self.emit(user(UserAction::FlushHistory)),
+            ServiceAction::Typing { action } => self.emit(user(UserAction::Typing { action })),
             // Already answered on arrival.
-            Action::Resend { .. } => {}
-            Action::NotifyLayer { layer } => self.observe_layer(now, layer, rng)?,
-            Action::RequestKey { exchange_id, g_a } => {
+            ServiceAction::Resend { .. } => {}
+            ServiceAction::NotifyLayer { layer } => self.observe_layer(now, layer, rng)?,
+            ServiceAction::RequestKey { exchange_id, g_a } => {
                 self.on_request_key(now, exchange_id, &g_a, rng)?
             }
-            Action::AcceptKey {
+            ServiceAction::AcceptKey {
                 exchange_id,
                 g_b,
                 key_fingerprint,
             } => self.on_accept_key(now, exchange_id, &g_b, key_fingerprint, rng)?,
-            Action::CommitKey {
+            ServiceAction::CommitKey {
                 exchange_id,
                 key_fingerprint,
             } => self.on_commit_key(now, exchange_id, key_fingerprint, rng)?,
-            Action::AbortKey { exchange_id } => self.on_abort_key(exchange_id)?,
-            Action::Noop => {}
+            ServiceAction::AbortKey { exchange_id } => self.on_abort_key(exchange_id)?,
+            ServiceAction::Noop => {}
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use rand::{CryptoRng, RngCore};
 use super::events::{SendMethod, UserAction};
 use super::history::Rewrite;
 use super::layer::Layer;
-use super::payload::{Action, Media, Message, Payload, TypingAction};
+use super::payload::{Media, Message, Payload, ServiceAction, TypingAction};
 use super::time::UnixTime;
 use super::{ChatError, SecretChat, Stored};
 
@@ -54,7 +54,7 @@ impl SecretChat {
     }
 
     /// Sends one of the user's service actions (SPEC §8): the same [`UserAction`] the
-    /// other side's chat reports when it arrives ([`Event::ActionReceived`](super::Event::ActionReceived)).
+    /// other side's chat reports when it arrives ([`ChatEvent::ActionReceived`](super::ChatEvent::ActionReceived)).
     pub fn send_action(
         &mut self,
         now: UnixTime,
@@ -78,7 +78,7 @@ impl SecretChat {
         ttl_seconds: i32,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<i64, ChatError> {
-        self.send_user_action(now, Action::SetMessageTtl { ttl_seconds }, rng)
+        self.send_user_action(now, ServiceAction::SetMessageTtl { ttl_seconds }, rng)
     }
 
     /// Tells the peer these messages were opened (`decryptedMessageActionReadMessages`).
@@ -88,7 +88,7 @@ impl SecretChat {
         random_ids: Vec<i64>,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<i64, ChatError> {
-        self.send_user_action(now, Action::ReadMessages { random_ids }, rng)
+        self.send_user_action(now, ServiceAction::ReadMessages { random_ids }, rng)
     }
 
     /// Notifies a screenshot (`decryptedMessageActionScreenshotMessages`).
@@ -98,7 +98,7 @@ impl SecretChat {
         random_ids: Vec<i64>,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<i64, ChatError> {
-        self.send_user_action(now, Action::ScreenshotMessages { random_ids }, rng)
+        self.send_user_action(now, ServiceAction::ScreenshotMessages { random_ids }, rng)
     }
 
     /// Clears the history on both sides (`decryptedMessageActionFlushHistory`).
@@ -107,7 +107,7 @@ impl SecretChat {
         now: UnixTime,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<i64, ChatError> {
-        self.send_user_action(now, Action::FlushHistory, rng)
+        self.send_user_action(now, ServiceAction::FlushHistory, rng)
     }
 
     /// A typing notification (`decryptedMessageActionTyping`, layer 17 and up).
@@ -119,7 +119,7 @@ impl SecretChat {
     ) -> Result<i64, ChatError> {
         self.send_payload(
             now,
-            Payload::Service(Action::Typing { action }),
+            Payload::Service(ServiceAction::Typing { action }),
             SendMethod::SendEncryptedService,
             rng,
         )
@@ -137,7 +137,7 @@ impl SecretChat {
         for &random_id in &random_ids {
             let rewritten = self.history.rewrite(random_id, |stored| Stored {
                 method: stored.method,
-                payload: Payload::Service(Action::DeleteMessages {
+                payload: Payload::Service(ServiceAction::DeleteMessages {
                     random_ids: vec![random_id],
                 }),
             });
@@ -148,7 +148,7 @@ impl SecretChat {
                 self.rewrite_pending_transmit(random_id, out_seq_no, rng)?;
             }
         }
-        self.send_user_action(now, Action::DeleteMessages { random_ids }, rng)
+        self.send_user_action(now, ServiceAction::DeleteMessages { random_ids }, rng)
     }
 
     /// The server accepted the message with this `random_id` (`sentEncryptedMessage`).
@@ -177,7 +177,7 @@ impl SecretChat {
     fn send_user_action(
         &mut self,
         now: UnixTime,
-        action: Action,
+        action: ServiceAction,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<i64, ChatError> {
         self.send_payload(

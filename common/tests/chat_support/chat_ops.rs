@@ -40,7 +40,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::chat::hostile::HostileAction;
 use secretchat_common::chat::{
-    Config, DhParams, Event, Layer, RekeyPolicy, SecretChat, Transmit, TypingAction, UnixTime,
+    ChatConfig, ChatEvent, DhParams, Layer, RekeyPolicy, SecretChat, Transmit, TypingAction,
+    UnixTime,
 };
 use secretchat_common::{ChatKey, Side};
 
@@ -120,7 +121,7 @@ pub fn run(data: &[u8]) -> Outcome {
         own(layers >> 2)
     };
     let key = ChatKey::from_bytes(&[0x5a; 256]).expect("256 bytes");
-    let config = |own_layer: i32, remote: i32| Config {
+    let config = |own_layer: i32, remote: i32| ChatConfig {
         own_layer: Layer(own_layer),
         initial_remote_layer: Layer(remote.min(own_layer)),
         // Re-keys only when an op asks (each costs two 2048-bit modexps, the slowest
@@ -129,7 +130,7 @@ pub fn run(data: &[u8]) -> Outcome {
             after_messages: u32::MAX,
             after_seconds: u64::from(u32::MAX),
         },
-        ..Config::default()
+        ..ChatConfig::default()
     };
     let peer = |side: Side, own_layer: i32, remote: i32, seed: u64| -> Peer {
         let chat = SecretChat::from_key(
@@ -329,10 +330,10 @@ fn collect(pair: &mut [Peer; 2]) {
         let from = 1 - to;
         while let Some(event) = pair[to].chat.poll_event() {
             let (random_id, text) = match &event {
-                Event::MessageReceived { random_id, message } => {
+                ChatEvent::MessageReceived { random_id, message } => {
                     (*random_id, Some(message.text.clone()))
                 }
-                Event::ActionReceived { random_id, .. } => (*random_id, None),
+                ChatEvent::ActionReceived { random_id, .. } => (*random_id, None),
                 _ => continue,
             };
             let closed = pair[to].chat.is_closed();

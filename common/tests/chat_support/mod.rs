@@ -8,7 +8,8 @@ use std::collections::VecDeque;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::chat::{
-    AcceptedChat, Config, DhParams, Event, Layer, RequestedChat, SecretChat, Transmit, UnixTime,
+    AcceptedChat, ChatConfig, ChatEvent, DhParams, Layer, RequestedChat, SecretChat, Transmit,
+    UnixTime,
 };
 use secretchat_common::Side;
 
@@ -40,8 +41,8 @@ pub struct Pair {
     /// In flight from A to B, and from B to A.
     pub to_b: VecDeque<Packet>,
     pub to_a: VecDeque<Packet>,
-    pub events_a: Vec<Event>,
-    pub events_b: Vec<Event>,
+    pub events_a: Vec<ChatEvent>,
+    pub events_b: Vec<ChatEvent>,
     /// Everything A and B ever handed to the network, in order.
     pub sent_by_a: Vec<Transmit>,
     pub sent_by_b: Vec<Transmit>,
@@ -49,16 +50,16 @@ pub struct Pair {
 
 pub const START: UnixTime = UnixTime(1_700_000_000);
 
-pub fn config(layer: i32) -> Config {
-    Config {
+pub fn config(layer: i32) -> ChatConfig {
+    ChatConfig {
         own_layer: Layer(layer),
-        ..Config::default()
+        ..ChatConfig::default()
     }
 }
 
 impl Pair {
     /// A chat created by A (config_a) and accepted by B (config_b), handshake done.
-    pub fn new(config_a: Config, config_b: Config, seed: u64) -> Pair {
+    pub fn new(config_a: ChatConfig, config_b: ChatConfig, seed: u64) -> Pair {
         let mut rng_a = ChaCha20Rng::seed_from_u64(seed);
         let mut rng_b = ChaCha20Rng::seed_from_u64(seed.wrapping_add(1));
         let (mut a, request) =
@@ -216,13 +217,13 @@ impl Pair {
         events
             .iter()
             .filter_map(|e| match e {
-                Event::MessageReceived { message, .. } => Some(message.text.clone()),
+                ChatEvent::MessageReceived { message, .. } => Some(message.text.clone()),
                 _ => None,
             })
             .collect()
     }
 
-    pub fn events(&self, side: Side) -> &[Event] {
+    pub fn events(&self, side: Side) -> &[ChatEvent] {
         match side {
             Side::Creator => &self.events_a,
             Side::Participant => &self.events_b,

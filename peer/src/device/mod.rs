@@ -52,7 +52,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::chat::{
-    self, ChatError, FileMedia, HostileError, Layer, RekeyPolicy, SecretChat, UnixTime,
+    ChatConfig, ChatError, FileMedia, HostileError, Layer, RekeyPolicy, SecretChat, UnixTime,
 };
 use secretchat_common::crypto::visualization::KeyVisualization;
 use secretchat_common::dh::DhError;
@@ -196,7 +196,7 @@ pub struct Device {
     /// Events produced outside `poll` (by actions), returned by the next `poll`.
     pending: VecDeque<PeerEvent>,
     rng: ChaCha20Rng,
-    chat_config: chat::Config,
+    chat_config: ChatConfig,
     explain: Explainer,
 }
 
@@ -263,7 +263,7 @@ impl Device {
         user_id: i64,
         options: &DeviceOptions,
     ) -> Result<Device, DeviceError> {
-        let mut chat_config = chat::Config::default();
+        let mut chat_config = ChatConfig::default();
         if let Some(layer) = options.layer {
             chat_config.own_layer = layer;
         }

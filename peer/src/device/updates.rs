@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use secretchat_common::chat::{
-    AcceptedChat, ChatError, Event, RequestedChat, SecretChat, UserAction,
+    AcceptedChat, ChatError, ChatEvent, RequestedChat, SecretChat, UserAction,
 };
 use secretchat_common::key::KeyFingerprint;
 use secretchat_common::tl::api::{enums, functions, types};
@@ -377,7 +377,7 @@ impl Device {
         }
         while let Some(event) = entry.chat.poll_event() {
             let event = match event {
-                Event::Established {
+                ChatEvent::Established {
                     key_fingerprint,
                     visualization,
                 } => {
@@ -388,7 +388,7 @@ impl Device {
                         visualization: crate::events::visualization_hex(&visualization),
                     }
                 }
-                Event::MessageReceived { random_id, message } => {
+                ChatEvent::MessageReceived { random_id, message } => {
                     self.explain.line("recv", || {
                         format!("[chat {chat_id}] message {random_id}: {:?}", message.text)
                     });
@@ -400,19 +400,19 @@ impl Device {
                         media: message.media,
                     }
                 }
-                Event::ActionReceived {
+                ChatEvent::ActionReceived {
                     action: UserAction::Typing { .. },
                     ..
                 } => PeerEvent::Typing { chat_id },
-                Event::ActionReceived { random_id, action } => PeerEvent::Action {
+                ChatEvent::ActionReceived { random_id, action } => PeerEvent::Action {
                     chat_id,
                     random_id,
                     action,
                 },
-                Event::PeerLayerRaised { from, to } => {
+                ChatEvent::PeerLayerRaised { from, to } => {
                     PeerEvent::PeerLayerRaised { chat_id, from, to }
                 }
-                Event::PeerIsNewer {
+                ChatEvent::PeerIsNewer {
                     peer_layer,
                     own_layer,
                 } => PeerEvent::PeerIsNewer {
@@ -420,17 +420,17 @@ impl Device {
                     peer_layer,
                     own_layer,
                 },
-                Event::KeyChanged {
+                ChatEvent::KeyChanged {
                     key_fingerprint, ..
                 } => PeerEvent::KeyChanged {
                     chat_id,
                     key_fingerprint,
                 },
-                Event::RekeyAborted { exchange_id } => PeerEvent::RekeyAborted {
+                ChatEvent::RekeyAborted { exchange_id } => PeerEvent::RekeyAborted {
                     chat_id,
                     exchange_id,
                 },
-                Event::ResendRequested {
+                ChatEvent::ResendRequested {
                     start_seq_no,
                     end_seq_no,
                 } => PeerEvent::ResendRequested {
@@ -438,7 +438,7 @@ impl Device {
                     start_seq_no: start_seq_no.0,
                     end_seq_no: end_seq_no.0,
                 },
-                Event::PeerAskedForResend {
+                ChatEvent::PeerAskedForResend {
                     start_seq_no,
                     end_seq_no,
                     messages,
@@ -448,15 +448,15 @@ impl Device {
                     end_seq_no: end_seq_no.0,
                     messages,
                 },
-                Event::Ignored { reason } => PeerEvent::Ignored {
+                ChatEvent::Ignored { reason } => PeerEvent::Ignored {
                     chat_id,
                     reason: reason.to_string(),
                 },
-                Event::Aborted { reason } => PeerEvent::Aborted {
+                ChatEvent::Aborted { reason } => PeerEvent::Aborted {
                     chat_id,
                     reason: reason.to_string(),
                 },
-                Event::Discarded => PeerEvent::ChatDiscarded {
+                ChatEvent::Discarded => PeerEvent::ChatDiscarded {
                     chat_id,
                     history_deleted: false,
                 },

@@ -53,14 +53,14 @@ impl Scenario {
         for step in &self.steps {
             match &step.kind {
                 StepKind::Act {
-                    action: Action::Request { chat, to },
+                    action: StepAction::Request { chat, to },
                     ..
                 } if chat == label => {
                     add(&step.actor);
                     add(to);
                 }
                 StepKind::Act {
-                    action: Action::Accept { chat },
+                    action: StepAction::Accept { chat },
                     ..
                 }
                 | StepKind::Expect {
@@ -77,7 +77,7 @@ impl Scenario {
     pub fn file_content(&self, label: &str) -> Option<&FileSpec> {
         self.steps.iter().find_map(|step| match &step.kind {
             StepKind::Act {
-                action: Action::SendFile { file, .. },
+                action: StepAction::SendFile { file, .. },
                 ..
             } if file.label == label => Some(file),
             _ => None,
@@ -123,7 +123,7 @@ pub enum StepKind {
     /// The actor does something; the server must accept it, or, with `expect_error`,
     /// refuse it with exactly that error string.
     Act {
-        action: Action,
+        action: StepAction,
         expect_error: Option<String>,
     },
     /// The actor must observe something within `within`.
@@ -135,7 +135,7 @@ pub enum StepKind {
 
 /// What an actor does.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub enum StepAction {
     /// Ask the user of actor `to` for a secret chat (`messages.requestEncryption`).
     Request { chat: String, to: String },
     /// Accept a requested chat (`messages.acceptEncryption`).
@@ -193,56 +193,56 @@ pub enum Action {
     },
 }
 
-impl Action {
+impl StepAction {
     /// The action's name in the file.
     pub fn name(&self) -> &'static str {
         match self {
-            Action::Request { .. } => "request",
-            Action::Accept { .. } => "accept",
-            Action::Decline { .. } => "decline",
-            Action::Send { .. } => "send",
-            Action::SendFile { .. } => "send_file",
-            Action::ForwardFile { .. } => "forward_file",
-            Action::SetTtl { .. } => "set_ttl",
-            Action::Read { .. } => "read",
-            Action::Delete { .. } => "delete",
-            Action::Screenshot { .. } => "screenshot",
-            Action::Flush { .. } => "flush",
-            Action::Typing { .. } => "typing",
-            Action::Rekey { .. } => "rekey",
-            Action::Hostile { .. } => "hostile",
-            Action::Discard { .. } => "discard",
-            Action::GoOffline => "go_offline",
-            Action::ComeOnline => "come_online",
-            Action::Logout => "logout",
-            Action::AdvanceClock { .. } => "advance_clock",
-            Action::Admin { .. } => "admin",
+            StepAction::Request { .. } => "request",
+            StepAction::Accept { .. } => "accept",
+            StepAction::Decline { .. } => "decline",
+            StepAction::Send { .. } => "send",
+            StepAction::SendFile { .. } => "send_file",
+            StepAction::ForwardFile { .. } => "forward_file",
+            StepAction::SetTtl { .. } => "set_ttl",
+            StepAction::Read { .. } => "read",
+            StepAction::Delete { .. } => "delete",
+            StepAction::Screenshot { .. } => "screenshot",
+            StepAction::Flush { .. } => "flush",
+            StepAction::Typing { .. } => "typing",
+            StepAction::Rekey { .. } => "rekey",
+            StepAction::Hostile { .. } => "hostile",
+            StepAction::Discard { .. } => "discard",
+            StepAction::GoOffline => "go_offline",
+            StepAction::ComeOnline => "come_online",
+            StepAction::Logout => "logout",
+            StepAction::AdvanceClock { .. } => "advance_clock",
+            StepAction::Admin { .. } => "admin",
         }
     }
 
     /// The chat label the action acts on, if any.
     pub fn chat(&self) -> Option<&str> {
         match self {
-            Action::Request { chat, .. }
-            | Action::Accept { chat }
-            | Action::Decline { chat }
-            | Action::Send { chat, .. }
-            | Action::SendFile { chat, .. }
-            | Action::ForwardFile { chat, .. }
-            | Action::SetTtl { chat, .. }
-            | Action::Read { chat }
-            | Action::Delete { chat }
-            | Action::Screenshot { chat }
-            | Action::Flush { chat }
-            | Action::Typing { chat }
-            | Action::Rekey { chat }
-            | Action::Hostile { chat, .. }
-            | Action::Discard { chat, .. } => Some(chat),
-            Action::GoOffline
-            | Action::ComeOnline
-            | Action::Logout
-            | Action::AdvanceClock { .. }
-            | Action::Admin { .. } => None,
+            StepAction::Request { chat, .. }
+            | StepAction::Accept { chat }
+            | StepAction::Decline { chat }
+            | StepAction::Send { chat, .. }
+            | StepAction::SendFile { chat, .. }
+            | StepAction::ForwardFile { chat, .. }
+            | StepAction::SetTtl { chat, .. }
+            | StepAction::Read { chat }
+            | StepAction::Delete { chat }
+            | StepAction::Screenshot { chat }
+            | StepAction::Flush { chat }
+            | StepAction::Typing { chat }
+            | StepAction::Rekey { chat }
+            | StepAction::Hostile { chat, .. }
+            | StepAction::Discard { chat, .. } => Some(chat),
+            StepAction::GoOffline
+            | StepAction::ComeOnline
+            | StepAction::Logout
+            | StepAction::AdvanceClock { .. }
+            | StepAction::Admin { .. } => None,
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Reading happens in two passes. The `toml` crate parses the text into loose "raw" tables
 //! (every key optional, unknown keys refused with their position). Then `check` turns
-//! each raw step into a typed [`Action`] or [`Expectation`]: the `action`/`expect` name
+//! each raw step into a typed [`StepAction`] or [`Expectation`]: the `action`/`expect` name
 //! must be one of the known ones (the error lists them), each kind takes exactly its own
 //! keys, actor names must be declared, and every chat and file label must have been bound
 //! by an earlier step *for that actor* — so a scenario that could only fail halfway
@@ -19,8 +19,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::format::{
-    is_label, parse_duration, Action, ActionKind, ActorSpec, Expectation, FileContent, FileSpec,
-    Placeholder, ReactionCase, Scenario, Step, StepKind, DEFAULT_WITHIN,
+    is_label, parse_duration, ActionKind, ActorSpec, Expectation, FileContent, FileSpec,
+    Placeholder, ReactionCase, Scenario, Step, StepAction, StepKind, DEFAULT_WITHIN,
 };
 
 /// The layers a peer can speak (SPEC: the secret-chat layers 8 ..= 144).
@@ -369,7 +369,7 @@ fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileErr
             &hostile_so_far,
         )?;
         if let StepKind::Act {
-            action: Action::Hostile { chat, action, .. },
+            action: StepAction::Hostile { chat, action, .. },
             ..
         } = &step.kind
         {
@@ -456,7 +456,7 @@ impl Bindings {
         };
         let (binds, chat) = match &step.kind {
             StepKind::Act { action, .. } => {
-                (matches!(action, Action::Request { .. }), action.chat())
+                (matches!(action, StepAction::Request { .. }), action.chat())
             }
             StepKind::Expect { expectation, .. } => (
                 matches!(expectation, Expectation::ChatRequested { .. }),
@@ -485,7 +485,7 @@ impl Bindings {
         }
         match &step.kind {
             StepKind::Act {
-                action: Action::SendFile { file, .. },
+                action: StepAction::SendFile { file, .. },
                 ..
             } => {
                 if !file_labels.insert(file.label.clone()) {
@@ -497,7 +497,7 @@ impl Bindings {
                     .insert(file.label.clone());
             }
             StepKind::Act {
-                action: Action::ForwardFile { file, .. },
+                action: StepAction::ForwardFile { file, .. },
                 ..
             } if !self.files.get(actor).is_some_and(|f| f.contains(file)) => {
                 return Err(locate.at(at(&raw.file), format!("step {}: {actor} has neither sent nor received a file \"{file}\" before this step", step.number)));
@@ -521,7 +521,7 @@ impl Bindings {
                     .insert(file.clone());
             }
             StepKind::Act {
-                action: Action::Admin { body, .. },
+                action: StepAction::Admin { body, .. },
                 ..
             } => {
                 let body_at = raw.body.as_ref().map_or(start, |b| b.span().start);
@@ -854,11 +854,11 @@ fn checked_step(
                         return Err(err(at, format!("{actor} and {to} are the same user \"{}\"; a secret chat is between two users", me.user)));
                     }
                 }
-                Action::Request { chat: chat()?, to }
+                StepAction::Request { chat: chat()?, to }
             }
-            "accept" => Action::Accept { chat: chat()? },
-            "decline" => Action::Decline { chat: chat()? },
-            "send" => Action::Send {
+            "accept" => StepAction::Accept { chat: chat()? },
+            "decline" => StepAction::Decline { chat: chat()? },
+            "send" => StepAction::Send {
                 chat: chat()?,
                 text,
                 count,
@@ -883,7 +883,7 @@ fn checked_step(
                             .to_owned(),
                     )),
                 };
-                Action::SendFile {
+                StepAction::SendFile {
                     chat: chat()?,
                     file: FileSpec {
                         file_name: raw.name.clone().unwrap_or_else(|| format!("{label}.bin")),
@@ -896,7 +896,7 @@ fn checked_step(
                     },
                 }
             }
-            "forward_file" => Action::ForwardFile {
+            "forward_file" => StepAction::ForwardFile {
                 chat: chat()?,
                 file: label(&raw.file, "file")?,
             },
@@ -908,14 +908,14 @@ fn checked_step(
                         format!("`ttl` is seconds, 0 or more; got {ttl}"),
                     ));
                 }
-                Action::SetTtl { chat: chat()?, ttl }
+                StepAction::SetTtl { chat: chat()?, ttl }
             }
-            "read" => Action::Read { chat: chat()? },
-            "delete" => Action::Delete { chat: chat()? },
-            "screenshot" => Action::Screenshot { chat: chat()? },
-            "flush" => Action::Flush { chat: chat()? },
-            "typing" => Action::Typing { chat: chat()? },
-            "rekey" => Action::Rekey { chat: chat()? },
+            "read" => StepAction::Read { chat: chat()? },
+            "delete" => StepAction::Delete { chat: chat()? },
+            "screenshot" => StepAction::Screenshot { chat: chat()? },
+            "flush" => StepAction::Flush { chat: chat()? },
+            "typing" => StepAction::Typing { chat: chat()? },
+            "rekey" => StepAction::Rekey { chat: chat()? },
             "hostile" => {
                 let what = raw
                     .what
@@ -924,7 +924,7 @@ fn checked_step(
                 let (name, at) = what.unwrap_or_default();
                 let known = HostileAction::all_without_data();
                 match known.iter().find(|action| action.name() == name) {
-                    Some(action) => Action::Hostile {
+                    Some(action) => StepAction::Hostile {
                         chat: chat()?,
                         action: action.clone(),
                         deferred: raw.deferred.unwrap_or(false),
@@ -941,13 +941,13 @@ fn checked_step(
                     }
                 }
             }
-            "discard" => Action::Discard {
+            "discard" => StepAction::Discard {
                 chat: chat()?,
                 delete_history: raw.delete_history.unwrap_or(false),
             },
-            "go_offline" => Action::GoOffline,
-            "come_online" => Action::ComeOnline,
-            "logout" => Action::Logout,
+            "go_offline" => StepAction::GoOffline,
+            "come_online" => StepAction::ComeOnline,
+            "logout" => StepAction::Logout,
             "admin" => {
                 let path = raw
                     .path
@@ -970,7 +970,7 @@ fn checked_step(
                     let at = raw.body.as_ref().map_or(start, |b| b.span().start);
                     return Err(err(at, format!("`body`: {message}")));
                 }
-                Action::Admin { path: path.0, body }
+                StepAction::Admin { path: path.0, body }
             }
             _ => {
                 let by = raw
@@ -986,7 +986,7 @@ fn checked_step(
                             .to_owned(),
                     ));
                 }
-                Action::AdvanceClock { by: duration }
+                StepAction::AdvanceClock { by: duration }
             }
         };
         if let Some(error) = &raw.expect_error {
@@ -1208,7 +1208,7 @@ within = \"2s\"
         assert_eq!(
             scenario.steps[0].kind,
             StepKind::Act {
-                action: Action::Request {
+                action: StepAction::Request {
                     chat: "main".into(),
                     to: "bob".into()
                 },
@@ -1463,7 +1463,7 @@ within = \"2s\"
         assert_eq!(
             scenario.steps[0].kind,
             StepKind::Act {
-                action: Action::AdvanceClock {
+                action: StepAction::AdvanceClock {
                     by: Duration::from_secs(8 * 86_400)
                 },
                 expect_error: None
@@ -1478,7 +1478,7 @@ within = \"2s\"
         ))
         .unwrap();
         let StepKind::Act {
-            action: Action::Admin { path, body },
+            action: StepAction::Admin { path, body },
             ..
         } = &scenario.steps[0].kind
         else {

@@ -37,8 +37,8 @@ use sha2::{Digest, Sha256};
 
 use super::expect::{EventBuffer, Observed, Quoted};
 use super::format::{
-    message_text, Action, ActorSpec, Expectation, FileContent, FileSpec, HumanDuration,
-    Placeholder, ReactionCase, Scenario, Step, StepKind,
+    message_text, ActorSpec, Expectation, FileContent, FileSpec, HumanDuration, Placeholder,
+    ReactionCase, Scenario, Step, StepAction, StepKind,
 };
 use super::report::{ScenarioOutcome, StepFailure};
 use super::verdict::{self, Layers, Verdict, View};
@@ -345,7 +345,7 @@ pub async fn run<W: World>(
     for step in &scenario.steps {
         if !mine(step) {
             if let StepKind::Act {
-                action: Action::AdvanceClock { by },
+                action: StepAction::AdvanceClock { by },
                 ..
             } = &step.kind
             {
@@ -425,10 +425,10 @@ pub fn describe_step(step: &Step) -> String {
             expect_error,
         } => {
             let what = match action {
-                Action::Request { chat, to } => format!("requests chat {chat} with {to}"),
-                Action::Accept { chat } => format!("accepts {chat}"),
-                Action::Decline { chat } => format!("declines {chat}"),
-                Action::Send {
+                StepAction::Request { chat, to } => format!("requests chat {chat} with {to}"),
+                StepAction::Accept { chat } => format!("accepts {chat}"),
+                StepAction::Decline { chat } => format!("declines {chat}"),
+                StepAction::Send {
                     chat,
                     text,
                     count: 1,
@@ -437,23 +437,23 @@ pub fn describe_step(step: &Step) -> String {
                     let ttl = ttl.map(|t| format!(" (ttl {t}s)")).unwrap_or_default();
                     format!("sends {}{ttl} in {chat}", Quoted(text))
                 }
-                Action::Send {
+                StepAction::Send {
                     chat, text, count, ..
                 } => format!("sends {count} messages {} in {chat}", Quoted(text)),
-                Action::SendFile { chat, file } => format!(
+                StepAction::SendFile { chat, file } => format!(
                     "sends file {} ({}) in {chat}",
                     file.label,
                     Quoted(&file.file_name)
                 ),
-                Action::ForwardFile { chat, file } => format!("forwards file {file} in {chat}"),
-                Action::SetTtl { chat, ttl } => format!("sets the TTL of {chat} to {ttl}s"),
-                Action::Read { chat } => format!("reads {chat}"),
-                Action::Delete { chat } => format!("deletes the messages of {chat}"),
-                Action::Screenshot { chat } => format!("takes a screenshot of {chat}"),
-                Action::Flush { chat } => format!("flushes the history of {chat}"),
-                Action::Typing { chat } => format!("types in {chat}"),
-                Action::Rekey { chat } => format!("re-keys {chat}"),
-                Action::Hostile {
+                StepAction::ForwardFile { chat, file } => format!("forwards file {file} in {chat}"),
+                StepAction::SetTtl { chat, ttl } => format!("sets the TTL of {chat} to {ttl}s"),
+                StepAction::Read { chat } => format!("reads {chat}"),
+                StepAction::Delete { chat } => format!("deletes the messages of {chat}"),
+                StepAction::Screenshot { chat } => format!("takes a screenshot of {chat}"),
+                StepAction::Flush { chat } => format!("flushes the history of {chat}"),
+                StepAction::Typing { chat } => format!("types in {chat}"),
+                StepAction::Rekey { chat } => format!("re-keys {chat}"),
+                StepAction::Hostile {
                     chat,
                     action,
                     deferred,
@@ -467,7 +467,7 @@ pub fn describe_step(step: &Step) -> String {
                     action.name(),
                     action.expected_reaction().describe()
                 ),
-                Action::Discard {
+                StepAction::Discard {
                     chat,
                     delete_history,
                 } => {
@@ -480,13 +480,13 @@ pub fn describe_step(step: &Step) -> String {
                         }
                     )
                 }
-                Action::GoOffline => "goes offline".to_owned(),
-                Action::ComeOnline => "comes online".to_owned(),
-                Action::Logout => "logs out".to_owned(),
-                Action::AdvanceClock { by } => {
+                StepAction::GoOffline => "goes offline".to_owned(),
+                StepAction::ComeOnline => "comes online".to_owned(),
+                StepAction::Logout => "logs out".to_owned(),
+                StepAction::AdvanceClock { by } => {
                     format!("moves the server clock {} forward", HumanDuration(*by))
                 }
-                Action::Admin { path, body } => {
+                StepAction::Admin { path, body } => {
                     format!("asks the server's admin: POST {path} {body}")
                 }
             };
@@ -680,7 +680,9 @@ impl<W: World> Runner<'_, W> {
             } => {
                 if matches!(
                     action,
-                    Action::Hostile { .. } | Action::Admin { .. } | Action::AdvanceClock { .. }
+                    StepAction::Hostile { .. }
+                        | StepAction::Admin { .. }
+                        | StepAction::AdvanceClock { .. }
                 ) {
                     self.mark_case();
                 }
@@ -841,10 +843,13 @@ impl<W: World> Runner<'_, W> {
     }
 
     /// Runs one action for the actor in `index`.
-    async fn act(&mut self, index: usize, action: &Action) -> Result<(), ActError> {
+    async fn act(&mut self, index: usize, action: &StepAction) -> Result<(), ActError> {
         let other = |message: String| ActError::Other(message);
         if self.slots[index].signed_out
-            && !matches!(action, Action::AdvanceClock { .. } | Action::Admin { .. })
+            && !matches!(
+                action,
+                StepAction::AdvanceClock { .. } | StepAction::Admin { .. }
+            )
         {
             return Err(other(format!(
                 "{} logged out earlier",
@@ -852,14 +857,14 @@ impl<W: World> Runner<'_, W> {
             )));
         }
         let chat_id = match action.chat() {
-            Some(label) if !matches!(action, Action::Request { .. }) => {
+            Some(label) if !matches!(action, StepAction::Request { .. }) => {
                 Some(self.chat_id(index, label).map_err(other)?)
             }
             _ => None,
         };
         let chat = chat_id.unwrap_or_default();
         let command = match action {
-            Action::Request { to, .. } => {
+            StepAction::Request { to, .. } => {
                 let user = self
                     .scenario
                     .actor(to)
@@ -867,9 +872,9 @@ impl<W: World> Runner<'_, W> {
                     .ok_or_else(|| other(format!("no actor {to}")))?;
                 Command::Request { user }
             }
-            Action::Accept { .. } => Command::Accept { chat_id: chat },
-            Action::Decline { .. } => Command::Decline { chat_id: chat },
-            Action::Send {
+            StepAction::Accept { .. } => Command::Accept { chat_id: chat },
+            StepAction::Decline { .. } => Command::Decline { chat_id: chat },
+            StepAction::Send {
                 text, count, ttl, ..
             } => {
                 for n in 1..=*count {
@@ -889,13 +894,13 @@ impl<W: World> Runner<'_, W> {
                 }
                 return Ok(());
             }
-            Action::SendFile { file, .. } => Command::SendFile {
+            StepAction::SendFile { file, .. } => Command::SendFile {
                 chat_id: chat,
                 bytes: file_bytes(self.options.seed, file),
                 file_name: file.file_name.clone(),
                 mime_type: file.mime_type.clone(),
             },
-            Action::ForwardFile { file, .. } => {
+            StepAction::ForwardFile { file, .. } => {
                 let (from_chat_id, random_id) =
                     self.slots[index].files.get(file).copied().ok_or_else(|| {
                         other(format!(
@@ -909,40 +914,40 @@ impl<W: World> Runner<'_, W> {
                     random_id,
                 }
             }
-            Action::SetTtl { ttl, .. } => Command::SetTtl {
+            StepAction::SetTtl { ttl, .. } => Command::SetTtl {
                 chat_id: chat,
                 ttl: *ttl,
             },
-            Action::Read { .. } => Command::Read {
+            StepAction::Read { .. } => Command::Read {
                 chat_id: chat,
                 random_ids: self.received(index, chat),
             },
-            Action::Delete { .. } => Command::Delete {
+            StepAction::Delete { .. } => Command::Delete {
                 chat_id: chat,
                 random_ids: self.received(index, chat),
             },
-            Action::Screenshot { .. } => Command::Screenshot {
+            StepAction::Screenshot { .. } => Command::Screenshot {
                 chat_id: chat,
                 random_ids: self.received(index, chat),
             },
-            Action::Flush { .. } => Command::Flush { chat_id: chat },
-            Action::Typing { .. } => Command::Typing { chat_id: chat },
-            Action::Rekey { .. } => Command::Rekey { chat_id: chat },
-            Action::Hostile {
+            StepAction::Flush { .. } => Command::Flush { chat_id: chat },
+            StepAction::Typing { .. } => Command::Typing { chat_id: chat },
+            StepAction::Rekey { .. } => Command::Rekey { chat_id: chat },
+            StepAction::Hostile {
                 action, deferred, ..
             } => Command::Hostile {
                 chat_id: chat,
                 action: action.clone(),
                 deferred: *deferred,
             },
-            Action::Discard { delete_history, .. } => Command::Discard {
+            StepAction::Discard { delete_history, .. } => Command::Discard {
                 chat_id: chat,
                 delete_history: *delete_history,
             },
-            Action::GoOffline => Command::GoOffline,
-            Action::ComeOnline => Command::ComeOnline,
-            Action::Logout => Command::Logout,
-            Action::Admin { path, body } => {
+            StepAction::GoOffline => Command::GoOffline,
+            StepAction::ComeOnline => Command::ComeOnline,
+            StepAction::Logout => Command::Logout,
+            StepAction::Admin { path, body } => {
                 let body = self.resolve_placeholders(index, body).map_err(other)?;
                 return match tokio::time::timeout(ACTION_LIMIT, self.world.admin_post(path, &body))
                     .await
@@ -954,7 +959,7 @@ impl<W: World> Runner<'_, W> {
                     ))),
                 };
             }
-            Action::AdvanceClock { by } => {
+            StepAction::AdvanceClock { by } => {
                 match tokio::time::timeout(ACTION_LIMIT, self.world.advance_clock(by.as_secs()))
                     .await
                 {
@@ -977,20 +982,20 @@ impl<W: World> Runner<'_, W> {
         };
         let slot = &mut self.slots[index];
         match (action, done) {
-            (Action::Request { chat, .. }, Done::Chat(id)) => {
+            (StepAction::Request { chat, .. }, Done::Chat(id)) => {
                 slot.chats.insert(chat.clone(), id);
             }
-            (Action::Request { .. }, other_answer) => {
+            (StepAction::Request { .. }, other_answer) => {
                 return Err(other(format!(
                     "a request gave back {other_answer:?} instead of a chat id"
                 )));
             }
-            (Action::SendFile { file, .. }, Done::Sent(random_id)) => {
+            (StepAction::SendFile { file, .. }, Done::Sent(random_id)) => {
                 slot.files.insert(file.label.clone(), (chat, random_id));
             }
-            (Action::GoOffline, _) => slot.online = false,
-            (Action::ComeOnline, _) => slot.online = true,
-            (Action::Logout, _) => {
+            (StepAction::GoOffline, _) => slot.online = false,
+            (StepAction::ComeOnline, _) => slot.online = true,
+            (StepAction::Logout, _) => {
                 slot.online = false;
                 slot.signed_out = true;
             }
