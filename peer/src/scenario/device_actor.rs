@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use secretchat_common::chat::{Layer, Media, RekeyPolicy, TypingAction, UserAction};
+use secretchat_common::chat::{Layer, Media, RekeyPolicy, UserAction};
 use secretchat_common::envelope::Version;
 
 use super::expect::Observed;
@@ -201,11 +201,6 @@ impl Actor for DeviceActor {
             Command::ForwardFile {
                 chat_id, random_id, ..
             } => sent(device.forward_file(chat_id, random_id).await),
-            Command::SetTtl { chat_id, ttl } => sent(
-                device
-                    .act(chat_id, UserAction::SetMessageTtl { ttl_seconds: ttl })
-                    .await,
-            ),
             Command::Read {
                 chat_id,
                 random_ids,
@@ -219,33 +214,7 @@ impl Actor for DeviceActor {
                 let max_date = i32::try_from(device.now().0).unwrap_or(i32::MAX);
                 nothing(device.read_history(chat_id, max_date).await)
             }
-            Command::Delete {
-                chat_id,
-                random_ids,
-            } => sent(
-                device
-                    .act(chat_id, UserAction::DeleteMessages { random_ids })
-                    .await,
-            ),
-            Command::Screenshot {
-                chat_id,
-                random_ids,
-            } => sent(
-                device
-                    .act(chat_id, UserAction::ScreenshotMessages { random_ids })
-                    .await,
-            ),
-            Command::Flush { chat_id } => sent(device.act(chat_id, UserAction::FlushHistory).await),
-            Command::Typing { chat_id } => sent(
-                device
-                    .act(
-                        chat_id,
-                        UserAction::Typing {
-                            action: TypingAction::Typing,
-                        },
-                    )
-                    .await,
-            ),
+            Command::Service { chat_id, action } => sent(device.act(chat_id, action).await),
             Command::Rekey { chat_id } => sent(device.rekey(chat_id).await),
             Command::Hostile {
                 chat_id,
@@ -386,14 +355,7 @@ fn observed(event: PeerEvent) -> Observed {
             random_id,
             action,
         } => {
-            let what = match action {
-                UserAction::SetMessageTtl { .. } => Some(ActionKind::SetTtl),
-                UserAction::ReadMessages { .. } => Some(ActionKind::Read),
-                UserAction::DeleteMessages { .. } => Some(ActionKind::Delete),
-                UserAction::ScreenshotMessages { .. } => Some(ActionKind::Screenshot),
-                UserAction::FlushHistory => Some(ActionKind::Flush),
-                UserAction::Typing { .. } => None,
-            };
+            let what = ActionKind::of(&action);
             match what {
                 Some(what) => Observed::Action {
                     chat_id,

@@ -11,13 +11,17 @@
 //! `file = "photo"`): the server picks the real chat ids, and each actor learns its chat
 //! ids as the story goes (`request` binds the label for the requester, `expect =
 //! "chat_requested"` binds it for the other side). [`super::parse`] checks every reference
-//! before anything runs. The file format itself is documented in `docs/scenarios.md`.
+//! before anything runs. The kinds of action and expectation ([`StepAction`],
+//! [`Expectation`]) are declared in [`super::steps`]. The file format itself is documented
+//! in `docs/scenarios.md`.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secretchat_common::chat::Reaction;
+use secretchat_common::chat::{Reaction, UserAction};
+
+pub use super::steps::{Expectation, StepAction};
 
 /// How long an expectation waits when the step does not say (`within`).
 pub const DEFAULT_WITHIN: Duration = Duration::from_secs(5);
@@ -131,120 +135,6 @@ pub enum StepKind {
         expectation: Expectation,
         within: Duration,
     },
-}
-
-/// What an actor does.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StepAction {
-    /// Ask the user of actor `to` for a secret chat (`messages.requestEncryption`).
-    Request { chat: String, to: String },
-    /// Accept a requested chat (`messages.acceptEncryption`).
-    Accept { chat: String },
-    /// Decline a requested chat (`messages.discardEncryption` before accepting).
-    Decline { chat: String },
-    /// Send `count` text messages; `{n}` in the text becomes 1, 2, ... `count`.
-    Send {
-        chat: String,
-        text: String,
-        count: u32,
-        ttl: Option<i32>,
-    },
-    /// Send a file (encrypted with a one-time key, uploaded in parts).
-    SendFile { chat: String, file: FileSpec },
-    /// Send again a file this actor sent or received, without uploading it again.
-    ForwardFile { chat: String, file: String },
-    /// `decryptedMessageActionSetMessageTTL`.
-    SetTtl { chat: String, ttl: i32 },
-    /// Mark every message received so far in the chat as read.
-    Read { chat: String },
-    /// Delete every message received so far in the chat.
-    Delete { chat: String },
-    /// Report a screenshot of every message received so far in the chat.
-    Screenshot { chat: String },
-    /// `decryptedMessageActionFlushHistory`.
-    Flush { chat: String },
-    /// A typing notice.
-    Typing { chat: String },
-    /// Start a re-key (`decryptedMessageActionRequestKey`).
-    Rekey { chat: String },
-    /// Break a rule of the protocol on purpose (`chat::hostile`), to see the peer react.
-    Hostile {
-        chat: String,
-        action: secretchat_common::chat::HostileAction,
-        /// `deferred = true`: arm it to run the moment it can (before the device's next
-        /// messages in the chat go out), instead of now.
-        deferred: bool,
-    },
-    /// Discard the chat (`messages.discardEncryption`).
-    Discard { chat: String, delete_history: bool },
-    /// Stop polling: the device's updates wait on the server.
-    GoOffline,
-    /// Poll again (catching up with `updates.getDifference`).
-    ComeOnline,
-    /// `auth.logOut`: the device's token stops working and its queue is cleared.
-    Logout,
-    /// Move the server clock forward (admin surface).
-    AdvanceClock { by: Duration },
-    /// `POST` a JSON body to the server's admin surface (e.g. install a fault rule or a
-    /// hostile mode: `path = "/admin/hostile"`).
-    Admin {
-        path: String,
-        body: serde_json::Value,
-    },
-}
-
-impl StepAction {
-    /// The action's name in the file.
-    pub fn name(&self) -> &'static str {
-        match self {
-            StepAction::Request { .. } => "request",
-            StepAction::Accept { .. } => "accept",
-            StepAction::Decline { .. } => "decline",
-            StepAction::Send { .. } => "send",
-            StepAction::SendFile { .. } => "send_file",
-            StepAction::ForwardFile { .. } => "forward_file",
-            StepAction::SetTtl { .. } => "set_ttl",
-            StepAction::Read { .. } => "read",
-            StepAction::Delete { .. } => "delete",
-            StepAction::Screenshot { .. } => "screenshot",
-            StepAction::Flush { .. } => "flush",
-            StepAction::Typing { .. } => "typing",
-            StepAction::Rekey { .. } => "rekey",
-            StepAction::Hostile { .. } => "hostile",
-            StepAction::Discard { .. } => "discard",
-            StepAction::GoOffline => "go_offline",
-            StepAction::ComeOnline => "come_online",
-            StepAction::Logout => "logout",
-            StepAction::AdvanceClock { .. } => "advance_clock",
-            StepAction::Admin { .. } => "admin",
-        }
-    }
-
-    /// The chat label the action acts on, if any.
-    pub fn chat(&self) -> Option<&str> {
-        match self {
-            StepAction::Request { chat, .. }
-            | StepAction::Accept { chat }
-            | StepAction::Decline { chat }
-            | StepAction::Send { chat, .. }
-            | StepAction::SendFile { chat, .. }
-            | StepAction::ForwardFile { chat, .. }
-            | StepAction::SetTtl { chat, .. }
-            | StepAction::Read { chat }
-            | StepAction::Delete { chat }
-            | StepAction::Screenshot { chat }
-            | StepAction::Flush { chat }
-            | StepAction::Typing { chat }
-            | StepAction::Rekey { chat }
-            | StepAction::Hostile { chat, .. }
-            | StepAction::Discard { chat, .. } => Some(chat),
-            StepAction::GoOffline
-            | StepAction::ComeOnline
-            | StepAction::Logout
-            | StepAction::AdvanceClock { .. }
-            | StepAction::Admin { .. } => None,
-        }
-    }
 }
 
 /// A label standing for a server id in an `admin` step's body: a string that is exactly
@@ -389,133 +279,31 @@ impl ActionKind {
     ];
 
     pub fn name(self) -> &'static str {
-        match self {
-            ActionKind::SetTtl => "set_ttl",
-            ActionKind::Read => "read",
-            ActionKind::Delete => "delete",
-            ActionKind::Screenshot => "screenshot",
-            ActionKind::Flush => "flush",
-        }
+        Self::ALL
+            .iter()
+            .find(|(_, kind)| *kind == self)
+            .map_or("", |(name, _)| name)
     }
-}
 
-/// What an actor must observe.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Expectation {
-    /// A chat request arrives; binds the label to its chat id for this actor. `from`: the
-    /// actor whose user must have asked.
-    ChatRequested { chat: String, from: Option<String> },
-    /// The chat's key exists on this side (accepted, or the acceptance was checked).
-    Established { chat: String },
-    /// `count` messages arrive in order, with these texts (`{n}` as in `send`), and the
-    /// TTL if given.
-    Message {
-        chat: String,
-        text: String,
-        count: u32,
-        ttl: Option<i32>,
-    },
-    /// The file sent under this label arrives, decrypted, with its size and SHA-256.
-    File { chat: String, file: String },
-    /// A service action of this kind arrives.
-    Action { chat: String, what: ActionKind },
-    /// The other side read our messages (`updateEncryptedMessagesRead`).
-    ReadReceipt { chat: String },
-    /// A typing notice arrives.
-    Typing { chat: String },
-    /// The chat's key changed (a re-key completed).
-    KeyChanged { chat: String },
-    /// The chat was discarded (declined, discarded, or lost the accept race).
-    /// `history_deleted`, when given, must be what the discard said.
-    Discarded {
-        chat: String,
-        history_deleted: Option<bool>,
-    },
-    /// The chat was aborted by this side; `reason` must appear in the reason given.
-    Aborted {
-        chat: String,
-        reason: Option<String>,
-    },
-    /// The other side announced a higher layer (`decryptedMessageActionNotifyLayer`).
-    PeerLayerRaised { chat: String, layer: Option<i32> },
-    /// Nothing at all arrives (for this chat, if given) during the whole window.
-    Nothing { chat: Option<String> },
-    /// The chat's negotiated layer is `layer`.
-    Layer { chat: String, layer: i32 },
-    /// The chat sends with MTProto `version` (1 below layer 73, 2 from 73).
-    Version { chat: String, version: u8 },
-    /// This actor's key for the chat and `with`'s have equal fingerprints and equal
-    /// visualizations.
-    SameKey { chat: String, with: String },
-    /// Both hold a key for the chat, but neither the visualizations nor the fingerprints
-    /// of the keys in use match: someone is in the middle (the lesson of the MitM attack)
-    /// — and still is, since after a re-key the pictures keep showing the first keys.
-    DifferentKey { chat: String, with: String },
-    /// This side dropped a message or update, or refused a file, saying `reason` (in the
-    /// chat, if given).
-    Ignored {
-        chat: Option<String>,
-        reason: String,
-    },
-    /// The verdict on one attack: this actor (the client under test) must react to what
-    /// the other side or the server just did as the spec requires (`case.required`, or one
-    /// of `case.tolerated`). The report says what it did and whether that was right.
-    Reaction { chat: String, case: ReactionCase },
-    /// The server holds `messages` unacknowledged encrypted messages for this device.
-    Queued { messages: usize },
-    /// The server no longer knows this device (logged out).
-    SignedOut,
-}
-
-impl Expectation {
-    /// The expectation's name in the file.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Expectation::ChatRequested { .. } => "chat_requested",
-            Expectation::Established { .. } => "established",
-            Expectation::Message { .. } => "message",
-            Expectation::File { .. } => "file",
-            Expectation::Action { .. } => "action",
-            Expectation::ReadReceipt { .. } => "read_receipt",
-            Expectation::Typing { .. } => "typing",
-            Expectation::KeyChanged { .. } => "key_changed",
-            Expectation::Discarded { .. } => "discarded",
-            Expectation::Aborted { .. } => "aborted",
-            Expectation::PeerLayerRaised { .. } => "peer_layer_raised",
-            Expectation::Nothing { .. } => "nothing",
-            Expectation::Layer { .. } => "layer",
-            Expectation::Version { .. } => "version",
-            Expectation::SameKey { .. } => "same_key",
-            Expectation::DifferentKey { .. } => "different_key",
-            Expectation::Ignored { .. } => "ignored",
-            Expectation::Reaction { .. } => "reaction",
-            Expectation::Queued { .. } => "queued",
-            Expectation::SignedOut => "signed_out",
+    /// The kind of a service action the device received; `None` for typing, which
+    /// expectations see as its own event.
+    pub fn of(action: &UserAction) -> Option<ActionKind> {
+        match action {
+            UserAction::SetMessageTtl { .. } => Some(ActionKind::SetTtl),
+            UserAction::ReadMessages { .. } => Some(ActionKind::Read),
+            UserAction::DeleteMessages { .. } => Some(ActionKind::Delete),
+            UserAction::ScreenshotMessages { .. } => Some(ActionKind::Screenshot),
+            UserAction::FlushHistory => Some(ActionKind::Flush),
+            UserAction::Typing { .. } => None,
         }
     }
 
-    /// The chat label the expectation is about, if any.
-    pub fn chat(&self) -> Option<&str> {
-        match self {
-            Expectation::ChatRequested { chat, .. }
-            | Expectation::Established { chat }
-            | Expectation::Message { chat, .. }
-            | Expectation::File { chat, .. }
-            | Expectation::Action { chat, .. }
-            | Expectation::ReadReceipt { chat }
-            | Expectation::Typing { chat }
-            | Expectation::KeyChanged { chat }
-            | Expectation::Discarded { chat, .. }
-            | Expectation::Aborted { chat, .. }
-            | Expectation::PeerLayerRaised { chat, .. }
-            | Expectation::Layer { chat, .. }
-            | Expectation::Version { chat, .. }
-            | Expectation::SameKey { chat, .. }
-            | Expectation::DifferentKey { chat, .. }
-            | Expectation::Reaction { chat, .. } => Some(chat),
-            Expectation::Nothing { chat } | Expectation::Ignored { chat, .. } => chat.as_deref(),
-            Expectation::Queued { .. } | Expectation::SignedOut => None,
-        }
+    /// The kind called `name` in a file (`what = "read"`).
+    pub fn from_name(name: &str) -> Option<ActionKind> {
+        Self::ALL
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, kind)| *kind)
     }
 }
 

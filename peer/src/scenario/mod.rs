@@ -8,7 +8,9 @@
 //! scenario as its own process, so a story can run as separate processes or containers.
 //!
 //! The parts, one concept each:
-//! - [`format`](mod@format): the scenario as types — actors, actions, expectations, labels;
+//! - [`format`](mod@format): the scenario as types — actors, steps, labels, files;
+//! - [`steps`]: every kind of action and expectation, declared once — its name, its keys,
+//!   how it is read, how it is described;
 //! - [`parse`]: TOML in, a checked scenario out, or an error with file, line and column;
 //! - [`expect`]: what an actor observes, buffered from the start so nothing is missed;
 //! - [`runner`]: plays the steps against two small traits, `Actor` and `World`;
@@ -28,6 +30,7 @@ pub mod junit;
 pub mod parse;
 pub mod report;
 pub mod runner;
+pub mod steps;
 pub mod verdict;
 
 use std::path::PathBuf;

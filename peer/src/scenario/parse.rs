@@ -4,8 +4,9 @@
 //! Reading happens in two passes. The `toml` crate parses the text into loose "raw" tables
 //! (every key optional, unknown keys refused with their position). Then `check` turns
 //! each raw step into a typed [`StepAction`] or [`Expectation`]: the `action`/`expect` name
-//! must be one of the known ones (the error lists them), each kind takes exactly its own
-//! keys, actor names must be declared, and every chat and file label must have been bound
+//! must be one of the kinds [`super::steps`] declares (the error lists them), each kind
+//! takes exactly its own keys and reads them itself, actor names must be declared, and
+//! every chat and file label must have been bound
 //! by an earlier step *for that actor* — so a scenario that could only fail halfway
 //! through a run is refused before anything runs.
 
@@ -19,12 +20,13 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::format::{
-    is_label, parse_duration, ActionKind, ActorSpec, Expectation, FileContent, FileSpec,
-    Placeholder, ReactionCase, Scenario, Step, StepAction, StepKind, DEFAULT_WITHIN,
+    is_label, parse_duration, ActorSpec, Placeholder, ReactionCase, Scenario, Step, StepKind,
+    DEFAULT_WITHIN,
 };
+use super::steps::{self, Expectation, StepAction, StepSpec};
 
 /// The layers a peer can speak (SPEC: the secret-chat layers 8 ..= 144).
-const LAYERS: std::ops::RangeInclusive<i32> = 8..=144;
+pub(super) const LAYERS: std::ops::RangeInclusive<i32> = 8..=144;
 
 /// A scenario file that cannot run, and where it went wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,54 +53,6 @@ impl fmt::Display for ScenarioFileError {
 }
 
 impl std::error::Error for ScenarioFileError {}
-
-/// Every action name, in the order the docs list them.
-pub const ACTION_NAMES: [&str; 20] = [
-    "request",
-    "accept",
-    "decline",
-    "send",
-    "send_file",
-    "forward_file",
-    "set_ttl",
-    "read",
-    "delete",
-    "screenshot",
-    "flush",
-    "typing",
-    "rekey",
-    "discard",
-    "go_offline",
-    "come_online",
-    "logout",
-    "advance_clock",
-    "admin",
-    "hostile",
-];
-
-/// Every expectation name.
-pub const EXPECT_NAMES: [&str; 20] = [
-    "chat_requested",
-    "established",
-    "message",
-    "file",
-    "action",
-    "read_receipt",
-    "typing",
-    "key_changed",
-    "discarded",
-    "aborted",
-    "peer_layer_raised",
-    "nothing",
-    "layer",
-    "version",
-    "same_key",
-    "different_key",
-    "ignored",
-    "reaction",
-    "queued",
-    "signed_out",
-];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,38 +82,38 @@ struct RawActor {
 /// One `[[steps]]` table with every key any step may take.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawStep {
-    action: Option<Spanned<String>>,
-    expect: Option<Spanned<String>>,
-    actor: Option<Spanned<String>>,
-    chat: Option<Spanned<String>>,
-    to: Option<Spanned<String>>,
-    from: Option<Spanned<String>>,
-    with: Option<Spanned<String>>,
-    text: Option<String>,
-    count: Option<Spanned<u32>>,
-    ttl: Option<i32>,
-    file: Option<Spanned<String>>,
-    name: Option<String>,
-    mime: Option<String>,
-    content: Option<String>,
-    size: Option<Spanned<usize>>,
-    delete_history: Option<bool>,
-    history_deleted: Option<bool>,
-    by: Option<Spanned<String>>,
-    path: Option<Spanned<String>>,
-    body: Option<Spanned<toml::Value>>,
-    within: Option<Spanned<String>>,
-    expect_error: Option<String>,
-    what: Option<Spanned<String>>,
-    reason: Option<String>,
-    layer: Option<Spanned<i32>>,
-    version: Option<Spanned<u8>>,
-    messages: Option<usize>,
-    required: Option<Spanned<String>>,
-    tolerated: Option<Spanned<Vec<String>>>,
-    case: Option<String>,
-    deferred: Option<bool>,
+pub(super) struct RawStep {
+    pub(super) action: Option<Spanned<String>>,
+    pub(super) expect: Option<Spanned<String>>,
+    pub(super) actor: Option<Spanned<String>>,
+    pub(super) chat: Option<Spanned<String>>,
+    pub(super) to: Option<Spanned<String>>,
+    pub(super) from: Option<Spanned<String>>,
+    pub(super) with: Option<Spanned<String>>,
+    pub(super) text: Option<String>,
+    pub(super) count: Option<Spanned<u32>>,
+    pub(super) ttl: Option<i32>,
+    pub(super) file: Option<Spanned<String>>,
+    pub(super) name: Option<String>,
+    pub(super) mime: Option<String>,
+    pub(super) content: Option<String>,
+    pub(super) size: Option<Spanned<usize>>,
+    pub(super) delete_history: Option<bool>,
+    pub(super) history_deleted: Option<bool>,
+    pub(super) by: Option<Spanned<String>>,
+    pub(super) path: Option<Spanned<String>>,
+    pub(super) body: Option<Spanned<toml::Value>>,
+    pub(super) within: Option<Spanned<String>>,
+    pub(super) expect_error: Option<String>,
+    pub(super) what: Option<Spanned<String>>,
+    pub(super) reason: Option<String>,
+    pub(super) layer: Option<Spanned<i32>>,
+    pub(super) version: Option<Spanned<u8>>,
+    pub(super) messages: Option<usize>,
+    pub(super) required: Option<Spanned<String>>,
+    pub(super) tolerated: Option<Spanned<Vec<String>>>,
+    pub(super) case: Option<String>,
+    pub(super) deferred: Option<bool>,
 }
 
 impl RawStep {
@@ -648,7 +602,9 @@ fn reaction_case(
     })
 }
 
-/// Checks one raw step into a typed one (kinds, keys, values, actor names).
+/// Checks one raw step into a typed one: the kind is looked up in its list
+/// ([`steps::ACTIONS`] or [`steps::EXPECTATIONS`]), the keys checked against the kind's
+/// entry, then the entry reads them.
 fn checked_step(
     locate: &Locator<'_>,
     actors: &[ActorSpec],
@@ -660,21 +616,6 @@ fn checked_step(
     let line = locate.line_of(start);
     let err =
         |offset: usize, message: String| locate.at(offset, format!("step {number}: {message}"));
-    let actor_of = |field: &Spanned<String>| -> Result<String, ScenarioFileError> {
-        let name = field.get_ref();
-        if actors.iter().any(|a| &a.name == name) {
-            Ok(name.clone())
-        } else {
-            let known: Vec<&str> = actors.iter().map(|a| a.name.as_str()).collect();
-            Err(err(
-                field.span().start,
-                format!(
-                    "unknown actor \"{name}\"; the actors are: {}",
-                    known.join(", ")
-                ),
-            ))
-        }
-    };
 
     let (kind_name, is_action) = match (&raw.action, &raw.expect) {
         (Some(action), None) => (action, true),
@@ -692,11 +633,11 @@ fn checked_step(
             ))
         }
     };
-    let kind_at = kind_name.span().start;
     let kind_text = kind_name.get_ref().as_str();
 
     let actor = match &raw.actor {
-        Some(actor) => actor_of(actor)?,
+        Some(actor) => actor_named(locate, actors, number, actor)?,
+        // The one step about the server, not a device: any actor can run it.
         None if is_action && kind_text == "advance_clock" => {
             actors.first().map(|a| a.name.clone()).unwrap_or_default()
         }
@@ -707,288 +648,22 @@ fn checked_step(
             ))
         }
     };
-
-    // Which keys this kind takes, beyond action/expect/actor.
-    let (takes, required): (&[&str], &[&str]) = if is_action {
-        match kind_text {
-            "request" => (&["chat", "to"], &["chat", "to"]),
-            "accept" | "decline" | "read" | "delete" | "screenshot" | "flush" | "typing"
-            | "rekey" => (&["chat"], &["chat"]),
-            "send" => (&["chat", "text", "count", "ttl"], &["chat", "text"]),
-            "send_file" => (
-                &["chat", "file", "name", "mime", "content", "size"],
-                &["chat", "file"],
-            ),
-            "forward_file" => (&["chat", "file"], &["chat", "file"]),
-            "set_ttl" => (&["chat", "ttl"], &["chat", "ttl"]),
-            "discard" => (&["chat", "delete_history"], &["chat"]),
-            "go_offline" | "come_online" | "logout" => (&[], &[]),
-            "advance_clock" => (&["by"], &["by"]),
-            "admin" => (&["path", "body"], &["path"]),
-            "hostile" => (&["chat", "what", "deferred"], &["chat", "what"]),
-            other => {
-                return Err(err(
-                    kind_at,
-                    format!(
-                        "unknown action \"{other}\"; the actions are: {}",
-                        ACTION_NAMES.join(", ")
-                    ),
-                ))
-            }
-        }
-    } else {
-        match kind_text {
-            "chat_requested" => (&["chat", "from"], &["chat"]),
-            "established" | "read_receipt" | "typing" | "key_changed" => (&["chat"], &["chat"]),
-            "discarded" => (&["chat", "history_deleted"], &["chat"]),
-            "message" => (&["chat", "text", "count", "ttl"], &["chat", "text"]),
-            "file" => (&["chat", "file"], &["chat", "file"]),
-            "action" => (&["chat", "what"], &["chat", "what"]),
-            "aborted" => (&["chat", "reason"], &["chat"]),
-            "peer_layer_raised" => (&["chat", "layer"], &["chat"]),
-            "nothing" => (&["chat"], &[]),
-            "layer" => (&["chat", "layer"], &["chat", "layer"]),
-            "version" => (&["chat", "version"], &["chat", "version"]),
-            "same_key" | "different_key" => (&["chat", "with"], &["chat", "with"]),
-            "ignored" => (&["chat", "reason"], &["reason"]),
-            "reaction" => (&["chat", "required", "tolerated", "case"], &["chat"]),
-            "queued" => (&["messages"], &["messages"]),
-            "signed_out" => (&[], &[]),
-            other => {
-                return Err(err(
-                    kind_at,
-                    format!(
-                        "unknown expectation \"{other}\"; the expectations are: {}",
-                        EXPECT_NAMES.join(", ")
-                    ),
-                ))
-            }
-        }
-    };
-    let extra: &[&str] = if is_action {
-        &["expect_error"]
-    } else {
-        &["within"]
-    };
-    for key in raw.present() {
-        if !takes.contains(&key) && !extra.contains(&key) {
-            let mut allowed: Vec<&str> = vec!["actor"];
-            allowed.extend_from_slice(takes);
-            allowed.extend_from_slice(extra);
-            let what = if is_action { "action" } else { "expectation" };
-            return Err(err(
-                start,
-                format!(
-                    "{what} `{kind_text}` does not take `{key}`; it takes: {}",
-                    allowed.join(", ")
-                ),
-            ));
-        }
-    }
-    let present = raw.present();
-    for key in required {
-        if !present.contains(key) {
-            return Err(err(start, format!("`{kind_text}` needs `{key}`")));
-        }
-    }
-
-    let chat = || -> Result<String, ScenarioFileError> {
-        let chat = raw
-            .chat
-            .as_ref()
-            .map(|c| c.get_ref().clone())
-            .unwrap_or_default();
-        if is_label(&chat) {
-            Ok(chat)
-        } else {
-            let at = raw.chat.as_ref().map_or(start, |c| c.span().start);
-            Err(err(
-                at,
-                format!("chat label \"{chat}\" must be 1 to 64 letters, digits, '_' or '-'"),
-            ))
-        }
-    };
-    let label =
-        |field: &Option<Spanned<String>>, what: &str| -> Result<String, ScenarioFileError> {
-            let value = field
-                .as_ref()
-                .map(|c| c.get_ref().clone())
-                .unwrap_or_default();
-            if is_label(&value) {
-                Ok(value)
-            } else {
-                let at = field.as_ref().map_or(start, |c| c.span().start);
-                Err(err(
-                    at,
-                    format!("{what} label \"{value}\" must be 1 to 64 letters, digits, '_' or '-'"),
-                ))
-            }
-        };
-    let count = match &raw.count {
-        Some(count) if *count.get_ref() == 0 => {
-            return Err(err(
-                count.span().start,
-                "`count` must be at least 1".to_owned(),
-            ))
-        }
-        Some(count) => *count.get_ref(),
-        None => 1,
-    };
-    let text = raw.text.clone().unwrap_or_default();
-    let other_actor = |field: &Option<Spanned<String>>| -> Result<String, ScenarioFileError> {
-        match field {
-            Some(field) => actor_of(field),
-            None => Err(err(start, "missing actor name".to_owned())),
-        }
+    let mut fields = StepFields {
+        raw,
+        actor: &actor,
+        start,
+        count: 1,
+        text: raw.text.clone().unwrap_or_default(),
+        actors,
+        locate,
+        number,
+        hostile_so_far,
     };
 
     let kind = if is_action {
-        let action = match kind_text {
-            "request" => {
-                let to = other_actor(&raw.to)?;
-                let me = actors.iter().find(|a| a.name == actor);
-                let them = actors.iter().find(|a| a.name == to);
-                if let (Some(me), Some(them)) = (me, them) {
-                    if me.user == them.user {
-                        let at = raw.to.as_ref().map_or(start, |t| t.span().start);
-                        return Err(err(at, format!("{actor} and {to} are the same user \"{}\"; a secret chat is between two users", me.user)));
-                    }
-                }
-                StepAction::Request { chat: chat()?, to }
-            }
-            "accept" => StepAction::Accept { chat: chat()? },
-            "decline" => StepAction::Decline { chat: chat()? },
-            "send" => StepAction::Send {
-                chat: chat()?,
-                text,
-                count,
-                ttl: raw.ttl,
-            },
-            "send_file" => {
-                let label = label(&raw.file, "file")?;
-                let content = match (&raw.content, &raw.size) {
-                    (Some(text), None) => FileContent::Text(text.clone()),
-                    (None, Some(size)) if *size.get_ref() > 0 => FileContent::Random {
-                        size: *size.get_ref(),
-                    },
-                    (None, Some(size)) => {
-                        return Err(err(
-                            size.span().start,
-                            "`size` must be at least 1 byte".to_owned(),
-                        ))
-                    }
-                    _ => return Err(err(
-                        start,
-                        "`send_file` needs exactly one of `content = \"text\"` or `size = bytes`"
-                            .to_owned(),
-                    )),
-                };
-                StepAction::SendFile {
-                    chat: chat()?,
-                    file: FileSpec {
-                        file_name: raw.name.clone().unwrap_or_else(|| format!("{label}.bin")),
-                        mime_type: raw
-                            .mime
-                            .clone()
-                            .unwrap_or_else(|| "application/octet-stream".to_owned()),
-                        label,
-                        content,
-                    },
-                }
-            }
-            "forward_file" => StepAction::ForwardFile {
-                chat: chat()?,
-                file: label(&raw.file, "file")?,
-            },
-            "set_ttl" => {
-                let ttl = raw.ttl.unwrap_or_default();
-                if ttl < 0 {
-                    return Err(err(
-                        start,
-                        format!("`ttl` is seconds, 0 or more; got {ttl}"),
-                    ));
-                }
-                StepAction::SetTtl { chat: chat()?, ttl }
-            }
-            "read" => StepAction::Read { chat: chat()? },
-            "delete" => StepAction::Delete { chat: chat()? },
-            "screenshot" => StepAction::Screenshot { chat: chat()? },
-            "flush" => StepAction::Flush { chat: chat()? },
-            "typing" => StepAction::Typing { chat: chat()? },
-            "rekey" => StepAction::Rekey { chat: chat()? },
-            "hostile" => {
-                let what = raw
-                    .what
-                    .as_ref()
-                    .map(|w| (w.get_ref().clone(), w.span().start));
-                let (name, at) = what.unwrap_or_default();
-                let known = HostileAction::all_without_data();
-                match known.iter().find(|action| action.name() == name) {
-                    Some(action) => StepAction::Hostile {
-                        chat: chat()?,
-                        action: action.clone(),
-                        deferred: raw.deferred.unwrap_or(false),
-                    },
-                    None => {
-                        let names: Vec<&str> = known.iter().map(HostileAction::name).collect();
-                        return Err(err(
-                            at,
-                            format!(
-                                "unknown hostile action \"{name}\"; `what` is one of: {}",
-                                names.join(", ")
-                            ),
-                        ));
-                    }
-                }
-            }
-            "discard" => StepAction::Discard {
-                chat: chat()?,
-                delete_history: raw.delete_history.unwrap_or(false),
-            },
-            "go_offline" => StepAction::GoOffline,
-            "come_online" => StepAction::ComeOnline,
-            "logout" => StepAction::Logout,
-            "admin" => {
-                let path = raw
-                    .path
-                    .as_ref()
-                    .map(|p| (p.get_ref().clone(), p.span().start))
-                    .unwrap_or_default();
-                if !path.0.starts_with("/admin/") {
-                    return Err(err(path.1, format!("`path` is a path on the admin surface, starting with /admin/; got \"{}\"", path.0)));
-                }
-                let body = match &raw.body {
-                    Some(body) => serde_json::to_value(body.get_ref()).map_err(|error| {
-                        err(
-                            body.span().start,
-                            format!("`body` cannot be sent as JSON: {error}"),
-                        )
-                    })?,
-                    None => serde_json::json!({}),
-                };
-                if let Err(message) = Placeholder::all_in(&body) {
-                    let at = raw.body.as_ref().map_or(start, |b| b.span().start);
-                    return Err(err(at, format!("`body`: {message}")));
-                }
-                StepAction::Admin { path: path.0, body }
-            }
-            _ => {
-                let by = raw
-                    .by
-                    .as_ref()
-                    .map(|b| (b.get_ref().as_str(), b.span().start))
-                    .unwrap_or(("", start));
-                let duration = parse_duration(by.0).map_err(|message| err(by.1, message))?;
-                if duration.as_secs() == 0 || duration.subsec_millis() != 0 {
-                    return Err(err(
-                        by.1,
-                        "`by` must be whole seconds, at least 1s (the server clock counts seconds)"
-                            .to_owned(),
-                    ));
-                }
-                StepAction::AdvanceClock { by: duration }
-            }
-        };
+        let spec = fields.spec(steps::ACTIONS, "action", "actions", kind_name)?;
+        fields.check_keys(spec, "action", &["expect_error"])?;
+        let action = (spec.read)(&fields)?;
         if let Some(error) = &raw.expect_error {
             if error.is_empty()
                 || !error
@@ -1003,6 +678,13 @@ fn checked_step(
             expect_error: raw.expect_error.clone(),
         }
     } else {
+        let spec = fields.spec(
+            steps::EXPECTATIONS,
+            "expectation",
+            "expectations",
+            kind_name,
+        )?;
+        fields.check_keys(spec, "expectation", &["within"])?;
         let within = match &raw.within {
             Some(within) => {
                 let duration = parse_duration(within.get_ref())
@@ -1021,133 +703,8 @@ fn checked_step(
             let at = raw.within.as_ref().map_or(start, |w| w.span().start);
             return Err(err(at, "`within` is real time, at most 10m; move the server clock with `advance_clock` for days".to_owned()));
         }
-        let expectation = match kind_text {
-            "chat_requested" => Expectation::ChatRequested {
-                chat: chat()?,
-                from: raw.from.as_ref().map(actor_of).transpose()?,
-            },
-            "established" => Expectation::Established { chat: chat()? },
-            "message" => Expectation::Message {
-                chat: chat()?,
-                text,
-                count,
-                ttl: raw.ttl,
-            },
-            "file" => Expectation::File {
-                chat: chat()?,
-                file: label(&raw.file, "file")?,
-            },
-            "action" => {
-                let what = raw
-                    .what
-                    .as_ref()
-                    .map(|w| (w.get_ref().as_str(), w.span().start))
-                    .unwrap_or(("", start));
-                let kind = ActionKind::ALL
-                    .iter()
-                    .find(|(name, _)| *name == what.0)
-                    .map(|(_, kind)| *kind);
-                match kind {
-                    Some(what) => Expectation::Action {
-                        chat: chat()?,
-                        what,
-                    },
-                    None => {
-                        let names: Vec<&str> =
-                            ActionKind::ALL.iter().map(|(name, _)| *name).collect();
-                        return Err(err(
-                            what.1,
-                            format!(
-                                "unknown service action \"{}\"; `what` is one of: {}",
-                                what.0,
-                                names.join(", ")
-                            ),
-                        ));
-                    }
-                }
-            }
-            "read_receipt" => Expectation::ReadReceipt { chat: chat()? },
-            "typing" => Expectation::Typing { chat: chat()? },
-            "key_changed" => Expectation::KeyChanged { chat: chat()? },
-            "discarded" => Expectation::Discarded {
-                chat: chat()?,
-                history_deleted: raw.history_deleted,
-            },
-            "aborted" => Expectation::Aborted {
-                chat: chat()?,
-                reason: raw.reason.clone(),
-            },
-            "peer_layer_raised" => Expectation::PeerLayerRaised {
-                chat: chat()?,
-                layer: raw.layer.as_ref().map(|l| *l.get_ref()),
-            },
-            "nothing" => Expectation::Nothing {
-                chat: raw.chat.as_ref().map(|_| chat()).transpose()?,
-            },
-            "layer" => {
-                let layer = raw
-                    .layer
-                    .as_ref()
-                    .map(|l| (*l.get_ref(), l.span().start))
-                    .unwrap_or((0, start));
-                if !LAYERS.contains(&layer.0) {
-                    return Err(err(
-                        layer.1,
-                        format!(
-                            "layer {} is not a secret-chat layer; expected 8 to 144",
-                            layer.0
-                        ),
-                    ));
-                }
-                Expectation::Layer {
-                    chat: chat()?,
-                    layer: layer.0,
-                }
-            }
-            "version" => {
-                let version = raw
-                    .version
-                    .as_ref()
-                    .map(|v| (*v.get_ref(), v.span().start))
-                    .unwrap_or((0, start));
-                if !(1..=2).contains(&version.0) {
-                    return Err(err(
-                        version.1,
-                        format!(
-                            "MTProto version {} does not exist; expected 1 or 2",
-                            version.0
-                        ),
-                    ));
-                }
-                Expectation::Version {
-                    chat: chat()?,
-                    version: version.0,
-                }
-            }
-            "same_key" => Expectation::SameKey {
-                chat: chat()?,
-                with: other_actor(&raw.with)?,
-            },
-            "different_key" => Expectation::DifferentKey {
-                chat: chat()?,
-                with: other_actor(&raw.with)?,
-            },
-            "ignored" => Expectation::Ignored {
-                chat: raw.chat.as_ref().map(|_| chat()).transpose()?,
-                reason: raw.reason.clone().unwrap_or_default(),
-            },
-            "reaction" => Expectation::Reaction {
-                chat: chat()?,
-                case: reaction_case(raw, &actor, hostile_so_far, start)
-                    .map_err(|(at, message)| err(at, message))?,
-            },
-            "queued" => Expectation::Queued {
-                messages: raw.messages.unwrap_or_default(),
-            },
-            _ => Expectation::SignedOut,
-        };
         StepKind::Expect {
-            expectation,
+            expectation: (spec.read)(&fields)?,
             within,
         }
     };
@@ -1157,6 +714,169 @@ fn checked_step(
         actor,
         kind,
     })
+}
+
+/// The actor a step names, which must be declared.
+fn actor_named(
+    locate: &Locator<'_>,
+    actors: &[ActorSpec],
+    number: usize,
+    field: &Spanned<String>,
+) -> Result<String, ScenarioFileError> {
+    let name = field.get_ref();
+    if actors.iter().any(|a| &a.name == name) {
+        return Ok(name.clone());
+    }
+    let known: Vec<&str> = actors.iter().map(|a| a.name.as_str()).collect();
+    Err(locate.at(
+        field.span().start,
+        format!(
+            "step {number}: unknown actor \"{name}\"; the actors are: {}",
+            known.join(", ")
+        ),
+    ))
+}
+
+/// One step's keys as its kind's `read` sees them ([`steps::StepSpec::read`]), with what
+/// checking them takes: the declared actors, where the step stands in the file, the
+/// `hostile` actions so far.
+pub(super) struct StepFields<'a> {
+    pub(super) raw: &'a RawStep,
+    /// The actor who acts or observes (declared).
+    pub(super) actor: &'a str,
+    /// Where the step's table starts in the file: the place of errors about missing keys.
+    pub(super) start: usize,
+    /// `count`, at least 1 (1 when absent).
+    pub(super) count: u32,
+    /// `text`, empty when absent.
+    pub(super) text: String,
+    actors: &'a [ActorSpec],
+    locate: &'a Locator<'a>,
+    number: usize,
+    hostile_so_far: &'a HashMap<String, (String, HostileAction)>,
+}
+
+impl StepFields<'_> {
+    /// An error at `offset` in the file, naming the step.
+    pub(super) fn err(&self, offset: usize, message: String) -> ScenarioFileError {
+        self.locate
+            .at(offset, format!("step {}: {message}", self.number))
+    }
+
+    /// The entry of `specs` named by the step's `action`/`expect`, or an error listing them.
+    fn spec<'s, T>(
+        &self,
+        specs: &'s [StepSpec<T>],
+        what: &str,
+        plural: &str,
+        name: &Spanned<String>,
+    ) -> Result<&'s StepSpec<T>, ScenarioFileError> {
+        let text = name.get_ref();
+        specs.iter().find(|spec| spec.name == text).ok_or_else(|| {
+            self.err(
+                name.span().start,
+                format!(
+                    "unknown {what} \"{text}\"; the {plural} are: {}",
+                    steps::names(specs)
+                ),
+            )
+        })
+    }
+
+    /// Refuses a key the kind does not take and a key it needs but lacks; reads `count`.
+    fn check_keys<T>(
+        &mut self,
+        spec: &StepSpec<T>,
+        what: &str,
+        extra: &[&str],
+    ) -> Result<(), ScenarioFileError> {
+        let present = self.raw.present();
+        for key in &present {
+            if !spec.takes.contains(key) && !extra.contains(key) {
+                let mut allowed: Vec<&str> = vec!["actor"];
+                allowed.extend_from_slice(spec.takes);
+                allowed.extend_from_slice(extra);
+                return Err(self.err(
+                    self.start,
+                    format!(
+                        "{what} `{}` does not take `{key}`; it takes: {}",
+                        spec.name,
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+        }
+        for key in spec.needs {
+            if !present.contains(key) {
+                return Err(self.err(self.start, format!("`{}` needs `{key}`", spec.name)));
+            }
+        }
+        if let Some(count) = &self.raw.count {
+            if *count.get_ref() == 0 {
+                return Err(self.err(count.span().start, "`count` must be at least 1".to_owned()));
+            }
+            self.count = *count.get_ref();
+        }
+        Ok(())
+    }
+
+    /// The `chat` label, which must be well formed.
+    pub(super) fn chat(&self) -> Result<String, ScenarioFileError> {
+        self.label(&self.raw.chat, "chat")
+    }
+
+    /// The `chat` label when the step gives one.
+    pub(super) fn optional_chat(&self) -> Result<Option<String>, ScenarioFileError> {
+        self.raw.chat.as_ref().map(|_| self.chat()).transpose()
+    }
+
+    /// A label (`chat`, `file`), which must be well formed; `what` names it in the error.
+    pub(super) fn label(
+        &self,
+        field: &Option<Spanned<String>>,
+        what: &str,
+    ) -> Result<String, ScenarioFileError> {
+        let value = field
+            .as_ref()
+            .map(|c| c.get_ref().clone())
+            .unwrap_or_default();
+        if is_label(&value) {
+            Ok(value)
+        } else {
+            let at = field.as_ref().map_or(self.start, |c| c.span().start);
+            Err(self.err(
+                at,
+                format!("{what} label \"{value}\" must be 1 to 64 letters, digits, '_' or '-'"),
+            ))
+        }
+    }
+
+    /// An actor the step names (`from`), which must be declared.
+    pub(super) fn actor_named(&self, field: &Spanned<String>) -> Result<String, ScenarioFileError> {
+        actor_named(self.locate, self.actors, self.number, field)
+    }
+
+    /// Another actor the step needs (`to`, `with`).
+    pub(super) fn other_actor(
+        &self,
+        field: &Option<Spanned<String>>,
+    ) -> Result<String, ScenarioFileError> {
+        match field {
+            Some(field) => self.actor_named(field),
+            None => Err(self.err(self.start, "missing actor name".to_owned())),
+        }
+    }
+
+    /// The declared actor called `name`.
+    pub(super) fn actor_spec(&self, name: &str) -> Option<&ActorSpec> {
+        self.actors.iter().find(|a| a.name == name)
+    }
+
+    /// The case a `reaction` step judges.
+    pub(super) fn reaction_case(&self) -> Result<ReactionCase, ScenarioFileError> {
+        reaction_case(self.raw, self.actor, self.hostile_so_far, self.start)
+            .map_err(|(at, message)| self.err(at, message))
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use secretchat_common::chat::{TypingAction, UserAction};
 use sha2::{Digest, Sha256};
 
 use super::expect::{EventBuffer, Observed, Quoted};
@@ -75,33 +76,21 @@ pub enum Command {
         from_chat_id: i32,
         random_id: i64,
     },
-    SetTtl {
-        chat_id: i32,
-        ttl: i32,
-    },
+    /// Mark these messages read end to end, and the history read on the server.
     Read {
         chat_id: i32,
         random_ids: Vec<i64>,
     },
-    Delete {
+    /// One of the service actions of SPEC §8 (TTL, delete, screenshot, flush, typing).
+    Service {
         chat_id: i32,
-        random_ids: Vec<i64>,
-    },
-    Screenshot {
-        chat_id: i32,
-        random_ids: Vec<i64>,
-    },
-    Flush {
-        chat_id: i32,
+        action: UserAction,
     },
     Hostile {
         chat_id: i32,
         action: secretchat_common::chat::HostileAction,
         /// Arm it ([`crate::device::HostileDevice::arm`]) rather than run it now.
         deferred: bool,
-    },
-    Typing {
-        chat_id: i32,
     },
     Rekey {
         chat_id: i32,
@@ -422,162 +411,20 @@ pub fn describe_step(step: &Step) -> String {
     match &step.kind {
         StepKind::Act {
             action,
-            expect_error,
-        } => {
-            let what = match action {
-                StepAction::Request { chat, to } => format!("requests chat {chat} with {to}"),
-                StepAction::Accept { chat } => format!("accepts {chat}"),
-                StepAction::Decline { chat } => format!("declines {chat}"),
-                StepAction::Send {
-                    chat,
-                    text,
-                    count: 1,
-                    ttl,
-                } => {
-                    let ttl = ttl.map(|t| format!(" (ttl {t}s)")).unwrap_or_default();
-                    format!("sends {}{ttl} in {chat}", Quoted(text))
-                }
-                StepAction::Send {
-                    chat, text, count, ..
-                } => format!("sends {count} messages {} in {chat}", Quoted(text)),
-                StepAction::SendFile { chat, file } => format!(
-                    "sends file {} ({}) in {chat}",
-                    file.label,
-                    Quoted(&file.file_name)
-                ),
-                StepAction::ForwardFile { chat, file } => format!("forwards file {file} in {chat}"),
-                StepAction::SetTtl { chat, ttl } => format!("sets the TTL of {chat} to {ttl}s"),
-                StepAction::Read { chat } => format!("reads {chat}"),
-                StepAction::Delete { chat } => format!("deletes the messages of {chat}"),
-                StepAction::Screenshot { chat } => format!("takes a screenshot of {chat}"),
-                StepAction::Flush { chat } => format!("flushes the history of {chat}"),
-                StepAction::Typing { chat } => format!("types in {chat}"),
-                StepAction::Rekey { chat } => format!("re-keys {chat}"),
-                StepAction::Hostile {
-                    chat,
-                    action,
-                    deferred,
-                } => format!(
-                    "{} a rule in {chat} on purpose: {} (a correct peer must {})",
-                    if *deferred {
-                        "is set to break, as soon as it can,"
-                    } else {
-                        "breaks"
-                    },
-                    action.name(),
-                    action.expected_reaction().describe()
-                ),
-                StepAction::Discard {
-                    chat,
-                    delete_history,
-                } => {
-                    format!(
-                        "discards {chat}{}",
-                        if *delete_history {
-                            " (deleting history)"
-                        } else {
-                            ""
-                        }
-                    )
-                }
-                StepAction::GoOffline => "goes offline".to_owned(),
-                StepAction::ComeOnline => "comes online".to_owned(),
-                StepAction::Logout => "logs out".to_owned(),
-                StepAction::AdvanceClock { by } => {
-                    format!("moves the server clock {} forward", HumanDuration(*by))
-                }
-                StepAction::Admin { path, body } => {
-                    format!("asks the server's admin: POST {path} {body}")
-                }
-            };
-            match expect_error {
-                Some(error) => format!("{actor} {what}, refused with {error}"),
-                None => format!("{actor} {what}"),
-            }
-        }
+            expect_error: Some(error),
+        } => format!("{actor} {}, refused with {error}", action.describe()),
+        StepKind::Act {
+            action,
+            expect_error: None,
+        } => format!("{actor} {}", action.describe()),
         StepKind::Expect {
             expectation,
             within,
-        } => {
-            format!(
-                "{actor} expects {} within {}",
-                describe_expectation(expectation),
-                HumanDuration(*within)
-            )
-        }
-    }
-}
-
-fn describe_expectation(expectation: &Expectation) -> String {
-    match expectation {
-        Expectation::ChatRequested {
-            chat,
-            from: Some(from),
-        } => format!("a chat request {chat} from {from}"),
-        Expectation::ChatRequested { chat, from: None } => format!("a chat request {chat}"),
-        Expectation::Established { chat } => format!("{chat} established"),
-        Expectation::Message {
-            chat,
-            text,
-            count: 1,
-            ttl,
-        } => {
-            let ttl = ttl.map(|t| format!(" (ttl {t}s)")).unwrap_or_default();
-            format!("message {}{ttl} in {chat}", Quoted(text))
-        }
-        Expectation::Message {
-            chat, text, count, ..
-        } => format!("{count} messages {} in {chat}", Quoted(text)),
-        Expectation::File { chat, file } => format!("file {file} in {chat}"),
-        Expectation::Action { chat, what } => format!("service action {} in {chat}", what.name()),
-        Expectation::ReadReceipt { chat } => format!("a read receipt in {chat}"),
-        Expectation::Typing { chat } => format!("a typing notice in {chat}"),
-        Expectation::KeyChanged { chat } => format!("the key of {chat} to change"),
-        Expectation::Discarded {
-            chat,
-            history_deleted: Some(true),
-        } => {
-            format!("{chat} discarded with its history deleted")
-        }
-        Expectation::Discarded {
-            chat,
-            history_deleted: Some(false),
-        } => {
-            format!("{chat} discarded, history kept")
-        }
-        Expectation::Discarded {
-            chat,
-            history_deleted: None,
-        } => format!("{chat} discarded"),
-        Expectation::Aborted {
-            chat,
-            reason: Some(reason),
-        } => format!("{chat} aborted ({reason})"),
-        Expectation::Aborted { chat, reason: None } => format!("{chat} aborted"),
-        Expectation::PeerLayerRaised {
-            chat,
-            layer: Some(layer),
-        } => format!("the peer's layer in {chat} raised to {layer}"),
-        Expectation::PeerLayerRaised { chat, layer: None } => {
-            format!("the peer's layer in {chat} raised")
-        }
-        Expectation::Nothing { chat: Some(chat) } => format!("nothing in {chat}"),
-        Expectation::Nothing { chat: None } => "nothing".to_owned(),
-        Expectation::Layer { chat, layer } => format!("{chat} at layer {layer}"),
-        Expectation::Version { chat, version } => format!("{chat} sealed with MTProto {version}.0"),
-        Expectation::SameKey { chat, with } => format!("the same key as {with} in {chat}"),
-        Expectation::DifferentKey { chat, with } => format!("a key unlike {with}'s in {chat}"),
-        Expectation::Ignored { chat, reason } => format!(
-            "something ignored ({reason}){}",
-            chat.as_ref()
-                .map(|c| format!(" in {c}"))
-                .unwrap_or_default()
+        } => format!(
+            "{actor} expects {} within {}",
+            expectation.describe(),
+            HumanDuration(*within)
         ),
-        Expectation::Reaction { chat, case } => {
-            format!("a reaction in {chat} to {}", case.name)
-        }
-        Expectation::Queued { messages } => format!("{messages} messages queued on the server"),
-        Expectation::SignedOut => "to be signed out on the server".to_owned(),
     }
 }
 
@@ -914,24 +761,36 @@ impl<W: World> Runner<'_, W> {
                     random_id,
                 }
             }
-            StepAction::SetTtl { ttl, .. } => Command::SetTtl {
+            StepAction::SetTtl { ttl, .. } => Command::Service {
                 chat_id: chat,
-                ttl: *ttl,
+                action: UserAction::SetMessageTtl { ttl_seconds: *ttl },
             },
             StepAction::Read { .. } => Command::Read {
                 chat_id: chat,
                 random_ids: self.received(index, chat),
             },
-            StepAction::Delete { .. } => Command::Delete {
+            StepAction::Delete { .. } => Command::Service {
                 chat_id: chat,
-                random_ids: self.received(index, chat),
+                action: UserAction::DeleteMessages {
+                    random_ids: self.received(index, chat),
+                },
             },
-            StepAction::Screenshot { .. } => Command::Screenshot {
+            StepAction::Screenshot { .. } => Command::Service {
                 chat_id: chat,
-                random_ids: self.received(index, chat),
+                action: UserAction::ScreenshotMessages {
+                    random_ids: self.received(index, chat),
+                },
             },
-            StepAction::Flush { .. } => Command::Flush { chat_id: chat },
-            StepAction::Typing { .. } => Command::Typing { chat_id: chat },
+            StepAction::Flush { .. } => Command::Service {
+                chat_id: chat,
+                action: UserAction::FlushHistory,
+            },
+            StepAction::Typing { .. } => Command::Service {
+                chat_id: chat,
+                action: UserAction::Typing {
+                    action: TypingAction::Typing,
+                },
+            },
             StepAction::Rekey { .. } => Command::Rekey { chat_id: chat },
             StepAction::Hostile {
                 action, deferred, ..
@@ -1227,7 +1086,7 @@ impl<W: World> Runner<'_, W> {
                 return Err(format!(
                     "{name} is {}, so it cannot observe {}",
                     self.slots[index].absence(),
-                    describe_expectation(expectation)
+                    expectation.describe()
                 ));
             }
             let remaining = deadline - now;
@@ -1465,7 +1324,7 @@ impl<W: World> Runner<'_, W> {
     ) -> String {
         let slot = &self.slots[index];
         let name = &slot.spec.name;
-        let what = describe_expectation(expectation);
+        let what = expectation.describe();
         let mut message = match expectation {
             Expectation::Message { count, .. } if *count > 1 => {
                 format!(

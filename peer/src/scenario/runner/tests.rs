@@ -10,6 +10,7 @@ use std::rc::Rc;
 use super::*;
 use crate::scenario::format::ActionKind;
 use crate::scenario::parse;
+use secretchat_common::chat::UserAction;
 
 type FakeChat = ((String, String), String, Option<String>);
 
@@ -253,7 +254,10 @@ impl Actor for FakeActor {
                 net.deliver_in_chat(chat_id, &me, Observed::ReadReceipt { chat_id });
                 Ok(Done::Nothing)
             }
-            Command::SetTtl { chat_id, .. } => {
+            Command::Service {
+                chat_id,
+                action: UserAction::SetMessageTtl { .. },
+            } => {
                 net.deliver_in_chat(
                     chat_id,
                     &me,
@@ -265,7 +269,10 @@ impl Actor for FakeActor {
                 );
                 Ok(Done::Nothing)
             }
-            Command::Typing { chat_id } => {
+            Command::Service {
+                chat_id,
+                action: UserAction::Typing { .. },
+            } => {
                 net.deliver_in_chat(chat_id, &me, Observed::Typing { chat_id });
                 Ok(Done::Nothing)
             }
@@ -291,9 +298,7 @@ impl Actor for FakeActor {
                 net.queues.remove(&me);
                 Ok(Done::Nothing)
             }
-            Command::Delete { .. }
-            | Command::Screenshot { .. }
-            | Command::Flush { .. }
+            Command::Service { .. }
             | Command::Hostile { .. }
             | Command::GoOffline
             | Command::ComeOnline => Ok(Done::Nothing),
