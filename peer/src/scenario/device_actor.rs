@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use secretchat_common::chat::{Layer, Media, RekeyPolicy, UserAction};
+use secretchat_common::chat::{Media, RekeyPolicy, UserAction};
 use secretchat_common::envelope::Version;
 
 use super::expect::Observed;
@@ -90,8 +90,8 @@ impl World for DeviceWorld {
             ..RekeyPolicy::default()
         });
         let device_options = DeviceOptions {
-            layer: spec.layer.map(Layer),
-            initial_remote_layer: spec.assume_peer_layer.map(Layer),
+            layer: spec.layer,
+            initial_remote_layer: spec.assume_peer_layer,
             rekey,
             explain: options.explain,
             label: Some(spec.name.clone()),
@@ -276,14 +276,14 @@ impl Actor for DeviceActor {
     fn chat_state(&self, chat_id: i32) -> Option<ChatState> {
         let device = &self.device;
         let (_, _, common) = device.layers(chat_id)?;
-        let key_fingerprint = device.key_fingerprint(chat_id)?.as_i64();
+        let key_fingerprint = device.key_fingerprint(chat_id)?;
         let visualization = hex::encode(device.visualization(chat_id)?.as_bytes());
         let version = match common.sending_version() {
             Version::V1 => 1,
             Version::V2 => 2,
         };
         Some(ChatState {
-            layer: common.0,
+            layer: common,
             version,
             key_fingerprint,
             visualization,
@@ -304,7 +304,7 @@ fn observed(event: PeerEvent) -> Observed {
             ..
         } => Observed::Established {
             chat_id,
-            key_fingerprint: key_fingerprint.as_i64(),
+            key_fingerprint,
         },
         PeerEvent::ChatDiscarded {
             chat_id,
@@ -367,16 +367,15 @@ fn observed(event: PeerEvent) -> Observed {
         }
         PeerEvent::Typing { chat_id } => Observed::Typing { chat_id },
         PeerEvent::ReadReceipt { chat_id, .. } => Observed::ReadReceipt { chat_id },
-        PeerEvent::PeerLayerRaised { chat_id, to, .. } => Observed::PeerLayerRaised {
-            chat_id,
-            layer: to.0,
-        },
+        PeerEvent::PeerLayerRaised { chat_id, to, .. } => {
+            Observed::PeerLayerRaised { chat_id, layer: to }
+        }
         PeerEvent::KeyChanged {
             chat_id,
             key_fingerprint,
         } => Observed::KeyChanged {
             chat_id,
-            key_fingerprint: key_fingerprint.as_i64(),
+            key_fingerprint,
         },
         PeerEvent::Aborted { chat_id, reason } => Observed::Aborted { chat_id, reason },
         PeerEvent::Ignored { chat_id, reason } => Observed::Ignored { chat_id, reason },

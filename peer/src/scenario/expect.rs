@@ -12,6 +12,9 @@
 
 use std::fmt;
 
+use secretchat_common::chat::Layer;
+use secretchat_common::key::KeyFingerprint;
+
 use super::format::ActionKind;
 
 /// One thing an actor observed on its device.
@@ -25,7 +28,7 @@ pub enum Observed {
     /// The chat's key exists on this side.
     Established {
         chat_id: i32,
-        key_fingerprint: i64,
+        key_fingerprint: KeyFingerprint,
     },
     /// A text message (possibly with a TTL).
     Message {
@@ -56,11 +59,11 @@ pub enum Observed {
     },
     PeerLayerRaised {
         chat_id: i32,
-        layer: i32,
+        layer: Layer,
     },
     KeyChanged {
         chat_id: i32,
-        key_fingerprint: i64,
+        key_fingerprint: KeyFingerprint,
     },
     Discarded {
         chat_id: i32,
@@ -137,6 +140,7 @@ impl Observed {
             Observed::Established {
                 key_fingerprint, ..
             } => {
+                let key_fingerprint = key_fingerprint.as_i64();
                 format!("the chat established (key_fingerprint {key_fingerprint:#018x})")
             }
             Observed::Message { text, ttl: 0, .. } => format!("message {}", Quoted(text)),
@@ -154,11 +158,12 @@ impl Observed {
             Observed::ReadReceipt { .. } => "a read receipt".to_owned(),
             Observed::Typing { .. } => "a typing notice".to_owned(),
             Observed::PeerLayerRaised { layer, .. } => {
-                format!("the peer's layer raised to {layer}")
+                format!("the peer's layer raised to {}", layer.0)
             }
             Observed::KeyChanged {
                 key_fingerprint, ..
             } => {
+                let key_fingerprint = key_fingerprint.as_i64();
                 format!("the key changed (key_fingerprint {key_fingerprint:#018x})")
             }
             Observed::Discarded {

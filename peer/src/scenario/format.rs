@@ -19,7 +19,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secretchat_common::chat::{Reaction, UserAction};
+use secretchat_common::chat::{Layer, Reaction, UserAction};
 
 pub use super::steps::{Expectation, StepAction};
 
@@ -99,9 +99,9 @@ pub struct ActorSpec {
     /// The device name (`auth.signIn` device).
     pub device: String,
     /// The highest layer this device speaks (8 ..= 144); `None`: the peer's default.
-    pub layer: Option<i32>,
+    pub layer: Option<Layer>,
     /// The layer the device assumes its peer speaks until told (default 8, SPEC §5).
-    pub assume_peer_layer: Option<i32>,
+    pub assume_peer_layer: Option<Layer>,
     /// Print every protocol step as it happens (`--explain` turns it on for all).
     pub explain: bool,
     /// Re-key after this many messages (the spec's 100 when absent).

@@ -10,7 +10,7 @@
 //! by an earlier step *for that actor* — so a scenario that could only fail halfway
 //! through a run is refused before anything runs.
 
-use secretchat_common::chat::{HostileAction, Reaction};
+use secretchat_common::chat::{HostileAction, Layer, Reaction};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -297,8 +297,11 @@ fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileErr
             name,
             user,
             device,
-            layer: actor.layer.as_ref().map(|l| *l.get_ref()),
-            assume_peer_layer: actor.assume_peer_layer.as_ref().map(|l| *l.get_ref()),
+            layer: actor.layer.as_ref().map(|l| Layer(*l.get_ref())),
+            assume_peer_layer: actor
+                .assume_peer_layer
+                .as_ref()
+                .map(|l| Layer(*l.get_ref())),
             explain: actor.explain,
             rekey_after_messages: actor.rekey_after_messages.as_ref().map(|e| *e.get_ref()),
             starts_offline: actor.starts_offline,

@@ -33,7 +33,8 @@ use std::time::{Duration, Instant};
 
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use secretchat_common::chat::{TypingAction, UserAction};
+use secretchat_common::chat::{Layer, TypingAction, UserAction};
+use secretchat_common::key::KeyFingerprint;
 use sha2::{Digest, Sha256};
 
 use super::expect::{EventBuffer, Observed, Quoted};
@@ -141,10 +142,10 @@ impl fmt::Display for ActError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatState {
     /// The layer both sides use now.
-    pub layer: i32,
+    pub layer: Layer,
     /// The MTProto version messages are sealed with (1 or 2).
     pub version: u8,
-    pub key_fingerprint: i64,
+    pub key_fingerprint: KeyFingerprint,
     /// The key visualization, hex.
     pub visualization: String,
 }
@@ -250,7 +251,7 @@ struct Slot<A> {
     /// Where the current attack began in `buffer` (the last `hostile`, `admin` or
     /// `advance_clock` step), and the layer of each chat then: what a `reaction` step judges.
     case_mark: usize,
-    layers_at_mark: HashMap<i32, i32>,
+    layers_at_mark: HashMap<i32, Layer>,
 }
 
 impl<A> Slot<A> {
@@ -1240,14 +1241,14 @@ impl<W: World> Runner<'_, W> {
             }
             Expectation::Layer { layer, .. } => {
                 let state = slot.actor.as_ref().and_then(|a| a.chat_state(chat));
-                progress.last_state = state.as_ref().map(|s| format!("layer {}", s.layer));
+                progress.last_state = state.as_ref().map(|s| format!("layer {}", s.layer.0));
                 if state.is_some_and(|s| s.layer == *layer) {
                     return passed;
                 }
             }
             Expectation::Version { version, .. } => {
                 let state = slot.actor.as_ref().and_then(|a| a.chat_state(chat));
-                progress.last_state = state.as_ref().map(|s| format!("MTProto {}.0 (layer {})", s.version, s.layer));
+                progress.last_state = state.as_ref().map(|s| format!("MTProto {}.0 (layer {})", s.version, s.layer.0));
                 if state.is_some_and(|s| s.version == *version) {
                     return passed;
                 }
@@ -1277,8 +1278,8 @@ impl<W: World> Runner<'_, W> {
                         }
                         progress.last_state = Some(format!(
                             "key_fingerprint {:#018x} vs {:#018x}, visualization {} vs {}",
-                            mine.key_fingerprint,
-                            theirs.key_fingerprint,
+                            mine.key_fingerprint.as_i64(),
+                            theirs.key_fingerprint.as_i64(),
                             short(&mine.visualization),
                             short(&theirs.visualization)
                         ));

@@ -19,7 +19,7 @@
 
 use std::time::Duration;
 
-use secretchat_common::chat::HostileAction;
+use secretchat_common::chat::{HostileAction, Layer};
 
 use super::expect::Quoted;
 use super::format::{
@@ -369,14 +369,14 @@ step_kinds! {
                 None => format!("{chat} aborted"),
             };
         /// The other side announced a higher layer (`decryptedMessageActionNotifyLayer`).
-        "peer_layer_raised" => PeerLayerRaised { chat: String, layer: Option<i32> },
+        "peer_layer_raised" => PeerLayerRaised { chat: String, layer: Option<Layer> },
             takes ["chat", "layer"], needs ["chat"],
             read |step| Ok(Expectation::PeerLayerRaised {
                 chat: step.chat()?,
-                layer: step.raw.layer.as_ref().map(|layer| *layer.get_ref()),
+                layer: step.raw.layer.as_ref().map(|layer| Layer(*layer.get_ref())),
             }),
             describe match layer {
-                Some(layer) => format!("the peer's layer in {chat} raised to {layer}"),
+                Some(layer) => format!("the peer's layer in {chat} raised to {}", layer.0),
                 None => format!("the peer's layer in {chat} raised"),
             };
         /// Nothing at all arrives (for this chat, if given) during the whole window.
@@ -388,10 +388,10 @@ step_kinds! {
                 None => "nothing".to_owned(),
             };
         /// The chat's negotiated layer is `layer`.
-        "layer" => Layer { chat: String, layer: i32 },
+        "layer" => Layer { chat: String, layer: Layer },
             takes ["chat", "layer"], needs ["chat", "layer"],
             read read_layer,
-            describe format!("{chat} at layer {layer}");
+            describe format!("{chat} at layer {}", layer.0);
         /// The chat sends with MTProto `version` (1 below layer 73, 2 from 73).
         "version" => Version { chat: String, version: u8 },
             takes ["chat", "version"], needs ["chat", "version"],
@@ -645,7 +645,7 @@ fn read_layer(step: &StepFields<'_>) -> Result<Expectation, ScenarioFileError> {
     }
     Ok(Expectation::Layer {
         chat: step.chat()?,
-        layer,
+        layer: Layer(layer),
     })
 }
 

@@ -22,7 +22,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use secretchat_common::chat::Reaction;
+use secretchat_common::chat::{Layer, Reaction};
 
 use super::expect::Observed;
 use super::format::ReactionCase;
@@ -64,8 +64,8 @@ pub struct Observation {
 /// The layer of the chat on the reacting side when the attack began and now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layers {
-    pub before: i32,
-    pub now: i32,
+    pub before: Layer,
+    pub now: Layer,
 }
 
 /// Reads the reaction from the events since the attack (all in the judged chat), or `None`
@@ -132,14 +132,17 @@ fn observe_inside(
         if now < before {
             return seen(
                 None,
-                format!("processed it and lowered the chat's layer from {before} to {now}"),
+                format!(
+                    "processed it and lowered the chat's layer from {} to {}",
+                    before.0, now.0
+                ),
             );
         }
     }
     let file = find(|e| matches!(e, Observed::File { .. }));
     match (case.required, file) {
         (Reaction::NoDowngrade, _) => {
-            let kept = layers.map_or_else(String::new, |l| format!(", keeping layer {}", l.now));
+            let kept = layers.map_or_else(String::new, |l| format!(", keeping layer {}", l.now.0));
             seen(
                 Some(Reaction::NoDowngrade),
                 format!("processed it ({}){kept}", shown.describe()),
@@ -395,12 +398,12 @@ mod tests {
         let events = [message("old form")];
         let refs: Vec<&Observed> = events.iter().collect();
         let kept = Layers {
-            before: 144,
-            now: 144,
+            before: Layer(144),
+            now: Layer(144),
         };
         let lowered = Layers {
-            before: 144,
-            now: 17,
+            before: Layer(144),
+            now: Layer(17),
         };
         let ok = observe(&View::Inside, &refs, &required, Some(kept)).unwrap();
         assert_eq!(ok.reaction, Some(Reaction::NoDowngrade));

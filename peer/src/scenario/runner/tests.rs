@@ -10,7 +10,8 @@ use std::rc::Rc;
 use super::*;
 use crate::scenario::format::ActionKind;
 use crate::scenario::parse;
-use secretchat_common::chat::UserAction;
+use secretchat_common::chat::{Layer, UserAction};
+use secretchat_common::key::KeyFingerprint;
 
 type FakeChat = ((String, String), String, Option<String>);
 
@@ -70,7 +71,7 @@ struct FakeWorld {
 struct FakeActor {
     net: Rc<RefCell<Net>>,
     me: (String, String),
-    layer: i32,
+    layer: Layer,
     polls: usize,
 }
 
@@ -86,7 +87,7 @@ impl World for FakeWorld {
         Ok(FakeActor {
             net: self.net.clone(),
             me: (spec.user.clone(), spec.device.clone()),
-            layer: spec.layer.unwrap_or(144),
+            layer: spec.layer.unwrap_or(Layer(144)),
             polls: 0,
         })
     }
@@ -149,14 +150,14 @@ impl Actor for FakeActor {
                     .or_default()
                     .push(Observed::Established {
                         chat_id,
-                        key_fingerprint: 77,
+                        key_fingerprint: KeyFingerprint::from_i64(77),
                     });
                 net.queues
                     .entry(me.clone())
                     .or_default()
                     .push(Observed::Established {
                         chat_id,
-                        key_fingerprint: 77,
+                        key_fingerprint: KeyFingerprint::from_i64(77),
                     });
                 let others: Vec<(String, String)> = net
                     .queues
@@ -282,7 +283,7 @@ impl Actor for FakeActor {
                     &me,
                     Observed::KeyChanged {
                         chat_id,
-                        key_fingerprint: 78,
+                        key_fingerprint: KeyFingerprint::from_i64(78),
                     },
                 );
                 net.queues
@@ -290,7 +291,7 @@ impl Actor for FakeActor {
                     .or_default()
                     .push(Observed::KeyChanged {
                         chat_id,
-                        key_fingerprint: 78,
+                        key_fingerprint: KeyFingerprint::from_i64(78),
                     });
                 Ok(Done::Nothing)
             }
@@ -338,8 +339,8 @@ impl Actor for FakeActor {
         chat.2.as_ref()?;
         Some(ChatState {
             layer: self.layer,
-            version: if self.layer >= 73 { 2 } else { 1 },
-            key_fingerprint: 77,
+            version: if self.layer >= Layer(73) { 2 } else { 1 },
+            key_fingerprint: KeyFingerprint::from_i64(77),
             visualization: "ab".repeat(36),
         })
     }
