@@ -20,6 +20,10 @@
 //!   whose parity depends on it.
 //! * [`chat`] — the secret chat as a sans-I/O state machine: the handshake, layer
 //!   negotiation, sequence numbers and resends, re-keying; `handle_*` in, `poll_*` out.
+//!
+//! **Features.** `hostile` (off by default) adds the attack API: `chat::hostile`, a side
+//! breaking the protocol on purpose so the other side's reaction can be checked. The
+//! reference peer turns it on to play attackers; a client built on this crate leaves it off.
 
 pub mod chat;
 pub mod crypto;

@@ -40,8 +40,11 @@
 //! runs it) on top of the pure pieces [`layer`], [`version`], [`sequence`], [`history`],
 //! [`rekey`] and [`keys`]; [`codec`] maps payloads onto the TL schema ([`crate::tl::e2e`])
 //! and [`crate::envelope`] seals and opens them; [`events`] is what comes out, [`violation`] why a chat is aborted.
-//! [`hostile`] is the odd one out: a side breaking the rules on purpose
-//! ([`SecretChat::hostile`]), so a test or a scenario can check what the *other* side does.
+//! `hostile` is the odd one out: a side breaking the rules on purpose
+//! (`SecretChat::hostile`), so a test or a scenario can check what the *other* side does.
+//! It exists only with the crate's `hostile` feature (the reference peer, which plays
+//! attackers, turns it on): an honest client built on this crate cannot send a
+//! rule-breaking message.
 //!
 //! A chat serializes with `serde` (keys included — store it like a key file): a peer can
 //! stop and resume, a scenario can start from a prepared state. Drain `poll_event` and
@@ -53,6 +56,7 @@ pub mod config;
 pub mod events;
 pub mod handshake;
 pub mod history;
+#[cfg(feature = "hostile")]
 pub mod hostile;
 pub mod keys;
 pub mod layer;
@@ -75,6 +79,7 @@ pub use agreement::{DhParams, SecretExponent};
 pub use config::ChatConfig;
 pub use events::{ChatEvent, IgnoreReason, SendMethod, Step, Transmit, UserAction};
 pub use handshake::{Acceptance, AcceptedChat, Request, RequestedChat};
+#[cfg(feature = "hostile")]
 pub use hostile::{HostileAction, HostileError, Reaction};
 pub use keys::KeySlot;
 pub use layer::Layer;
