@@ -30,7 +30,8 @@
 //! assume the number was drawn at random; here the server draws it. Against a chosen
 //! composite, Miller–Rabin alone only promises that each round is fooled with probability
 //! at most 1/4, which is why this module used to run 50 rounds (`2^−100`) at about 51
-//! exponentiations, some 40 handshakes' worth of work.
+//! exponentiations, dozens of handshakes' worth of work (measured in `BENCHMARKS.md`,
+//! "Diffie-Hellman").
 //!
 //! Baillie–PSW gets its strength differently. The two halves fail on numbers of opposite
 //! shapes: base-2 pseudoprimes tend to have factors `r` with `r ≡ 1` modulo small numbers,
@@ -51,14 +52,12 @@
 //! The one extra round with a hash-derived base is defence in depth, as Go and LibreSSL add
 //! Miller–Rabin rounds before their Lucas test: even a future Baillie–PSW pseudoprime would
 //! also have to be a strong liar for a base the attacker does not choose, which a composite
-//! is for at most 1/4 of bases. It costs one exponentiation, about 1/6 of the cold check
+//! is for at most 1/4 of bases. It costs one exponentiation, a small part of the cold check
 //! and less than one handshake (the Lucas test is the big part: some three exponentiations'
-//! worth of multiplications). Measured with the bench `dh` on a shared, loaded 2-core
-//! machine, the cold check went from 686 ms (56 handshakes of 12.2 ms) with 50 rounds to
-//! 74 ms (4.7 handshakes of 15.6 ms) with Baillie–PSW and this round; without the round it
-//! measured 4.8 handshakes in the same noise, where one exponentiation is about 0.85. A
-//! second round would cost another handshake to gain at most another factor of 4, so we
-//! stop at one.
+//! worth of multiplications). A second round would cost about as much again to gain at most
+//! another factor of 4, so we stop at one. `BENCHMARKS.md` ("Diffie-Hellman") has the
+//! measured cost of the cold check with 50 rounds, with Baillie–PSW alone and with this
+//! round, with the command that measures it.
 //!
 //! The verdicts are still kept in a [`PrimeCache`] (both good and bad ones, as tdlib and
 //! Android do): the same `p` is tested once per process. The process-wide cache starts out
