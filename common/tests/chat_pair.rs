@@ -91,7 +91,7 @@ fn assert_complete(pair: &Pair, rekeys: bool) {
 }
 
 #[test]
-fn three_hundred_messages_each_way_at_layer_144_with_rekeys_and_resends() {
+fn three_hundred_messages_each_way_arrive_in_order_at_layer_144_through_rekeys_and_resends() {
     let pair = long_run(144, 144, 100);
     assert_complete(&pair, true);
     let resends = pair
@@ -112,7 +112,7 @@ fn three_hundred_messages_each_way_at_layer_144_with_rekeys_and_resends() {
 }
 
 #[test]
-fn mixed_layers_both_roles() {
+fn peers_of_different_layers_settle_on_the_lower_one_in_either_role_and_lose_nothing() {
     for (seed, (a, b)) in [
         (73, 144),
         (144, 46),

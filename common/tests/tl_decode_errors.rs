@@ -69,7 +69,7 @@ fn unknown_constructor_error_carries_its_id_and_the_expected_type() {
 }
 
 #[test]
-fn unknown_top_level_constructor_names_object() {
+fn an_unknown_top_level_constructor_is_refused_with_its_id_and_the_type_expected() {
     assert_eq!(
         Object::from_bytes(&[0x11, 0x22, 0x33, 0x44]),
         Err(DecodeError::UnknownConstructor {

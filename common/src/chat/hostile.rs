@@ -1,6 +1,6 @@
 //! Hostile peer actions: one side of a chat breaking the protocol's rules on purpose, so
 //! that the *other* side — a client under test — can be checked for the reaction the spec
-//! requires (issue 6, "Hostile peer actions").
+//! requires. Only with the crate's `hostile` feature.
 //!
 //! [`SecretChat::hostile`] performs one [`HostileAction`]: it crafts the offending message
 //! with the chat's real key and numbers and queues it on [`SecretChat::poll_transmit`] like
