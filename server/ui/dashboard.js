@@ -113,6 +113,7 @@ function renderEvents(batch) {
       el("td", { class: "empty", colSpan: 5 }, `${batch.missed} older events were forgotten`)));
   }
   const rows = fresh.map((event) => {
+    if (event.event === "signed_in") devices.set(event.device, `${event.username}/${event.device_name}`);
     const details = Object.entries(event)
       .filter(([key]) => !SHOWN_APART.has(key))
       .map(([key, value]) => `${key}=${typeof value === "object" ? JSON.stringify(value) : value}`)

@@ -227,13 +227,21 @@ async fn stream_route(
     Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default())
 }
 
-/// Sends the stream's events until the browser goes away: new log events as they are
-/// recorded, and the state whenever it differs from what was last sent.
+/// Sends the stream's events until the browser goes away: the state whenever it differs
+/// from what was last sent, then the log events recorded since (the state first, so the
+/// devices the events name are known).
 async fn feed(state: AppState, tx: mpsc::Sender<Result<Event, Infallible>>) {
     let mut changes = state.events.subscribe();
     let mut since = state.events.last_id().saturating_sub(BACKLOG);
     let mut shown: Option<Value> = None;
     loop {
+        let now = dashboard_state(&state);
+        if shown.as_ref() != Some(&now) {
+            if !send(&tx, "state", &now).await {
+                return;
+            }
+            shown = Some(now);
+        }
         loop {
             let page = state.events.since(since, MAX_PAGE);
             let Some(last) = page.events.last().and_then(|e| e["id"].as_u64()) else {
@@ -248,13 +256,6 @@ async fn feed(state: AppState, tx: mpsc::Sender<Result<Event, Infallible>>) {
             if !full {
                 break;
             }
-        }
-        let now = dashboard_state(&state);
-        if shown.as_ref() != Some(&now) {
-            if !send(&tx, "state", &now).await {
-                return;
-            }
-            shown = Some(now);
         }
         tokio::select! {
             changed = changes.changed() => {
