@@ -21,7 +21,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 /// Every way a call to the mock can fail.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// [`ErrorKind`] is the same list without the details: what a method declares it may
+/// answer (the OpenAPI document's error responses) and what fixes the code and message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(name(ErrorKind), derive(Hash, strum::VariantArray))]
 pub enum RpcError {
     // ---- the request itself -------------------------------------------------------------
     /// No such method under `/api/`.
@@ -41,6 +45,10 @@ pub enum RpcError {
     /// *Invented*: the admin surface was called without its token.
     #[error("missing or wrong admin token")]
     AdminTokenInvalid,
+    /// *Invented*: an admin route named a fault rule, hostile mode or intercepted chat
+    /// that does not exist. HTTP 404, so tools tell it from a malformed request.
+    #[error("there is no {what} {id}")]
+    AdminObjectMissing { what: &'static str, id: i64 },
 
     // ---- sign-in and users (the mock's inventions) ---------------------------------------
     /// A username or device name outside `[A-Za-z0-9_]{1,32}` (Telegram's string).
@@ -151,62 +159,26 @@ pub enum RpcError {
 }
 
 impl RpcError {
+    /// Which error this is, without its details.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::from(self)
+    }
+
     /// The `error_code`, which is also the HTTP status.
     pub fn error_code(&self) -> u16 {
         match self {
-            RpcError::InputMethodInvalid { .. } => 400,
-            RpcError::InputRequestTooLong { .. } => 413,
-            RpcError::AuthKeyUnregistered | RpcError::AdminTokenInvalid => 401,
             RpcError::Injected { code, .. } => *code,
-            _ => 400,
+            _ => self.kind().error_code(),
         }
     }
 
     /// The `error_message`: Telegram's upper-case string.
     pub fn error_message(&self) -> Cow<'static, str> {
-        Cow::Borrowed(match self {
-            RpcError::InputMethodInvalid { .. } => "INPUT_METHOD_INVALID",
-            RpcError::InputRequestInvalid { .. } => "INPUT_REQUEST_INVALID",
-            RpcError::InputRequestTooLong { .. } => "INPUT_REQUEST_TOO_LONG",
-            RpcError::AuthKeyUnregistered => "AUTH_KEY_UNREGISTERED",
-            RpcError::AdminTokenInvalid => "ADMIN_TOKEN_INVALID",
-            RpcError::UsernameInvalid { .. } => "USERNAME_INVALID",
-            RpcError::UsernameNotOccupied { .. } => "USERNAME_NOT_OCCUPIED",
-            RpcError::DevicesTooMany { .. } => "DEVICES_TOO_MANY",
-            RpcError::RandomLengthInvalid { .. } => "RANDOM_LENGTH_INVALID",
-            RpcError::DhGaInvalid => "DH_G_A_INVALID",
-            RpcError::DhGbInvalid => "DH_G_B_INVALID",
-            RpcError::UserIdInvalid { .. } => "USER_ID_INVALID",
-            RpcError::RandomIdDuplicate { .. } => "RANDOM_ID_DUPLICATE",
-            RpcError::RandomIdInvalid => "RANDOM_ID_INVALID",
-            RpcError::ChatIdEmpty => "CHAT_ID_EMPTY",
-            RpcError::ChatIdInvalid { .. } => "CHAT_ID_INVALID",
-            RpcError::EncryptionAlreadyAccepted { .. } => "ENCRYPTION_ALREADY_ACCEPTED",
-            RpcError::EncryptionAlreadyDeclined { .. } => "ENCRYPTION_ALREADY_DECLINED",
-            RpcError::EncryptionIdInvalid { .. } => "ENCRYPTION_ID_INVALID",
-            RpcError::EncryptionDeclined { .. } => "ENCRYPTION_DECLINED",
-            RpcError::DataInvalid { .. } => "DATA_INVALID",
-            RpcError::DataTooLong { .. } => "DATA_TOO_LONG",
-            RpcError::PeerQueueFull { .. } => "PEER_QUEUE_FULL",
-            RpcError::FileEmtpy { .. } => "FILE_EMTPY",
-            RpcError::FilePartsInvalid { .. } => "FILE_PARTS_INVALID",
-            RpcError::FilePartMissing { part } => {
-                return Cow::Owned(format!("FILE_PART_{part}_MISSING"))
-            }
-            RpcError::Md5ChecksumInvalid => "MD5_CHECKSUM_INVALID",
-            RpcError::FilePartEmpty => "FILE_PART_EMPTY",
-            RpcError::FilePartInvalid { .. } => "FILE_PART_INVALID",
-            RpcError::FilePartTooBig { .. } => "FILE_PART_TOO_BIG",
-            RpcError::FilePartSizeInvalid { .. } => "FILE_PART_SIZE_INVALID",
-            RpcError::FilePartSizeChanged { .. } => "FILE_PART_SIZE_CHANGED",
-            RpcError::FileIdInvalid => "FILE_ID_INVALID",
-            RpcError::LimitInvalid { .. } => "LIMIT_INVALID",
-            RpcError::OffsetInvalid { .. } => "OFFSET_INVALID",
-            RpcError::MaxQtsInvalid { .. } => "MAX_QTS_INVALID",
-            RpcError::MaxDateInvalid { .. } => "MAX_DATE_INVALID",
-            RpcError::PersistentTimestampInvalid { .. } => "PERSISTENT_TIMESTAMP_INVALID",
-            RpcError::Injected { message, .. } => return Cow::Owned(message.clone()),
-        })
+        match self {
+            RpcError::FilePartMissing { part } => Cow::Owned(format!("FILE_PART_{part}_MISSING")),
+            RpcError::Injected { message, .. } => Cow::Owned(message.clone()),
+            _ => Cow::Borrowed(self.kind().error_message()),
+        }
     }
 
     /// A malformed-request error carrying a human explanation.
@@ -224,6 +196,67 @@ impl RpcError {
             "error_message": self.error_message(),
             "detail": self.to_string(),
         })
+    }
+}
+
+impl ErrorKind {
+    /// The `error_code` (an injected error's is chosen by its rule; 500 stands for "any").
+    pub fn error_code(self) -> u16 {
+        match self {
+            ErrorKind::InputRequestTooLong => 413,
+            ErrorKind::AuthKeyUnregistered | ErrorKind::AdminTokenInvalid => 401,
+            ErrorKind::AdminObjectMissing => 404,
+            ErrorKind::Injected => 500,
+            _ => 400,
+        }
+    }
+
+    /// The `error_message`. Two are templates: `FILE_PART_X_MISSING` (X is the part
+    /// number, as Telegram's documentation writes it) and `INJECTED` (whatever the fault
+    /// rule chose).
+    pub fn error_message(self) -> &'static str {
+        match self {
+            ErrorKind::InputMethodInvalid => "INPUT_METHOD_INVALID",
+            ErrorKind::InputRequestInvalid => "INPUT_REQUEST_INVALID",
+            ErrorKind::InputRequestTooLong => "INPUT_REQUEST_TOO_LONG",
+            ErrorKind::AuthKeyUnregistered => "AUTH_KEY_UNREGISTERED",
+            ErrorKind::AdminTokenInvalid => "ADMIN_TOKEN_INVALID",
+            ErrorKind::AdminObjectMissing => "ADMIN_OBJECT_MISSING",
+            ErrorKind::UsernameInvalid => "USERNAME_INVALID",
+            ErrorKind::UsernameNotOccupied => "USERNAME_NOT_OCCUPIED",
+            ErrorKind::DevicesTooMany => "DEVICES_TOO_MANY",
+            ErrorKind::RandomLengthInvalid => "RANDOM_LENGTH_INVALID",
+            ErrorKind::DhGaInvalid => "DH_G_A_INVALID",
+            ErrorKind::DhGbInvalid => "DH_G_B_INVALID",
+            ErrorKind::UserIdInvalid => "USER_ID_INVALID",
+            ErrorKind::RandomIdDuplicate => "RANDOM_ID_DUPLICATE",
+            ErrorKind::RandomIdInvalid => "RANDOM_ID_INVALID",
+            ErrorKind::ChatIdEmpty => "CHAT_ID_EMPTY",
+            ErrorKind::ChatIdInvalid => "CHAT_ID_INVALID",
+            ErrorKind::EncryptionAlreadyAccepted => "ENCRYPTION_ALREADY_ACCEPTED",
+            ErrorKind::EncryptionAlreadyDeclined => "ENCRYPTION_ALREADY_DECLINED",
+            ErrorKind::EncryptionIdInvalid => "ENCRYPTION_ID_INVALID",
+            ErrorKind::EncryptionDeclined => "ENCRYPTION_DECLINED",
+            ErrorKind::DataInvalid => "DATA_INVALID",
+            ErrorKind::DataTooLong => "DATA_TOO_LONG",
+            ErrorKind::PeerQueueFull => "PEER_QUEUE_FULL",
+            ErrorKind::FileEmtpy => "FILE_EMTPY",
+            ErrorKind::FilePartsInvalid => "FILE_PARTS_INVALID",
+            ErrorKind::FilePartMissing => "FILE_PART_X_MISSING",
+            ErrorKind::Md5ChecksumInvalid => "MD5_CHECKSUM_INVALID",
+            ErrorKind::FilePartEmpty => "FILE_PART_EMPTY",
+            ErrorKind::FilePartInvalid => "FILE_PART_INVALID",
+            ErrorKind::FilePartTooBig => "FILE_PART_TOO_BIG",
+            ErrorKind::FilePartSizeInvalid => "FILE_PART_SIZE_INVALID",
+            ErrorKind::FilePartSizeChanged => "FILE_PART_SIZE_CHANGED",
+            ErrorKind::FileIdInvalid => "FILE_ID_INVALID",
+            ErrorKind::LimitInvalid => "LIMIT_INVALID",
+            ErrorKind::OffsetInvalid => "OFFSET_INVALID",
+            ErrorKind::MaxQtsInvalid => "MAX_QTS_INVALID",
+            ErrorKind::MaxDateInvalid => "MAX_DATE_INVALID",
+            ErrorKind::PersistentTimestampInvalid => "PERSISTENT_TIMESTAMP_INVALID",
+            ErrorKind::Injected => "INJECTED",
+        }
     }
 }
 

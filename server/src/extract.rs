@@ -10,6 +10,9 @@
 //!   base64). The method comes from the URL, so the body may leave out `"_"`; if present
 //!   it must name the same method. Oversize bodies are `413 INPUT_REQUEST_TOO_LONG`,
 //!   anything malformed `400 INPUT_REQUEST_INVALID` with a `detail` saying what and where.
+//!
+//! The admin surface's bodies are serde types instead; [`parse_strict`] holds them to the
+//! same strictness.
 
 use std::sync::Arc;
 
@@ -18,6 +21,8 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use secretchat_common::tl::TlJson;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::device::DeviceRecord;
@@ -94,6 +99,51 @@ pub fn parse_call<F: Method>(mut object: Map<String, Value>) -> Result<F, RpcErr
         .or_insert_with(|| Value::String(F::NAME.to_owned()));
     F::from_json(&Value::Object(object))
         .map_err(|err| RpcError::bad_request(format!("{}: {err}", F::NAME)))
+}
+
+/// Parses a JSON body with serde (the admin surface's bodies), then refuses what serde lets
+/// through without a word: a key the parsed value does not have (serde ignores unknown
+/// keys beside the tag of a unit variant and in untagged structs, whatever
+/// `deny_unknown_fields` says) and a value of another JSON kind than the parsed one (serde
+/// takes a variant's index for its name, `"type": 0`, and a struct from an array of its
+/// fields). `null` stands for an absent option.
+pub fn parse_strict<T: DeserializeOwned + Serialize>(
+    body: Map<String, Value>,
+) -> Result<T, String> {
+    let input = Value::Object(body);
+    let parsed: T = serde_json::from_value(input.clone()).map_err(|err| err.to_string())?;
+    let read = serde_json::to_value(&parsed).map_err(|err| err.to_string())?;
+    all_read(&input, &read, "")?;
+    Ok(parsed)
+}
+
+/// Whether every non-null value of `input` is in `read` at the same place.
+fn all_read(input: &Value, read: &Value, path: &str) -> Result<(), String> {
+    match (input, read) {
+        (Value::Object(input), Value::Object(read)) => {
+            for (key, value) in input.iter().filter(|(_, value)| !value.is_null()) {
+                let at = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                let read = read.get(key).ok_or(format!("unknown field `{at}`"))?;
+                all_read(value, read, &at)?;
+            }
+            Ok(())
+        }
+        (Value::Array(input), Value::Array(read)) => input
+            .iter()
+            .zip(read)
+            .enumerate()
+            .try_for_each(|(index, (input, read))| {
+                all_read(input, read, &format!("{path}[{index}]"))
+            }),
+        (Value::String(_), Value::String(_))
+        | (Value::Number(_), Value::Number(_))
+        | (Value::Bool(_), Value::Bool(_)) => Ok(()),
+        (_, read) => Err(format!("`{path}` must be {}", json_kind(read))),
+    }
 }
 
 fn json_kind(value: &Value) -> &'static str {

@@ -31,7 +31,8 @@
 //! * [`faults`] — the misbehaving server: fault rules and hostile modes, seeing the server
 //!   only through a [`faults::FaultContext`].
 //! * [`fuzzing`] — the request handling the `server_request` fuzz target drives.
-//! * [`openapi`] — the document served at `/openapi.json`.
+//! * [`openapi`] — the documents served at `/openapi.json` (built from the TL schema) and,
+//!   on the admin listener, `/admin/openapi.json`.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -49,7 +50,7 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use tokio::net::TcpListener;
 
 pub mod admin;
@@ -79,7 +80,7 @@ use state::AppState;
 pub fn app(state: AppState) -> Router {
     let limit = state.limits.max_body_bytes;
     methods::routes()
-        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/openapi.json", get(openapi::serve_client))
         .fallback(|uri: Uri| async move {
             let method = uri.path().strip_prefix("/api/").unwrap_or(uri.path());
             RpcError::InputMethodInvalid {

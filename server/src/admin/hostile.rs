@@ -53,5 +53,8 @@ async fn mitm(State(state): State<AppState>, uri: Uri) -> Result<Json<Value>, Rp
         .faults
         .mitm_json(chat_id)
         .map(Json)
-        .ok_or_else(|| RpcError::bad_request(format!("chat {chat_id} is not intercepted (yet)")))
+        .ok_or(RpcError::AdminObjectMissing {
+            what: "intercepted chat",
+            id: i64::from(chat_id),
+        })
 }

@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
 use crate::error::RpcError;
-use crate::extract::json_object;
+use crate::extract::{json_object, parse_strict};
 use crate::faults::installed::Spec;
 use crate::state::AppState;
 
@@ -61,6 +61,8 @@ pub fn admin_app(state: AppState) -> Router {
             state.clone(),
             require_admin_token,
         ))
+        // After the token layer: the document is public, like the client API's.
+        .route("/admin/openapi.json", get(crate::openapi::serve_admin))
         .merge(ui::routes(state.clone()))
         .with_state(state)
 }
@@ -111,8 +113,7 @@ async fn install<S: Admitted>(
 ) -> Result<Json<Value>, RpcError> {
     let body = json_object(request, &state).await?;
     let refused = |err: String| RpcError::bad_request(format!("{}: {err}", S::WHAT));
-    let spec: S =
-        serde_json::from_value(Value::Object(body)).map_err(|err| refused(err.to_string()))?;
+    let spec: S = parse_strict(body).map_err(|err| refused(err.to_string()))?;
     spec.admit().map_err(refused)?;
     let (id, seed) = state.faults.install(spec.clone());
     tracing::info!(id, seed, does = spec.describe(), "{} installed", S::WHAT);
@@ -142,8 +143,11 @@ fn parse_id(text: &str, what: &str) -> Result<u64, RpcError> {
         .map_err(|_| RpcError::bad_request(format!("{what} id must be a number, got {text:?}")))
 }
 
-fn no_such(what: &str, id: u64) -> RpcError {
-    RpcError::bad_request(format!("there is no {what} {id}"))
+fn no_such(what: &'static str, id: u64) -> RpcError {
+    RpcError::AdminObjectMissing {
+        what,
+        id: i64::try_from(id).unwrap_or(i64::MAX),
+    }
 }
 
 /// `?a=1&b=2` as pairs (values are plain numbers here, no percent-decoding needed).

@@ -6,10 +6,18 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::functions;
 
-use super::{answer, Call, Caller};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::Auth,
+    summary: "Logs this device out: its token stops working, its queue and uploads are deleted, its secret chats discarded.",
+    errors: &[],
+    example: r#"{}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

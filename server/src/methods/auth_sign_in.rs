@@ -7,10 +7,21 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
-use super::{answer, Call};
-use crate::error::RpcError;
+use super::{answer, Call, MethodDoc, Tag};
+use crate::error::{ErrorKind, RpcError};
 use crate::event_log::LogEvent;
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::Auth,
+    summary: "Signs a device of a user in (the user is created on first use) and returns its bearer token.",
+    errors: &[&[
+        ErrorKind::DevicesTooMany,
+        ErrorKind::UsernameInvalid,
+    ]],
+    example: r#"{"username":"alice","device":"phone"}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

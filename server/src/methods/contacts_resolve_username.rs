@@ -6,10 +6,20 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
-use super::{answer, Call, Caller};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::Auth,
+    summary: "Finds a user by username, with the access_hash valid for the caller (to build an inputUser).",
+    errors: &[&[
+        ErrorKind::UsernameNotOccupied,
+    ]],
+    example: r#"{"username":"alice"}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

@@ -19,9 +19,18 @@ use bytes::Bytes;
 use secretchat_common::tl::api::{enums, types};
 
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::files::{StoredFile, UploadKind, DC_ID};
 use crate::state::Server;
+
+/// The errors of naming a file: no such upload or stored file, and the final-step checks
+/// of an upload ([`crate::files::PartialUpload::assemble`]).
+pub const ERRORS: &[ErrorKind] = &[
+    ErrorKind::FileEmtpy,
+    ErrorKind::FilePartsInvalid,
+    ErrorKind::FilePartMissing,
+    ErrorKind::Md5ChecksumInvalid,
+];
 
 /// A checked file name, not yet committed.
 #[derive(Debug)]

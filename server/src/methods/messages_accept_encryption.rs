@@ -18,11 +18,25 @@ use axum::response::Response;
 use secretchat_common::dh::check_public_value;
 use secretchat_common::tl::api::{enums, functions};
 
-use super::{answer, Call, Caller};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::chats::{ChatState, Role};
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::SecretChats,
+    summary:
+        "Accepts a requested secret chat with g_b and the key fingerprint. Answers encryptedChat.",
+    errors: &[&[
+        ErrorKind::ChatIdInvalid,
+        ErrorKind::EncryptionAlreadyAccepted,
+        ErrorKind::EncryptionAlreadyDeclined,
+        ErrorKind::DhGbInvalid,
+    ]],
+    example: r#"{"peer":{"_":"inputEncryptedChat","chat_id":7,"access_hash":"0"},"g_b":"Aw==","key_fingerprint":"0"}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

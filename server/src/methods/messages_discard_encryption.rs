@@ -12,11 +12,24 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::functions;
 
-use super::{answer, Call, Caller};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::chats::ChatState;
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::SecretChats,
+    summary: "Closes (or declines) a secret chat; the other side is told encryptedChatDiscarded.",
+    errors: &[&[
+        ErrorKind::ChatIdEmpty,
+        ErrorKind::EncryptionIdInvalid,
+        ErrorKind::EncryptionAlreadyAccepted,
+        ErrorKind::EncryptionAlreadyDeclined,
+    ]],
+    example: r#"{"chat_id":7,"delete_history":true}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

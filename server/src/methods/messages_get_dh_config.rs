@@ -9,10 +9,18 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
-use super::{answer, Call, Caller};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::SecretChats,
+    summary: "Gets the Diffie-Hellman parameters (p, g) and random bytes for a key exchange.",
+    errors: &[&[ErrorKind::RandomLengthInvalid]],
+    example: r#"{"version":0,"random_length":256}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

@@ -9,12 +9,20 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
-use super::{answer, chat_for, Call, Caller};
+use super::{answer, chat_for, Call, Caller, MethodDoc, Tag};
 use crate::chats::{ChatState, Role};
 use crate::delivery::Delivery;
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::SecretChats,
+    summary: "Marks the other side's messages up to max_date as read; the other side is told.",
+    errors: &[&[ErrorKind::ChatIdInvalid, ErrorKind::MaxDateInvalid]],
+    example: r#"{"peer":{"_":"inputEncryptedChat","chat_id":7,"access_hash":"0"},"max_date":0}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

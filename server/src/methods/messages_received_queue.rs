@@ -7,11 +7,20 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions};
 
-use super::{answer, Call, Caller};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::event_log::LogEvent;
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::Updates,
+    summary:
+        "Acknowledges this device's encrypted messages up to max_qts and answers their random_ids.",
+    errors: &[&[ErrorKind::MaxQtsInvalid]],
+    example: r#"{"max_qts":1}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

@@ -7,10 +7,18 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::functions;
 
-use super::{answer, chat_for, Call, Caller};
+use super::{answer, chat_for, Call, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::SecretChats,
+    summary: "Reports a secret chat as spam (recorded for the admin surface).",
+    errors: &[&[ErrorKind::ChatIdInvalid]],
+    example: r#"{"peer":{"_":"inputEncryptedChat","chat_id":7,"access_hash":"0"}}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

@@ -17,11 +17,24 @@ use dashmap::mapref::entry::Entry;
 use secretchat_common::dh::check_public_value;
 use secretchat_common::tl::api::{enums, functions};
 
-use super::{answer, Call, Caller};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::chats::{ChatRecord, ChatState};
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::SecretChats,
+    summary: "Asks a user for a secret chat with g_a; the chat id is random_id. Answers encryptedChatWaiting.",
+    errors: &[&[
+        ErrorKind::UserIdInvalid,
+        ErrorKind::DhGaInvalid,
+        ErrorKind::RandomIdInvalid,
+        ErrorKind::RandomIdDuplicate,
+    ]],
+    example: r#"{"user_id":{"_":"inputUser","user_id":"1","access_hash":"0"},"random_id":7,"g_a":"Ag=="}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

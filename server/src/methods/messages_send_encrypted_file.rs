@@ -5,11 +5,20 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions};
 
-use super::relay::{relay, Payload};
-use super::{answer, Call, Caller};
+use super::input_file;
+use super::relay::{self, relay, Payload};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::Files,
+    summary: "Sends an encrypted message with an uploaded or stored encrypted file.",
+    errors: &[relay::ERRORS, input_file::ERRORS],
+    example: r#"{"peer":{"_":"inputEncryptedChat","chat_id":7,"access_hash":"0"},"random_id":"3","data":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==","file":{"_":"inputEncryptedFileEmpty"}}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

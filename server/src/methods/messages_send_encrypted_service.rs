@@ -5,11 +5,19 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions};
 
-use super::relay::{relay, Payload};
-use super::{answer, Call, Caller};
+use super::relay::{self, relay, Payload};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::SecretChats,
+    summary: "Sends an encrypted service message (layer, resend, re-key, ...) to the other side of a secret chat.",
+    errors: &[relay::ERRORS],
+    example: r#"{"peer":{"_":"inputEncryptedChat","chat_id":7,"access_hash":"0"},"random_id":"2","data":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

@@ -8,12 +8,20 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::functions;
 
-use super::{answer, chat_for, Call, Caller};
+use super::{answer, chat_for, Call, Caller, MethodDoc, Tag};
 use crate::chats::{ChatState, Role};
 use crate::delivery::Delivery;
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::SecretChats,
+    summary: "Tells the other side (live, on its event stream only) that this side is typing.",
+    errors: &[&[ErrorKind::ChatIdInvalid]],
+    example: r#"{"peer":{"_":"inputEncryptedChat","chat_id":7,"access_hash":"0"},"typing":true}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

@@ -12,11 +12,21 @@ use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions};
 
 use super::input_file::{self, Resolved};
-use super::{answer, chat_for, Call, Caller};
+use super::{answer, chat_for, Call, Caller, MethodDoc, Tag};
 use crate::chats::ChatState;
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::Files,
+    summary: "Stores an upload for a secret chat without sending it; answers the encryptedFile to send later.",
+    errors: &[&[
+        ErrorKind::ChatIdInvalid,
+    ], input_file::ERRORS],
+    example: r#"{"peer":{"_":"inputEncryptedChat","chat_id":7,"access_hash":"0"},"file":{"_":"inputEncryptedFileUploaded","id":"1","parts":1,"md5_checksum":"","key_fingerprint":0}}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

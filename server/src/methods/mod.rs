@@ -26,7 +26,7 @@ use secretchat_common::tl::TlJson;
 
 use crate::chats::{ChatRecord, Role};
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::extract::Method;
 use crate::state::{AppState, Server};
 
@@ -57,9 +57,10 @@ pub mod upload_save_file_part;
 
 pub use crate::extract::{Call, Caller};
 
-/// Implements [`Method`] for each served function and lists them in [`METHOD_LINES`].
+/// Implements [`Method`] for each served function and lists them in [`METHOD_LINES`] and
+/// [`METHOD_DOCS`] (each module's [`MethodDoc`]).
 macro_rules! methods {
-    ($($ty:ident),* $(,)?) => {
+    ($($ty:ident => $module:ident),* $(,)?) => {
         $(impl Method for functions::$ty {
             const NAME: &'static str = functions::$ty::NAME;
         })*
@@ -69,31 +70,81 @@ macro_rules! methods {
         pub const METHOD_LINES: &[(&str, &str)] = &[
             $((functions::$ty::NAME, functions::$ty::TL_LINE)),*
         ];
+
+        /// What the OpenAPI document says of each method beyond its TL line, in the order
+        /// of [`METHOD_LINES`].
+        pub const METHOD_DOCS: &[(&str, &MethodDoc)] = &[
+            $((functions::$ty::NAME, &$module::DOC)),*
+        ];
     };
 }
 
 methods!(
-    AuthSignIn,
-    AuthLogOut,
-    ContactsResolveUsername,
-    MessagesGetDhConfig,
-    MessagesRequestEncryption,
-    MessagesAcceptEncryption,
-    MessagesDiscardEncryption,
-    MessagesSendEncrypted,
-    MessagesSendEncryptedService,
-    MessagesSendEncryptedFile,
-    MessagesUploadEncryptedFile,
-    MessagesReadEncryptedHistory,
-    MessagesSetEncryptedTyping,
-    MessagesReportEncryptedSpam,
-    MessagesReceivedQueue,
-    UpdatesGetState,
-    UpdatesGetDifference,
-    UploadSaveFilePart,
-    UploadSaveBigFilePart,
-    UploadGetFile,
+    AuthSignIn => auth_sign_in,
+    AuthLogOut => auth_log_out,
+    ContactsResolveUsername => contacts_resolve_username,
+    MessagesGetDhConfig => messages_get_dh_config,
+    MessagesRequestEncryption => messages_request_encryption,
+    MessagesAcceptEncryption => messages_accept_encryption,
+    MessagesDiscardEncryption => messages_discard_encryption,
+    MessagesSendEncrypted => messages_send_encrypted,
+    MessagesSendEncryptedService => messages_send_encrypted_service,
+    MessagesSendEncryptedFile => messages_send_encrypted_file,
+    MessagesUploadEncryptedFile => messages_upload_encrypted_file,
+    MessagesReadEncryptedHistory => messages_read_encrypted_history,
+    MessagesSetEncryptedTyping => messages_set_encrypted_typing,
+    MessagesReportEncryptedSpam => messages_report_encrypted_spam,
+    MessagesReceivedQueue => messages_received_queue,
+    UpdatesGetState => updates_get_state,
+    UpdatesGetDifference => updates_get_difference,
+    UploadSaveFilePart => upload_save_file_part,
+    UploadSaveBigFilePart => upload_save_big_file_part,
+    UploadGetFile => upload_get_file,
 );
+
+/// The group a method is listed under in the OpenAPI document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tag {
+    /// Sign-in, log-out, finding users (the mock's inventions).
+    Auth,
+    /// The key exchange and the chat's messages.
+    SecretChats,
+    /// Update queues: state, difference, acknowledgement, the event stream.
+    Updates,
+    /// Uploads, encrypted files, downloads.
+    Files,
+}
+
+/// What a method's file declares about it for the OpenAPI document.
+#[derive(Debug)]
+pub struct MethodDoc {
+    pub tag: Tag,
+    /// One line for a reader.
+    pub summary: &'static str,
+    /// The errors of its `apply` (and of the helpers it calls), beyond the ones every
+    /// method can answer (`INPUT_REQUEST_INVALID`, `INPUT_REQUEST_TOO_LONG`, and
+    /// `AUTH_KEY_UNREGISTERED` where a token is needed). The contract tests check that
+    /// every error they see a method answer is declared here.
+    pub errors: &'static [&'static [ErrorKind]],
+    /// A request body that works against a fresh server once the examples before it ran
+    /// (alice signed in; state-dependent calls answer their documented error).
+    pub example: &'static str,
+}
+
+impl MethodDoc {
+    /// The declared errors, flattened.
+    pub fn error_kinds(&self) -> impl Iterator<Item = ErrorKind> + '_ {
+        self.errors.iter().flat_map(|list| list.iter().copied())
+    }
+}
+
+/// The document of a served method.
+pub fn method_doc(method: &str) -> Option<&'static MethodDoc> {
+    METHOD_DOCS
+        .iter()
+        .find(|(name, _)| *name == method)
+        .map(|(_, doc)| *doc)
+}
 
 /// The names of every `POST /api/<method>` route.
 pub fn methods() -> impl Iterator<Item = &'static str> {

@@ -26,8 +26,19 @@ use super::input_file;
 use crate::chats::{ChatState, Role};
 use crate::delivery::{Delivery, Fate};
 use crate::device::{DeviceRecord, Reply};
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::Server;
+
+/// The errors of every send (the file errors of [`input_file::ERRORS`] come on top for
+/// `sendEncryptedFile`).
+pub const ERRORS: &[ErrorKind] = &[
+    ErrorKind::ChatIdInvalid,
+    ErrorKind::EncryptionDeclined,
+    ErrorKind::DataTooLong,
+    ErrorKind::DataInvalid,
+    ErrorKind::PeerQueueFull,
+    ErrorKind::RandomIdDuplicate,
+];
 
 /// What kind of message a send produces.
 #[derive(Debug)]

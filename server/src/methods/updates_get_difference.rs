@@ -29,12 +29,22 @@ use secretchat_common::tl::TlJson;
 use serde_json::Value;
 
 use super::updates_get_state::state_view;
-use super::{json_response, Caller};
+use super::{json_response, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::event_log::LogEvent;
 use crate::extract::{json_object, parse_call};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::Updates,
+    summary: "Acknowledges updates up to pts/qts and answers what came after, optionally waiting up to timeout seconds.",
+    errors: &[&[
+        ErrorKind::PersistentTimestampInvalid,
+    ]],
+    example: r#"{"pts":1,"qts":1,"date":0,"timeout":0}"#,
+};
 
 /// The call and its long-poll timeout.
 #[derive(Debug)]

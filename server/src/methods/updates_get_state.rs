@@ -6,11 +6,19 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
-use super::{answer, Call, Caller};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::state::{AppState, Server};
 use crate::update_queue::QueueState;
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::Updates,
+    summary: "Gets this device's update counters (pts, qts, date).",
+    errors: &[],
+    example: r#"{}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

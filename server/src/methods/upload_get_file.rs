@@ -13,10 +13,22 @@ use axum::extract::State;
 use axum::response::Response;
 use secretchat_common::tl::api::{enums, functions, types};
 
-use super::{answer, Call, Caller};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::Files,
+    summary: "Downloads a range of a stored encrypted file's bytes.",
+    errors: &[&[
+        ErrorKind::FileIdInvalid,
+        ErrorKind::OffsetInvalid,
+        ErrorKind::LimitInvalid,
+    ]],
+    example: r#"{"location":{"_":"inputEncryptedFileLocation","id":"1","access_hash":"0"},"offset":"0","limit":4096}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

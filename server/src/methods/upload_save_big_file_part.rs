@@ -12,11 +12,20 @@ use axum::response::Response;
 use bytes::Bytes;
 use secretchat_common::tl::api::functions;
 
-use super::{answer, Call, Caller};
+use super::upload_save_file_part;
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
 use crate::error::RpcError;
 use crate::files::{save_upload_part, UploadKind};
 use crate::state::{AppState, Server};
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::Files,
+    summary: "Saves one part of a big file being uploaded under file_id (file_total_parts may be -1: unknown).",
+    errors: &[upload_save_file_part::PART_ERRORS],
+    example: r#"{"file_id":"2","file_part":0,"file_total_parts":1,"bytes":"AAAAAAAAAAAAAAAAAAAAAA=="}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

@@ -12,11 +12,30 @@ use axum::response::Response;
 use bytes::Bytes;
 use secretchat_common::tl::api::functions;
 
-use super::{answer, Call, Caller};
+use super::{answer, Call, Caller, MethodDoc, Tag};
 use crate::device::DeviceRecord;
-use crate::error::RpcError;
+use crate::error::{ErrorKind, RpcError};
 use crate::files::{save_upload_part, UploadKind};
 use crate::state::{AppState, Server};
+
+/// The errors of saving a part ([`crate::files::PartialUpload::save_part`]), shared with
+/// `upload.saveBigFilePart`.
+pub const PART_ERRORS: &[ErrorKind] = &[
+    ErrorKind::FilePartEmpty,
+    ErrorKind::FilePartTooBig,
+    ErrorKind::FilePartInvalid,
+    ErrorKind::FilePartsInvalid,
+    ErrorKind::FilePartSizeInvalid,
+    ErrorKind::FilePartSizeChanged,
+];
+
+/// This method in the OpenAPI document.
+pub const DOC: MethodDoc = MethodDoc {
+    tag: Tag::Files,
+    summary: "Saves one part (at most 512 KiB) of a file being uploaded under file_id.",
+    errors: &[PART_ERRORS],
+    example: r#"{"file_id":"1","file_part":0,"bytes":"AAAAAAAAAAAAAAAAAAAAAA=="}"#,
+};
 
 pub async fn handle(
     State(server): State<AppState>,

@@ -128,6 +128,11 @@ impl Lab {
         assert_eq!(value["_"], "rpc_error");
         assert_eq!(value["error_code"], code);
         assert_eq!(value["error_message"], message, "{method}: {value}");
+        assert!(
+            message == "INPUT_METHOD_INVALID"
+                || secretchat_server::openapi::client::may_answer(method, message),
+            "{method} answered {message}, which its file does not declare (MethodDoc::errors)"
+        );
         let mut after = self.admin_state().await;
         after["clock"] = before["clock"].clone();
         // The process's memory moves on its own; it is not state a call may change.
