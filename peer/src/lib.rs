@@ -17,6 +17,8 @@
 //! * [`scenario`] — scenario files, the runner, `run` and `actor`.
 //! * [`vectors`] checks known-answer vector files; [`codec_cli`] opens and seals single
 //!   messages (`decode` / `encode`).
+//! * [`web`] — `--web`: the run as a live, illustrated page (a sequence diagram, every
+//!   message opened and explained, the two key pictures side by side).
 
 pub mod bot;
 pub mod client;
@@ -31,3 +33,4 @@ pub mod files;
 pub mod load;
 pub mod scenario;
 pub mod vectors;
+pub mod web;
