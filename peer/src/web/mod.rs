@@ -50,6 +50,17 @@ pub struct WebArgs {
     pub web_addr: SocketAddr,
 }
 
+/// Starts the web view when `--web` asks for it; the error says why it cannot listen.
+pub async fn start(args: &WebArgs) -> Result<Option<WebView>, String> {
+    if !args.web {
+        return Ok(None);
+    }
+    WebView::start(args.web_addr)
+        .await
+        .map(Some)
+        .map_err(|err| format!("cannot serve the web view on {}: {err}", args.web_addr))
+}
+
 /// A web view being served.
 #[derive(Debug, Clone)]
 pub struct WebView {
@@ -74,5 +85,72 @@ impl WebView {
             // No signal handler here: serve until the process is killed.
             std::future::pending::<()>().await;
         }
+    }
+}
+
+/// Draws what the embedded server's fault engine did on the diagram, as it happens: every
+/// `fault`, `hostile` and `released` event of its log becomes a marker. Runs until the
+/// task is aborted (or the log is gone).
+pub fn follow_server_log(
+    trace: Trace,
+    events: std::sync::Arc<secretchat_server::event_log::EventLog>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut changes = events.subscribe();
+        let mut since = events.last_id();
+        loop {
+            let page = events.since(since, secretchat_server::event_log::MAX_PAGE);
+            for event in &page.events {
+                since = event["id"].as_u64().unwrap_or(since);
+                if let Some((kind, label)) = marker_of(event) {
+                    trace.marker(kind, label, false, event.clone());
+                }
+            }
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// The marker a server event becomes, if it is one the diagram shows.
+fn marker_of(event: &serde_json::Value) -> Option<(Kind, String)> {
+    let text = |key: &str| event.get(key).and_then(serde_json::Value::as_str);
+    let chat = event
+        .get("chat_id")
+        .and_then(serde_json::Value::as_i64)
+        .map_or(String::new(), |chat| format!(", chat {chat}"));
+    match text("event")? {
+        "fault" => Some((
+            Kind::Fault,
+            format!(
+                "rule {} {} {}{chat}{}",
+                event["rule"],
+                text("action").unwrap_or("?"),
+                text("update").or(text("method")).unwrap_or(""),
+                text("username")
+                    .zip(text("device_name"))
+                    .map_or(String::new(), |(user, device)| format!(
+                        " → {user}/{device}"
+                    )),
+            ),
+        )),
+        "hostile" => Some((
+            Kind::Hostile,
+            format!(
+                "hostile mode {} {}{chat}",
+                event["mode_id"],
+                text("mode").unwrap_or("?")
+            ),
+        )),
+        "released" => Some((
+            Kind::Fault,
+            format!(
+                "rule {} released {}{chat}",
+                event["rule"],
+                text("update").unwrap_or("")
+            ),
+        )),
+        _ => None,
     }
 }
