@@ -23,6 +23,8 @@ const state = {
   selected: null, // a row index
   details: new Map(), // index → detail JSON
   showNotes: true,
+  showEmpty: false, // empty polls: getDifference calls answered updates.differenceEmpty
+  emptyCalls: new Set(),
   follow: true,
   ended: false,
   firstRowsAt: null, // performance.now() when the first rows were drawn
@@ -68,8 +70,13 @@ function drawLanes() {
 
 // ---- the diagram, windowed -------------------------------------------------------------
 
+function isEmptyPoll(row) {
+  return (row[2] === "answer" && row[5] === "updates.differenceEmpty") || state.emptyCalls.has(row[0]);
+}
+
 function isShown(row) {
-  return state.showNotes || (row[2] !== "note" && row[2] !== "key");
+  if (!state.showNotes && (row[2] === "note" || row[2] === "key")) return false;
+  return state.showEmpty || !isEmptyPoll(row);
 }
 
 function rebuildShown() {
@@ -273,7 +280,7 @@ function step(direction) {
 
 function drawPictures(pictures) {
   const byChat = new Map();
-  for (const picture of pictures) {
+  for (const picture of [...pictures].sort((a, b) => a.lane - b.lane)) {
     if (!byChat.has(picture.chat_id)) byChat.set(picture.chat_id, []);
     byChat.get(picture.chat_id).push(picture);
   }
@@ -303,9 +310,8 @@ function onRun(run) {
     state.ended = true;
     $("status").textContent = "run ended (the page stays)";
     $("status").className = "ended";
-    const summary = $("summary");
-    summary.textContent = run.finished.join("\n");
-    summary.hidden = false;
+    $("summary").textContent = run.finished.join("\n");
+    $("summary-box").hidden = false;
   }
   scheduleDraw();
 }
@@ -315,15 +321,22 @@ function onRows(batch) {
   for (const row of batch.rows) {
     state.rows.push(row);
     if (row[2] === "call") state.calls += 1;
+    if (row[2] === "answer" && row[5] === "updates.differenceEmpty" && row[7] != null) {
+      state.emptyCalls.add(row[7]);
+      // Its call is already drawn: take it out (it is near the end).
+      if (!state.showEmpty) {
+        const at = state.shown.lastIndexOf(row[7]);
+        if (at >= 0) state.shown.splice(at, 1);
+      }
+    }
     if (isShown(row)) state.shown.push(row[0]);
   }
   if (state.firstRowsAt == null) state.firstRowsAt = performance.now();
   $("counts").textContent = `${state.rows.length} entries, ${state.calls} calls`;
-  if (state.follow) {
-    const diagram = $("diagram");
-    diagram.scrollTop = state.shown.length * ROW;
-  }
   scheduleDraw();
+  if (state.follow && !state.ended) {
+    requestAnimationFrame(() => { $("diagram").scrollTop = state.shown.length * ROW; });
+  }
 }
 
 function connect() {
@@ -356,6 +369,11 @@ $("show-notes").addEventListener("change", (event) => {
   rebuildShown();
   scheduleDraw();
 });
+$("show-empty").addEventListener("change", (event) => {
+  state.showEmpty = event.target.checked;
+  rebuildShown();
+  scheduleDraw();
+});
 $("follow").addEventListener("change", (event) => { state.follow = event.target.checked; });
 window.addEventListener("resize", () => { drawLanes(); scheduleDraw(); });
 
@@ -367,6 +385,7 @@ window.webView = {
   ended: () => state.ended,
   scrollToIndex,
   select,
+  drawNow: draw,
   firstRowsAt: () => state.firstRowsAt,
 };
 

@@ -7,8 +7,12 @@
 //! console logged no error, and saves screenshots under `target/browser-screenshots/`.
 //!
 //! * [`dashboard`] — the server's `/ui`: a queued message appears and goes.
+//! * [`web_view`] — the peer's `--web` page: the demo arrow for arrow, a message opened
+//!   down to its bytes, the step mode, the key pictures (equal, and different under a man
+//!   in the middle).
 
 mod dashboard;
+mod web_view;
 mod webdriver;
 
 use std::path::PathBuf;

@@ -167,7 +167,6 @@ impl Browser {
     }
 
     /// Clicks an element as a user would (scrolled into view, a real pointer event).
-    #[allow(dead_code)] // the dashboard has nothing to click; the web view stories do
     pub async fn click(&self, element: &Element) {
         let path = format!("/element/{}/click", element.0);
         self.call(reqwest::Method::POST, &path, Some(json!({})))

@@ -154,35 +154,7 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
                     };
                     run(scenario, &world, &options, out).await
                 }
-                None => {
-                    let mut config = ServerConfig::embedded();
-                    config.seed = Some(derive_seed(seed, &format!("server:{}", scenario.name)));
-                    match EmbeddedServer::start(config).await {
-                        Ok(server) => {
-                            let world = DeviceWorld {
-                                url: server.url.clone(),
-                                admin: Some(Admin::new(&server.admin_url, &server.admin_token)),
-                                trace: options.trace.clone(),
-                            };
-                            let follower = options.trace.clone().map(|trace| {
-                                follow_server_log(trace, server.state().events.clone())
-                            });
-                            let outcome = run(scenario, &world, &options, out).await;
-                            if let Some(follower) = follower {
-                                follower.abort();
-                            }
-                            // Dropping stops both listeners and every server task at
-                            // once; the devices are gone, nothing is in flight.
-                            drop(server);
-                            outcome
-                        }
-                        Err(error) => ScenarioOutcome::unreadable(
-                            scenario.path.clone(),
-                            format!("cannot start the embedded server: {error}"),
-                            seed,
-                        ),
-                    }
-                }
+                None => run_embedded(scenario, &options, out).await,
             }
         });
         let verdict = if outcome.passed() { "PASS" } else { "FAIL" };
@@ -202,6 +174,48 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
     }
     hold(&runtime, web, &outcomes, failed, out);
     Ok(failed == 0)
+}
+
+/// Plays `scenario` against a fresh embedded server (seeded from the run's seed and the
+/// scenario's name); with a trace, the server's faults and hostile substitutions are drawn
+/// too.
+pub async fn run_embedded(
+    scenario: &Scenario,
+    options: &RunOptions,
+    out: &mut dyn Write,
+) -> ScenarioOutcome {
+    let mut config = ServerConfig::embedded();
+    config.seed = Some(derive_seed(
+        options.seed,
+        &format!("server:{}", scenario.name),
+    ));
+    let server = match EmbeddedServer::start(config).await {
+        Ok(server) => server,
+        Err(error) => {
+            return ScenarioOutcome::unreadable(
+                scenario.path.clone(),
+                format!("cannot start the embedded server: {error}"),
+                options.seed,
+            )
+        }
+    };
+    let world = DeviceWorld {
+        url: server.url.clone(),
+        admin: Some(Admin::new(&server.admin_url, &server.admin_token)),
+        trace: options.trace.clone(),
+    };
+    let follower = options
+        .trace
+        .clone()
+        .map(|trace| follow_server_log(trace, server.state().events.clone()));
+    let outcome = run(scenario, &world, options, out).await;
+    if let Some(follower) = follower {
+        follower.abort();
+    }
+    // Dropping stops both listeners and every server task at once; the devices are gone,
+    // nothing is in flight.
+    drop(server);
+    outcome
 }
 
 /// With `--web`: the run's summary goes to the page, which stays up until Ctrl-C.

@@ -327,7 +327,7 @@ impl Trace {
     }
 
     /// Entries `from..` (at most `limit`), compact: `[index, millis, kind, from, to, label,
-    /// flags]`, what the diagram draws.
+    /// flags, call]`, what the diagram draws (`call`: an answer's call, else null).
     pub fn rows(&self, from: usize, limit: usize) -> Vec<Value> {
         let state = self.lock();
         state
