@@ -281,3 +281,123 @@ async fn under_the_man_in_the_middle_the_two_key_pictures_differ() {
     browser.screenshot(&screenshot_path("web-view-mitm")).await;
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
 }
+
+/// Not a test: the measurement behind BENCHMARKS.md's web-view figures (no timing is
+/// asserted). A scenario of 1500 messages each way is recorded, the page loaded, and the
+/// browser's own clocks read: time until every row is held and drawn, JS heap, DOM rows,
+/// and frame times while scrolling the whole diagram; the demo's small run is measured the
+/// same way as the baseline.
+///
+/// `cargo test --release -p secretchat-e2e --test browser -- --ignored --nocapture measure`
+#[tokio::test]
+#[ignore = "a measurement, run by hand for BENCHMARKS.md"]
+async fn measure_the_page_for_thousands_of_messages() {
+    let web = web_view().await;
+    let report = demo::run(DemoOptions {
+        seed: 1,
+        quiet: true,
+        trace: Some(web.trace.clone()),
+    })
+    .await
+    .expect("the demo runs");
+    web.trace.finish(report.summary());
+    let baseline = measure(&web).await;
+
+    let path = secretchat_e2e::output_dir("browser-measure").join("thousands.toml");
+    let template = std::fs::read_to_string(
+        secretchat_e2e::repo_root()
+            .join("scenarios/hundred_fifty_messages_each_way_rekey_the_chat.toml"),
+    )
+    .expect("the scenario");
+    let scenario_text = template
+        .replace("/150", "/1500")
+        .replace("count = 150", "count = 1500")
+        .replace("within = \"30s\"", "within = \"300s\"");
+    std::fs::write(&path, scenario_text).expect("write the scenario");
+    let scenario = secretchat_peer::scenario::load(&path).expect("the scenario reads");
+    let web = web_view().await;
+    let options = RunOptions {
+        seed: 1,
+        explain: false,
+        only: None,
+        show_events: false,
+        trace: Some(web.trace.clone()),
+    };
+    let mut out = Vec::new();
+    let outcome = run_embedded(&scenario, &options, &mut out).await;
+    assert!(outcome.passed(), "{}", String::from_utf8_lossy(&out));
+    web.trace.finish(vec!["PASS".to_owned()]);
+    let large = measure(&web).await;
+    println!("baseline (demo): {baseline}");
+    println!("3000 messages:   {large}");
+}
+
+/// Loads the page of a finished run and reads the browser's figures.
+async fn measure(web: &WebView) -> Value {
+    let browser = Browser::start().await;
+    browser.goto(&web.url).await;
+    let total = web.trace.len();
+    let loaded = browser
+        .wait_for(
+            "every row held and drawn",
+            "if (!(window.webView && webView.rows().length === arguments[0] && webView.drawnRows() > 0)) return null;
+             return performance.now();",
+            json!([total])
+        )
+        .await;
+    browser
+        .eval(
+            "window.__frames = null;
+             const diagram = document.getElementById('diagram');
+             const times = [];
+             let last = performance.now();
+             const stepPx = Math.max(1, Math.floor(diagram.scrollHeight / 600));
+             function frame(now) {
+                 times.push(now - last);
+                 last = now;
+                 if (diagram.scrollTop + diagram.clientHeight >= diagram.scrollHeight || times.length > 700) {
+                     times.sort((a, b) => a - b);
+                     window.__frames = {count: times.length,
+                         median: times[Math.floor(times.length / 2)],
+                         p95: times[Math.floor(times.length * 0.95)],
+                         max: times[times.length - 1]};
+                     return;
+                 }
+                 diagram.scrollTop += stepPx;
+                 requestAnimationFrame(frame);
+             }
+             requestAnimationFrame(frame);",
+            json!([]),
+        )
+        .await;
+    let frames = browser
+        .wait_for(
+            "the scroll through the diagram",
+            "return window.__frames;",
+            json!([]),
+        )
+        .await;
+    let memory = browser
+        .eval(
+            "return performance.memory ? performance.memory.usedJSHeapSize : null;",
+            json!([]),
+        )
+        .await;
+    let drawn = browser.eval("return webView.drawnRows();", json!([])).await;
+    let nodes = browser
+        .eval(
+            "return document.getElementsByTagName('*').length;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    json!({
+        "rows": total,
+        "calls": web.trace.rows(0, usize::MAX).iter().filter(|row| row[2] == "call").count(),
+        "loaded_ms": loaded,
+        "js_heap_bytes": memory,
+        "rows_in_dom": drawn,
+        "dom_elements": nodes,
+        "frame_ms": frames,
+    })
+}
