@@ -215,6 +215,8 @@ fn describe_opened(
         "tl": hex::encode(opened.tl()),
     });
     merge(&mut out, describe_tl(opened.tl()));
+    // Where each field lies in the decrypted buffer (le_u32(L) ‖ TL ‖ padding).
+    out["fields"] = Value::Array(crate::web::anatomy::plaintext_fields(opened, version).0);
     out
 }
 

@@ -22,7 +22,7 @@ use secretchat_common::crypto::msg_key;
 use secretchat_common::envelope::{self, Opened, Version};
 use secretchat_common::side::Side;
 use secretchat_common::tl::e2e::{self, CONSTRUCTORS};
-use secretchat_common::tl::{annotate, Marked, TlJson};
+use secretchat_common::tl::{annotate, Annotated, Marked, TlJson};
 use secretchat_common::{ChatKey, KeyFingerprint};
 
 /// The 8-byte fingerprint, then the 16-byte msg_key, then the ciphertext.
@@ -209,6 +209,43 @@ fn opened_details(key: &ChatKey, opened: &Opened, version: Version, sender: Opti
             "hash": hex_of(&msg_key::v2::compute_large(key, x, padded)),
         }),
     };
+    let (fields, annotated) = plaintext_fields(opened, version);
+    let mut out = json!({
+        "version": version_name(version),
+        "x": x.offset(),
+        "sender": sender.map(|side| match side { Side::Creator => "creator", Side::Participant => "participant" }),
+        "msg_key": msg_key_formula,
+        "derivation": {
+            "hashes": derivation.hashes.iter().map(step_json).collect::<Vec<_>>(),
+            "outputs": derivation.outputs.iter().map(step_json).collect::<Vec<_>>(),
+        },
+        "aes_key": hex_of(opened.aes_key_iv().key()),
+        "aes_iv": hex_of(opened.aes_key_iv().iv()),
+        "plaintext_hex": hex_of(padded),
+        "fields": fields,
+    });
+    match annotated.value {
+        Ok(object) => {
+            if let Some(text) = message_text(&object) {
+                out["text"] = json!(text);
+            }
+            if let Some(sequence) = crate::codec_cli::describe_sequence(&object) {
+                out["sequence"] = sequence;
+            }
+            out["object"] = object.to_json();
+        }
+        Err(error) => out["tl_error"] = json!(error.to_string()),
+    }
+    out
+}
+
+/// The decrypted buffer field by field: the length `L`, every constructor id and field of
+/// the TL object (from the annotating decoder), the padding — each with its offsets in the
+/// buffer, its bytes, its value when it is a number, and its SPEC section; with the decoded
+/// object (or why it does not decode). `decode` prints the same list.
+pub fn plaintext_fields(opened: &Opened, version: Version) -> (Vec<Value>, Annotated<e2e::Object>) {
+    let padded = opened.padded_plaintext();
+    let tl = opened.tl();
     let annotated = annotate::<e2e::Object>(tl);
     let mut fields = vec![part("length", 0, &padded[..4], Some(version))];
     fields[0]["value"] = json!(tl.len());
@@ -251,33 +288,7 @@ fn opened_details(key: &ChatKey, opened: &Opened, version: Version, sender: Opti
         &padded[4 + tl.len()..],
         Some(version),
     ));
-    let mut out = json!({
-        "version": version_name(version),
-        "x": x.offset(),
-        "sender": sender.map(|side| match side { Side::Creator => "creator", Side::Participant => "participant" }),
-        "msg_key": msg_key_formula,
-        "derivation": {
-            "hashes": derivation.hashes.iter().map(step_json).collect::<Vec<_>>(),
-            "outputs": derivation.outputs.iter().map(step_json).collect::<Vec<_>>(),
-        },
-        "aes_key": hex_of(opened.aes_key_iv().key()),
-        "aes_iv": hex_of(opened.aes_key_iv().iv()),
-        "plaintext_hex": hex_of(padded),
-        "fields": fields,
-    });
-    match annotated.value {
-        Ok(object) => {
-            if let Some(text) = message_text(&object) {
-                out["text"] = json!(text);
-            }
-            if let Some(sequence) = crate::codec_cli::describe_sequence(&object) {
-                out["sequence"] = sequence;
-            }
-            out["object"] = object.to_json();
-        }
-        Err(error) => out["tl_error"] = json!(error.to_string()),
-    }
-    out
+    (fields, annotated)
 }
 
 fn sha1_of(bytes: &[u8]) -> Vec<u8> {
