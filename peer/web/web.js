@@ -123,12 +123,17 @@ function scheduleDraw() {
   });
 }
 
+let drawn = ""; // what the rows on screen show: redrawn only when it changes
+
 function draw() {
   const diagram = $("diagram");
   const spacer = $("spacer");
   spacer.style.height = `${state.shown.length * ROW}px`;
   const first = Math.max(0, Math.floor(diagram.scrollTop / ROW) - OVERSCAN);
   const last = Math.min(state.shown.length, Math.ceil((diagram.scrollTop + diagram.clientHeight) / ROW) + OVERSCAN);
+  const now = [first, last, state.shown[first], state.shown[last - 1], state.selected, state.lanes.length, diagram.clientWidth].join(":");
+  if (now === drawn) return;
+  drawn = now;
   const nodes = state.lanes.map((_, lane) => {
     const line = el("div", { class: "lane-line" });
     line.style.left = `${laneX(lane)}px`;

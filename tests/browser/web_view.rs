@@ -70,7 +70,7 @@ async fn the_demo_is_drawn_arrow_for_arrow_and_a_message_opens_down_to_its_bytes
 
     // The diagram draws an arrow for each call (empty polls shown), in the run's order:
     // scroll through the whole diagram and collect the call arrows drawn.
-    browser.click(&browser.find("#show-empty").await).await;
+    browser.click_css("#show-empty").await;
     let drawn_calls = browser
         .eval(
             "const diagram = document.getElementById('diagram');
@@ -113,10 +113,9 @@ async fn the_demo_is_drawn_arrow_for_arrow_and_a_message_opens_down_to_its_bytes
     browser
         .eval("webView.scrollToIndex(arguments[0]);", json!([send]))
         .await;
-    let arrow = browser
-        .find(&format!("#spacer .row[data-index='{send}'] .arrow"))
+    browser
+        .click_css(&format!("#spacer .row[data-index='{send}'] .arrow"))
         .await;
-    browser.click(&arrow).await;
     let text = browser
         .wait_for(
             "the decrypted text",
@@ -203,7 +202,7 @@ async fn the_demo_is_drawn_arrow_for_arrow_and_a_message_opens_down_to_its_bytes
     browser
         .wait_for("the first arrow", title, json!(["auth.signIn"]))
         .await;
-    browser.click(&browser.find("#next").await).await;
+    browser.click_css("#next").await;
     browser
         .wait_for(
             "the next arrow: its answer",
@@ -211,7 +210,7 @@ async fn the_demo_is_drawn_arrow_for_arrow_and_a_message_opens_down_to_its_bytes
             json!(["auth.authorization"]),
         )
         .await;
-    browser.click(&browser.find("#prev").await).await;
+    browser.click_css("#prev").await;
     browser
         .wait_for("back to the first arrow", title, json!(["auth.signIn"]))
         .await;

@@ -166,11 +166,31 @@ impl Browser {
         )
     }
 
-    /// Clicks an element as a user would (scrolled into view, a real pointer event).
-    pub async fn click(&self, element: &Element) {
-        let path = format!("/element/{}/click", element.0);
-        self.call(reqwest::Method::POST, &path, Some(json!({})))
-            .await;
+    /// Finds the element matching `css` and clicks it as a user would (scrolled into view,
+    /// a real pointer event); when the page redrew it between the
+    /// two (a live page does), finds it again — until [`DEADLINE`].
+    pub async fn click_css(&self, css: &str) {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let element = self.find(css).await;
+            let path = format!("/element/{}/click", element.0);
+            let answer = self
+                .http
+                .post(format!("{}{path}", self.session))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap_or_else(|err| panic!("POST {path}: chromedriver is gone: {err}"));
+            if answer.status().is_success() {
+                return;
+            }
+            let answer: Value = answer.json().await.expect("JSON from chromedriver");
+            let stale = answer["value"]["error"] == "stale element reference";
+            assert!(
+                stale && Instant::now() < deadline,
+                "clicking {css} failed: {answer}"
+            );
+        }
     }
 
     /// A PNG of the whole window, saved at `path`.
