@@ -15,6 +15,10 @@
 //!        └───────────────────────────── 4xx → ApiError::Rpc{code, message, detail}
 //! ```
 //!
+//! With `--web` a client is [`ApiClient::traced`]: every call is recorded as it leaves
+//! (the JSON exactly as sent) and as its answer comes back, in a [`Trace`] the web view
+//! draws — this is the one place every call passes, so nothing is missed.
+//!
 //! Errors keep Telegram's shape: [`ApiError::Rpc`] carries the `error_message` string
 //! (`ENCRYPTION_DECLINED`, …) so a scenario can expect it verbatim; a server that cannot
 //! be reached is [`ApiError::Transport`], and an answer that is not what the method
@@ -25,6 +29,8 @@ use std::time::Duration;
 use secretchat_common::tl::api::{enums, functions};
 use secretchat_common::tl::TlJson;
 use serde_json::Value;
+
+use crate::web::{Lane, Trace};
 
 /// How long to wait for the TCP connection to the server.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -119,6 +125,8 @@ pub struct ApiClient {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
+    /// Where calls are recorded (`--web`), and as which device.
+    trace: Option<(Trace, Lane)>,
 }
 
 impl ApiClient {
@@ -137,7 +145,14 @@ impl ApiClient {
             http,
             base,
             token: None,
+            trace: None,
         })
+    }
+
+    /// The same client recording every API call and its answer in `trace`, on `lane`.
+    pub fn traced(mut self, trace: Trace, lane: Lane) -> Self {
+        self.trace = Some((trace, lane));
+        self
     }
 
     /// The same client acting as the device whose token this is.
@@ -195,7 +210,18 @@ impl ApiClient {
         long_poll: Duration,
     ) -> Result<Value, ApiError> {
         let path = format!("/api/{method}");
-        self.request(method, &path, Some(body), long_poll).await
+        let Some((trace, lane)) = &self.trace else {
+            return self.request(method, &path, Some(body), long_poll).await;
+        };
+        let call = trace.call(*lane, method, body);
+        let answer = self.request(method, &path, Some(body), long_poll).await;
+        trace.answer(
+            *lane,
+            call,
+            method,
+            answer.as_ref().map_err(ApiError::to_string),
+        );
+        answer
     }
 
     /// `GET` (no body) or `POST` (a JSON body) of any path under the base URL, answered

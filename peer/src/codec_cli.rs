@@ -165,7 +165,7 @@ fn describe_tl(tl: &[u8]) -> Value {
 
 /// Reads the parity of a decryptedMessageLayer's sequence numbers: which side sent it,
 /// and the raw counters behind the wire values (SPEC §3.1).
-fn describe_sequence(object: &Object) -> Option<Value> {
+pub(crate) fn describe_sequence(object: &Object) -> Option<Value> {
     let Object::DecryptedMessageLayer(layer) = object else {
         return None;
     };
@@ -215,6 +215,8 @@ fn describe_opened(
         "tl": hex::encode(opened.tl()),
     });
     merge(&mut out, describe_tl(opened.tl()));
+    // Where each field lies in the decrypted buffer (le_u32(L) ‖ TL ‖ padding).
+    out["fields"] = Value::Array(crate::web::anatomy::plaintext_fields(opened, version).0);
     out
 }
 

@@ -21,6 +21,8 @@ pub struct DemoArgs {
     /// Print only the summary.
     #[arg(long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub web: crate::web::WebArgs,
 }
 
 /// `secretchat-peer bot`.
@@ -89,30 +91,47 @@ pub fn demo(args: &DemoArgs) -> ExitCode {
         Err(code) => return code,
     };
     let seed = args.seed.unwrap_or_else(rand::random);
-    let options = crate::demo::DemoOptions {
-        seed,
-        quiet: args.quiet,
-    };
-    match runtime.block_on(crate::demo::run(options)) {
-        Ok(report) => {
-            if !args.quiet {
-                println!();
+    runtime.block_on(async {
+        let web = match crate::web::start(&args.web).await {
+            Ok(web) => web,
+            Err(message) => {
+                eprintln!("secretchat-peer demo: {message}");
+                return ExitCode::from(2);
             }
-            for line in report.summary() {
-                println!("{line}");
+        };
+        let options = crate::demo::DemoOptions {
+            seed,
+            quiet: args.quiet,
+            trace: web.as_ref().map(|web| web.trace.clone()),
+        };
+        let (code, summary) = match crate::demo::run(options).await {
+            Ok(report) => {
+                if !args.quiet {
+                    println!();
+                }
+                let mut summary = report.summary();
+                summary.push(format!("  seed {seed} (run again with --seed {seed})"));
+                for line in &summary {
+                    println!("{line}");
+                }
+                let code = if report.passed() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                };
+                (code, summary)
             }
-            println!("  seed {seed} (run again with --seed {seed})");
-            if report.passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
+            Err(error) => {
+                let line = format!("secretchat-peer demo: {error} (seed {seed})");
+                eprintln!("{line}");
+                (ExitCode::from(2), vec![line])
             }
+        };
+        if let Some(web) = web {
+            web.finish_and_hold(summary).await;
         }
-        Err(error) => {
-            eprintln!("secretchat-peer demo: {error} (seed {seed})");
-            ExitCode::from(2)
-        }
-    }
+        code
+    })
 }
 
 /// Runs the bot until Ctrl-C.

@@ -28,16 +28,19 @@ use crate::device::{AcceptOutcome, Device, DeviceError, DeviceOptions, PeerEvent
 use crate::embedded::{EmbeddedError, EmbeddedServer};
 use crate::explain::Picture;
 use crate::files::sha256_hex;
+use crate::web::{Kind, Trace};
 
 /// How long any one stage may take before the demo gives up.
 const STAGE_DEADLINE: Duration = Duration::from_secs(15);
 
 /// The demo's knobs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DemoOptions {
     pub seed: u64,
     /// Only the summary.
     pub quiet: bool,
+    /// Record the run for the web view (`--web`).
+    pub trace: Option<Trace>,
 }
 
 /// Why the demo could not run to its end (a failed check is not an error: it is in the
@@ -123,6 +126,7 @@ impl DemoReport {
 struct Demo {
     quiet: bool,
     report: DemoReport,
+    trace: Option<Trace>,
 }
 
 impl Demo {
@@ -143,6 +147,15 @@ impl Demo {
         let what = what.into();
         if !self.quiet {
             println!("{} {what}", if passed { "✓" } else { "✗ FAILED:" });
+        }
+        if let Some(trace) = &self.trace {
+            let label = format!("{} {what}", if passed { "✓" } else { "✗" });
+            trace.marker(
+                Kind::Verdict,
+                label,
+                !passed,
+                serde_json::json!({"check": what, "passed": passed}),
+            );
         }
         self.report.checks.push(Check { what, passed });
     }
@@ -196,11 +209,19 @@ pub async fn run(options: DemoOptions) -> Result<DemoReport, DemoError> {
     let mut config = ServerConfig::embedded();
     config.seed = Some(options.seed);
     let server = EmbeddedServer::start(config).await?;
+    let follower = options
+        .trace
+        .clone()
+        .map(|trace| crate::web::follow_server_log(trace, server.state().events.clone()));
     let mut demo = Demo {
         quiet: options.quiet,
         report: DemoReport::default(),
+        trace: options.trace.clone(),
     };
     let outcome = run_stages(&server, &mut demo, options).await;
+    if let Some(follower) = follower {
+        follower.abort();
+    }
     server.shut_down().await;
     outcome?;
     demo.report.elapsed = started.elapsed();
@@ -216,6 +237,7 @@ async fn run_stages(
         explain: !options.quiet,
         label: Some(label.to_owned()),
         seed: Some(seed),
+        trace: options.trace.clone(),
         ..DeviceOptions::default()
     };
     let device_error = |stage| move |source| DemoError::Device { stage, source };

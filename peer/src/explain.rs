@@ -18,12 +18,17 @@
 //! values are shortened to their first and last bytes ([`shorten`]). The key
 //! visualization is printed as hex and as the 12×12 picture — in real colours when
 //! stdout is a terminal, as block characters otherwise.
+//!
+//! With `--web` the same lines also go to the run's [`Trace`], as notes on the device's
+//! lane of the sequence diagram — whether or not they are printed.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
 
 use secretchat_common::chat::Step;
 use secretchat_common::crypto::visualization::KeyVisualization;
+
+use crate::web::{Lane, Trace};
 
 /// Where explain lines go (the default prints them on stdout).
 pub type ExplainSink = Arc<dyn Fn(&str) + Send + Sync>;
@@ -55,6 +60,8 @@ pub struct Explainer {
     label: String,
     picture: Picture,
     sink: Option<ExplainSink>,
+    /// The web view's trace and this device's lane (`--web`).
+    trace: Option<(Trace, Lane)>,
 }
 
 impl std::fmt::Debug for Explainer {
@@ -74,6 +81,7 @@ impl Explainer {
             label: String::new(),
             picture: Picture::Blocks,
             sink: None,
+            trace: None,
         }
     }
 
@@ -84,7 +92,14 @@ impl Explainer {
             label: label.into(),
             picture: Picture::for_stdout(),
             sink,
+            trace: None,
         }
+    }
+
+    /// The same printer also recording every line in `trace`, on `lane`.
+    pub fn traced(mut self, trace: Trace, lane: Lane) -> Self {
+        self.trace = Some((trace, lane));
+        self
     }
 
     pub fn with_picture(mut self, picture: Picture) -> Self {
@@ -92,15 +107,23 @@ impl Explainer {
         self
     }
 
+    /// Whether lines are printed or recorded.
     pub fn is_enabled(&self) -> bool {
-        self.enabled
+        self.enabled || self.trace.is_some()
     }
 
     /// One line of kind `kind` (a short word: `dh`, `check`, `send`, `recv`, `qts`, …).
-    /// `text` is only built when explaining.
+    /// `text` is only built when explaining or recording.
     pub fn line(&self, kind: &str, text: impl FnOnce() -> String) {
+        if !self.is_enabled() {
+            return;
+        }
+        let text = text();
+        if let Some((trace, lane)) = &self.trace {
+            trace.note(*lane, kind, &text);
+        }
         if self.enabled {
-            self.emit(&format!("{:<14} {kind:<9} {}", self.label, text()));
+            self.emit(&format!("{:<14} {kind:<9} {text}", self.label));
         }
     }
 
@@ -109,11 +132,20 @@ impl Explainer {
         self.line(step.kind, || format!("[chat {chat_id}] {}", step.detail));
     }
 
-    /// The visualization as hex and as the picture.
+    /// The visualization as hex and as the picture (printed only: the web view draws
+    /// the picture itself).
     pub fn visualization(&self, chat_id: i32, visualization: &KeyVisualization) {
         if !self.enabled {
             return;
         }
+        let printed = Explainer {
+            trace: None,
+            ..self.clone()
+        };
+        printed.print_visualization(chat_id, visualization);
+    }
+
+    fn print_visualization(&self, chat_id: i32, visualization: &KeyVisualization) {
         self.line("key", || {
             format!("[chat {chat_id}] key visualization (compare it with your peer's):")
         });

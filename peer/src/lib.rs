@@ -19,6 +19,8 @@
 //! * [`scenario`] — scenario files, the runner, `run` and `actor`.
 //! * [`vectors`] checks known-answer vector files; [`codec_cli`] opens and seals single
 //!   messages (`decode` / `encode`).
+//! * [`web`] — `--web`: the run as a live, illustrated page (a sequence diagram, every
+//!   message opened and explained, the two key pictures side by side).
 
 pub mod bot;
 pub mod client;
@@ -33,3 +35,4 @@ pub mod files;
 pub mod load;
 pub mod scenario;
 pub mod vectors;
+pub mod web;

@@ -139,6 +139,19 @@ fn decode_shows_version_x_keys_and_the_object() {
     assert_eq!(shown["object"]["_"], "decryptedMessageLayer");
     assert_eq!(shown["object"]["message"]["message"], "hello v2");
     assert_eq!(shown["sequence"]["sender_by_parity"], "creator");
+    // Every field where it lies in le_u32(L) ‖ TL ‖ padding, with its SPEC section.
+    let fields = shown["fields"].as_array().expect("fields");
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f["name"] == name)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(field("length")["start"], 0);
+    assert_eq!(field("decryptedMessageLayer#1be31789")["start"], 4);
+    assert_eq!(field("out_seq_no")["spec"], "3.1");
+    assert_eq!(field("padding")["end"], fields.last().unwrap()["end"]);
 }
 
 #[test]

@@ -71,3 +71,53 @@ fn the_same_seed_gives_the_same_keys() {
     assert!(!picture(&first).is_empty());
     assert_eq!(picture(&first), picture(&second));
 }
+
+/// `demo --web` prints the page's URL on a line of its own, serves the page while the run
+/// goes on and after it ends, until interrupted.
+#[test]
+fn the_demo_with_web_prints_the_url_and_keeps_serving_after_the_run() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secretchat-peer"))
+        .args(["demo", "--quiet", "--seed", "4", "--web"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run secretchat-peer demo --web");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    let mut rest = String::new();
+    // The run ends (its summary) and the page stays: the second URL line says so.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for line in lines.by_ref().map_while(Result::ok) {
+        rest.push_str(&line);
+        rest.push('\n');
+        if line.contains("still serving") || Instant::now() > deadline {
+            break;
+        }
+    }
+    let url = first.strip_prefix("web view: ").map(str::to_owned);
+    let page = url.as_deref().and_then(|url| {
+        let address = url.strip_prefix("http://")?.trim_end_matches('/');
+        let mut stream = std::net::TcpStream::connect(address).ok()?;
+        stream
+            .write_all(
+                format!("GET /api/run HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        Some(answer)
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let url = url.unwrap_or_else(|| panic!("first line is not `web view: URL`: {first:?}"));
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(rest.contains("checks passed"), "{rest}");
+    let page = page.expect("the page answers after the run");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("\"finished\":[\"== summary =="), "{page}");
+}

@@ -16,12 +16,15 @@
 //! The log keeps the newest [`CAPACITY`] events; older ones are forgotten (the answer says
 //! how many were, so a reader knows it missed some). Ordinary events are small typed
 //! values, rendered to JSON only when read, so logging costs the relay path one short
-//! critical section.
+//! critical section. A live reader (the dashboard's stream, `crate::admin::ui`) waits on
+//! [`EventLog::subscribe`] instead of polling; while nobody listens that costs one atomic
+//! load.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde_json::{json, Value};
+use tokio::sync::watch;
 
 use crate::device::DeviceId;
 
@@ -121,6 +124,8 @@ struct Log {
 #[derive(Debug)]
 pub struct EventLog {
     log: Mutex<Log>,
+    /// The id of the newest event, for live readers.
+    newest: watch::Sender<u64>,
 }
 
 impl Default for EventLog {
@@ -146,7 +151,19 @@ impl EventLog {
                 next_id: 1,
                 events: VecDeque::new(),
             }),
+            newest: watch::Sender::new(0),
         }
+    }
+
+    /// A receiver that changes whenever an event is recorded (its value: the newest id).
+    /// Subscribe before reading [`Self::since`], then wait on it.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.newest.subscribe()
+    }
+
+    /// The id of the newest event (0 if none yet).
+    pub fn last_id(&self) -> u64 {
+        self.lock().next_id - 1
     }
 
     fn lock(&self) -> MutexGuard<'_, Log> {
@@ -161,6 +178,10 @@ impl EventLog {
         log.events.push_back((id, date, event));
         while log.events.len() > CAPACITY {
             log.events.pop_front();
+        }
+        drop(log);
+        if self.newest.receiver_count() > 0 {
+            self.newest.send_replace(id);
         }
         id
     }
@@ -211,6 +232,17 @@ mod tests {
             vec![json!({"event": "expired", "removed": 2, "id": 2, "date": 11})]
         );
         assert_eq!((page.last_id, page.missed), (2, 0));
+    }
+
+    #[test]
+    fn a_subscriber_hears_of_each_new_event() {
+        let log = EventLog::new();
+        let mut newest = log.subscribe();
+        assert!(!newest.has_changed().unwrap());
+        log.record(0, LogEvent::Expired { removed: 1 });
+        assert!(newest.has_changed().unwrap());
+        assert_eq!(*newest.borrow_and_update(), 1);
+        assert_eq!(log.last_id(), 1);
     }
 
     #[test]

@@ -42,6 +42,9 @@ async fn run(config: ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
     if generated_token {
         tracing::info!(admin_token = %state.admin_token(), "generated admin token (set --admin-token to choose one)");
     }
+    // The dashboard's link carries its read-only view key, never the admin token.
+    let dashboard = secretchat_server::admin::ui::link(admin.local_addr()?, state.admin_token());
+    tracing::info!("dashboard: {dashboard}");
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

@@ -5,7 +5,9 @@
 //! server started in-process on an ephemeral port. The Python side lives in one virtual
 //! environment under `target/`, with exactly the versions `tests/requirements.txt` pins;
 //! [`python`] creates it on first use by running `scripts/setup-python`, so the README's
-//! one test command works on a fresh machine.
+//! one test command works on a fresh machine. The browser suite's Chromium and
+//! chromedriver come from the system's packages; [`browser_tools`] runs
+//! `scripts/setup-browser` when either is missing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,4 +44,62 @@ pub fn python() -> &'static Path {
             .unwrap_or_else(|| root.join("target/python-venv"));
         venv.join("bin/python")
     })
+}
+
+/// Where the browser suite's programs are.
+#[derive(Debug, Clone)]
+pub struct BrowserTools {
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+/// Headless Chromium and chromedriver, installed by `scripts/setup-browser` when either is
+/// missing (the script is idempotent and takes a lock).
+///
+/// # Panics
+///
+/// When they are missing and cannot be installed: the browser suite fails with the
+/// script's reason rather than pass without a browser.
+pub fn browser_tools() -> &'static BrowserTools {
+    static TOOLS: OnceLock<BrowserTools> = OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let found = || Some((on_path("chromium")?, on_path("chromedriver")?));
+        let (chromium, chromedriver) = match found() {
+            Some(tools) => tools,
+            None => {
+                let status = Command::new(repo_root().join("scripts/setup-browser"))
+                    .status()
+                    .unwrap_or_else(|err| panic!("cannot run scripts/setup-browser: {err}"));
+                assert!(
+                    status.success(),
+                    "scripts/setup-browser failed ({status}); the browser suite needs Chromium \
+                     and chromedriver (Debian: apt-get install chromium chromium-driver)"
+                );
+                found().expect("scripts/setup-browser succeeded but chromium or chromedriver is still not on PATH")
+            }
+        };
+        BrowserTools {
+            chromium,
+            chromedriver,
+        }
+    })
+}
+
+/// The first `name` on `PATH` that is a file.
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}
+
+/// A directory under the workspace's `target/` for what a suite produces (screenshots):
+/// never committed.
+pub fn output_dir(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"));
+    let dir = target.join(name);
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|err| panic!("cannot create {}: {err}", dir.display()));
+    dir
 }

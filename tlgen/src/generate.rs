@@ -410,10 +410,14 @@ impl<'a> Model<'a> {
                     let used = d.params.iter().any(|p| {
                         matches!(&p.ty, ParamType::Conditional { flags, .. } if *flags == param.name)
                     });
+                    let read = format!(
+                        "reader.field({:?}, |reader| reader.read_u32())?",
+                        param.name
+                    );
                     if used {
-                        out.push_str(&format!("            let {var} = reader.read_u32()?;\n"));
+                        out.push_str(&format!("            let {var} = {read};\n"));
                     } else {
-                        out.push_str("            reader.read_u32()?;\n");
+                        out.push_str(&format!("            {read};\n"));
                     }
                 }
                 ParamType::Conditional {
@@ -429,17 +433,19 @@ impl<'a> Model<'a> {
                 ParamType::Conditional { flags, bit, ty } => {
                     out.push_str(&format!(
                         "            let {var} = if {} & (1 << {bit}) != 0 {{\n\
-                         \x20               Some(<{}>::read_from(reader)?)\n\
+                         \x20               Some(reader.field({:?}, <{}>::read_from)?)\n\
                          \x20           }} else {{\n\
                          \x20               None\n\
                          \x20           }};\n",
                         ident(flags),
+                        param.name,
                         rust_type(ty)
                     ));
                 }
                 ParamType::Plain(ty) => {
                     out.push_str(&format!(
-                        "            let {var} = <{}>::read_from(reader)?;\n",
+                        "            let {var} = reader.field({:?}, <{}>::read_from)?;\n",
+                        param.name,
                         rust_type(ty)
                     ));
                 }

@@ -326,6 +326,13 @@ impl SecretChat {
         self.keys.as_ref().map(|k| k.current().fingerprint())
     }
 
+    /// The key we send with, once there is one — for tools that show the protocol at work
+    /// (the peer's web view opens recorded messages with it); a chat never needs it from
+    /// outside.
+    pub fn current_key(&self) -> Option<&crate::ChatKey> {
+        self.keys.as_ref().map(KeyRing::current)
+    }
+
     /// The 36-byte key visualization of the original key (SPEC §1.7).
     pub fn visualization(&self) -> Option<KeyVisualization> {
         self.keys.as_ref().map(KeyRing::visualization)

@@ -25,6 +25,8 @@
 //! * **Bounded nesting.** Objects may nest at most [`MAX_DEPTH`] deep, so hostile input
 //!   cannot exhaust the stack.
 
+pub use super::annotate::{Mark, Marked};
+
 /// The boxed `Vector` constructor id.
 pub const VECTOR_ID: u32 = 0x1cb5c415;
 /// `boolTrue` and `boolFalse`: the two constructors of `Bool`.
@@ -80,11 +82,20 @@ pub enum DecodeError {
 }
 
 /// A cursor over TL bytes.
+///
+/// An *annotating* reader ([`Reader::annotating`], used by [`crate::tl::annotate`]) also
+/// notes where each constructor id, field, vector count and vector item lies; the
+/// generated decoders name every field through [`Reader::field`], so the one decoder
+/// serves both. A plain reader notes nothing and pays one branch per field.
 #[derive(Debug)]
 pub struct Reader<'a> {
     input: &'a [u8],
     position: usize,
     depth: usize,
+    /// The spans seen so far, parents before their children; `None` when not annotating.
+    marks: Option<Vec<Mark>>,
+    /// How many marked spans enclose the position.
+    mark_depth: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -93,7 +104,57 @@ impl<'a> Reader<'a> {
             input,
             position: 0,
             depth: 0,
+            marks: None,
+            mark_depth: 0,
         }
+    }
+
+    /// A reader that notes the span of everything it reads ([`Reader::into_marks`]).
+    pub fn annotating(input: &'a [u8]) -> Self {
+        Self {
+            marks: Some(Vec::new()),
+            ..Self::new(input)
+        }
+    }
+
+    /// The spans noted so far (empty for a reader that is not annotating).
+    pub fn into_marks(self) -> Vec<Mark> {
+        self.marks.unwrap_or_default()
+    }
+
+    /// Reads one field named `name` (the schema's name) with `read`, noting its span when
+    /// annotating — also when `read` fails, so the spans show how far decoding got.
+    pub fn field<T>(
+        &mut self,
+        name: &'static str,
+        read: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        self.marked(Marked::Field(name), read)
+    }
+
+    fn marked<T>(
+        &mut self,
+        what: Marked,
+        read: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        let Some(marks) = self.marks.as_mut() else {
+            return read(self);
+        };
+        let index = marks.len();
+        marks.push(Mark {
+            start: self.position,
+            end: self.position,
+            depth: self.mark_depth,
+            what,
+        });
+        self.mark_depth += 1;
+        let result = read(self);
+        self.mark_depth -= 1;
+        let end = self.position;
+        if let Some(mark) = self.marks.as_mut().and_then(|marks| marks.get_mut(index)) {
+            mark.end = end;
+        }
+        result
     }
 
     /// Bytes consumed so far.
@@ -156,7 +217,16 @@ impl<'a> Reader<'a> {
     /// Reads a constructor id, returning it with the position it was read at.
     pub fn read_constructor_id(&mut self) -> Result<(u32, usize), DecodeError> {
         let at = self.position;
-        Ok((self.read_u32()?, at))
+        let id = self.read_u32()?;
+        if let Some(marks) = self.marks.as_mut() {
+            marks.push(Mark {
+                start: at,
+                end: self.position,
+                depth: self.mark_depth,
+                what: Marked::ConstructorId(id),
+            });
+        }
+        Ok((id, at))
     }
 
     /// Reads a constructor id that must be `id`; `expected` names it in the error.
@@ -203,7 +273,7 @@ impl<'a> Reader<'a> {
     pub fn read_vector_count(&mut self, min_item_size: usize) -> Result<usize, DecodeError> {
         let at = self.position;
         // On the wire the count is an `int`; a negative one reads as a huge u32 and fails.
-        let count = self.read_u32()?;
+        let count = self.marked(Marked::VectorCount, Self::read_u32)?;
         let remaining = self.remaining();
         let fits = remaining / min_item_size.max(1);
         match usize::try_from(count) {
@@ -326,8 +396,8 @@ impl<T: TlRead> TlRead for Vec<T> {
             reader.expect_constructor(VECTOR_ID, "Vector")?;
             let count = reader.read_vector_count(T::MIN_WIRE_SIZE)?;
             let mut items = Vec::with_capacity(count);
-            for _ in 0..count {
-                items.push(T::read_from(reader)?);
+            for index in 0..count {
+                items.push(reader.marked(Marked::Item(index), T::read_from)?);
             }
             Ok(items)
         })

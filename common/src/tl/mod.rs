@@ -13,6 +13,7 @@
 //!        encode (TlWrite)        ──▶ bytes ──────────────┤
 //!        json   (TlJson)         ◀─▶ {"_": name, ...} ───┘
 //!        names  (ConstructorInfo, aliases such as decryptedMessage46)
+//!        annotate: decode, noting the byte span of every id and field
 //! ```
 //!
 //! * [`e2e`] — the generated types: `e2e::types::DecryptedMessageLayer` (one struct per
@@ -22,12 +23,16 @@
 //! * [`decode`] / [`encode`] — the strict binary codec and its choices.
 //! * [`json`] — the JSON form used by the HTTP API and the CLI.
 //! * [`names`] — how a name (`decryptedMessageMediaDocument143`) maps to a constructor.
+//! * [`annotate`] — the same strict decoder, noting where each constructor id and field
+//!   lies in the bytes (for the annotated views: `decode`, the web view).
 
+pub mod annotate;
 pub mod decode;
 pub mod encode;
 pub mod json;
 pub mod names;
 
+pub use annotate::{annotate, Annotated, Mark, Marked};
 pub use decode::{DecodeError, Reader, TlRead, MAX_DEPTH};
 pub use encode::TlWrite;
 pub(crate) use json::serde_via_json;

@@ -64,6 +64,7 @@ use serde::{Deserialize, Serialize};
 use crate::client::{ApiClient, ApiError};
 use crate::explain::{ExplainSink, Explainer};
 use crate::files::FileTransferError;
+use crate::web::{Lane, Trace};
 
 pub use crate::events::PeerEvent;
 pub use hostile::HostileDevice;
@@ -89,6 +90,8 @@ pub struct DeviceOptions {
     pub label: Option<String>,
     /// Seeds every random choice of the device (keys, ids, padding). `None`: OS entropy.
     pub seed: Option<u64>,
+    /// The web view's trace (`--web`): every call, explain line and key is recorded there.
+    pub trace: Option<Trace>,
 }
 
 impl std::fmt::Debug for DeviceOptions {
@@ -100,6 +103,7 @@ impl std::fmt::Debug for DeviceOptions {
             .field("explain", &self.explain)
             .field("label", &self.label)
             .field("seed", &self.seed)
+            .field("traced", &self.trace.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -198,6 +202,8 @@ pub struct Device {
     rng: ChaCha20Rng,
     chat_config: ChatConfig,
     explain: Explainer,
+    /// The web view's trace and this device's lane (`--web`).
+    trace: Option<(Trace, Lane)>,
 }
 
 impl std::fmt::Debug for Device {
@@ -224,7 +230,11 @@ impl Device {
         device_name: &str,
         options: DeviceOptions,
     ) -> Result<Device, DeviceError> {
-        let api = ApiClient::new(server)?;
+        let mut api = ApiClient::new(server)?;
+        if let Some(trace) = &options.trace {
+            let lane = trace.lane(&label_of(&options, username, device_name));
+            api = api.traced(trace.clone(), lane);
+        }
         let authorization = api
             .call(&functions::AuthSignIn {
                 username: username.to_owned(),
@@ -273,16 +283,17 @@ impl Device {
         if let Some(rekey) = options.rekey {
             chat_config.rekey = rekey;
         }
-        chat_config.explain = options.explain;
-        let label = options
-            .label
-            .clone()
-            .unwrap_or_else(|| format!("{username}/{device_name}"));
-        let explain = if options.explain {
-            Explainer::new(label, options.explain_sink.clone())
+        // The chats' trace steps are wanted when printed and when recorded (`--web`).
+        chat_config.explain = options.explain || options.trace.is_some();
+        let label = label_of(options, username, device_name);
+        let mut explain = if options.explain {
+            Explainer::new(label.clone(), options.explain_sink.clone())
         } else {
             Explainer::off()
         };
+        if let Some(trace) = &options.trace {
+            explain = explain.traced(trace.clone(), trace.lane(&label));
+        }
         let rng = match options.seed {
             Some(seed) => ChaCha20Rng::seed_from_u64(seed),
             None => ChaCha20Rng::from_entropy(),
@@ -304,6 +315,10 @@ impl Device {
             rng,
             chat_config,
             explain,
+            trace: options.trace.clone().map(|trace| {
+                let lane = trace.lane(&label);
+                (trace, lane)
+            }),
         })
     }
 
@@ -412,6 +427,15 @@ impl Device {
             .get_mut(&chat_id)
             .ok_or(DeviceError::UnknownChat { chat_id })
     }
+}
+
+/// The label of a device's explain lines and web-view lane: `username/device` unless the
+/// options name it.
+fn label_of(options: &DeviceOptions, username: &str, device_name: &str) -> String {
+    options
+        .label
+        .clone()
+        .unwrap_or_else(|| format!("{username}/{device_name}"))
 }
 
 fn input_chat(chat_id: i32, access_hash: i64) -> enums::InputEncryptedChat {

@@ -372,6 +372,14 @@ impl Device {
         let Some(entry) = self.chats.get_mut(&chat_id) else {
             return;
         };
+        if let (Some((trace, lane)), Some(key), Some(picture)) = (
+            &self.trace,
+            entry.chat.current_key(),
+            entry.chat.visualization(),
+        ) {
+            // The web view opens recorded messages with the keys devices hold.
+            trace.key(*lane, chat_id, key, picture);
+        }
         while let Some(step) = entry.chat.poll_step() {
             self.explain.step(chat_id, &step);
         }

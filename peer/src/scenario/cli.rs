@@ -25,6 +25,7 @@ use super::runner::{derive_seed, run, RunOptions};
 use super::{collect_files, junit, load};
 use crate::client::ApiClient;
 use crate::embedded::EmbeddedServer;
+use crate::web::{follow_server_log, WebArgs, WebView};
 
 /// Arguments of `secretchat-peer run`.
 #[derive(Debug, Args)]
@@ -52,6 +53,8 @@ pub struct RunArgs {
     /// Explain every protocol step of every actor.
     #[arg(long)]
     pub explain: bool,
+    #[command(flatten)]
+    pub web: WebArgs,
 }
 
 /// Arguments of `secretchat-peer actor`.
@@ -84,6 +87,8 @@ pub struct ActorArgs {
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub web: WebArgs,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -126,11 +131,13 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
         }
     }
     let runtime = runtime()?;
+    let web = runtime.block_on(crate::web::start(&args.web))?;
     let options = RunOptions {
         seed,
         explain: args.explain,
         only: None,
         show_events: false,
+        trace: web.as_ref().map(|web| web.trace.clone()),
     };
     for scenario in &scenarios {
         let outcome = runtime.block_on(async {
@@ -143,31 +150,11 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
                     let world = DeviceWorld {
                         url: url.clone(),
                         admin,
+                        trace: options.trace.clone(),
                     };
                     run(scenario, &world, &options, out).await
                 }
-                None => {
-                    let mut config = ServerConfig::embedded();
-                    config.seed = Some(derive_seed(seed, &format!("server:{}", scenario.name)));
-                    match EmbeddedServer::start(config).await {
-                        Ok(server) => {
-                            let world = DeviceWorld {
-                                url: server.url.clone(),
-                                admin: Some(Admin::new(&server.admin_url, &server.admin_token)),
-                            };
-                            let outcome = run(scenario, &world, &options, out).await;
-                            // Dropping stops both listeners and every server task at
-                            // once; the devices are gone, nothing is in flight.
-                            drop(server);
-                            outcome
-                        }
-                        Err(error) => ScenarioOutcome::unreadable(
-                            scenario.path.clone(),
-                            format!("cannot start the embedded server: {error}"),
-                            seed,
-                        ),
-                    }
-                }
+                None => run_embedded(scenario, &options, out).await,
             }
         });
         let verdict = if outcome.passed() { "PASS" } else { "FAIL" };
@@ -185,7 +172,76 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
             format!("cannot write the JUnit report {}: {error}", path.display())
         })?;
     }
+    hold(&runtime, web, &outcomes, failed, out);
     Ok(failed == 0)
+}
+
+/// Plays `scenario` against a fresh embedded server (seeded from the run's seed and the
+/// scenario's name); with a trace, the server's faults and hostile substitutions are drawn
+/// too.
+pub async fn run_embedded(
+    scenario: &Scenario,
+    options: &RunOptions,
+    out: &mut dyn Write,
+) -> ScenarioOutcome {
+    let mut config = ServerConfig::embedded();
+    config.seed = Some(derive_seed(
+        options.seed,
+        &format!("server:{}", scenario.name),
+    ));
+    let server = match EmbeddedServer::start(config).await {
+        Ok(server) => server,
+        Err(error) => {
+            return ScenarioOutcome::unreadable(
+                scenario.path.clone(),
+                format!("cannot start the embedded server: {error}"),
+                options.seed,
+            )
+        }
+    };
+    let world = DeviceWorld {
+        url: server.url.clone(),
+        admin: Some(Admin::new(&server.admin_url, &server.admin_token)),
+        trace: options.trace.clone(),
+    };
+    let follower = options
+        .trace
+        .clone()
+        .map(|trace| follow_server_log(trace, server.state().events.clone()));
+    let outcome = run(scenario, &world, options, out).await;
+    if let Some(follower) = follower {
+        follower.abort();
+    }
+    // Dropping stops both listeners and every server task at once; the devices are gone,
+    // nothing is in flight.
+    drop(server);
+    outcome
+}
+
+/// With `--web`: the run's summary goes to the page, which stays up until Ctrl-C.
+fn hold(
+    runtime: &tokio::runtime::Runtime,
+    web: Option<WebView>,
+    outcomes: &[ScenarioOutcome],
+    failed: usize,
+    out: &mut dyn Write,
+) {
+    let Some(web) = web else {
+        return;
+    };
+    let mut summary: Vec<String> = outcomes
+        .iter()
+        .map(|outcome| {
+            let verdict = if outcome.passed() { "PASS" } else { "FAIL" };
+            format!("{verdict} {}", outcome.name)
+        })
+        .collect();
+    summary.push(format!(
+        "{} passed, {failed} failed",
+        outcomes.len() - failed
+    ));
+    let _ = out.flush();
+    runtime.block_on(web.finish_and_hold(summary));
 }
 
 /// `secretchat-peer actor`.
@@ -219,17 +275,21 @@ pub fn play_actor(args: &ActorArgs, out: &mut dyn Write) -> Result<bool, String>
         _ => return Err("--admin-url and --admin-token go together".to_owned()),
     };
     let runtime = runtime()?;
+    let web = runtime.block_on(crate::web::start(&args.web))?;
+    let trace = web.as_ref().map(|web| web.trace.clone());
     let outcome = runtime.block_on(async {
         wait_for_server(&args.server, args.wait_for_server, out).await?;
         let world = DeviceWorld {
             url: args.server.clone(),
             admin,
+            trace: trace.clone(),
         };
         let options = RunOptions {
             seed: args.seed,
             explain: args.explain,
             only: Some(args.actor.clone()),
             show_events: true,
+            trace,
         };
         Ok::<_, String>(run(&scenario, &world, &options, out).await)
     })?;
@@ -240,6 +300,7 @@ pub fn play_actor(args: &ActorArgs, out: &mut dyn Write) -> Result<bool, String>
             format!("cannot write the JUnit report {}: {error}", path.display())
         })?;
     }
+    hold(&runtime, web, &outcomes, failed, out);
     Ok(failed == 0)
 }
 

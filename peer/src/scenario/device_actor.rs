@@ -20,6 +20,7 @@ use super::runner::{ActError, Actor, ActorOptions, ChatState, Command, Done, Wor
 use crate::client::ApiClient;
 use crate::device::{Device, DeviceError, DeviceOptions, HostileDevice, PeerEvent};
 use crate::embedded::AdminClient;
+use crate::web::Trace;
 
 fn act_error(error: DeviceError) -> ActError {
     match (error.rpc_message(), &error) {
@@ -41,6 +42,8 @@ fn act_error(error: DeviceError) -> ActError {
 pub struct DeviceWorld {
     pub url: String,
     pub admin: Option<Admin>,
+    /// The web view's trace (`--web`): the devices record their calls, lines and keys.
+    pub trace: Option<Trace>,
 }
 
 /// The admin surface: the peer library's client of it, and the same HTTP wrapper for
@@ -96,6 +99,7 @@ impl World for DeviceWorld {
             explain: options.explain,
             label: Some(spec.name.clone()),
             seed: Some(options.seed),
+            trace: self.trace.clone(),
             ..DeviceOptions::default()
         };
         let device = Device::sign_in(&self.url, &spec.user, &spec.device, device_options)

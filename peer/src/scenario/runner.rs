@@ -35,6 +35,7 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::chat::{Layer, TypingAction, UserAction};
 use secretchat_common::key::KeyFingerprint;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::expect::{EventBuffer, Observed, Quoted};
@@ -44,6 +45,7 @@ use super::format::{
 };
 use super::report::{ScenarioOutcome, StepFailure};
 use super::verdict::{self, Layers, Verdict, View};
+use crate::web::{Kind, Trace};
 
 /// The longest any single action may take before the step fails.
 pub const ACTION_LIMIT: Duration = Duration::from_secs(30);
@@ -194,7 +196,7 @@ pub trait World {
 }
 
 /// How to run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Every random choice derives from it.
     pub seed: u64,
@@ -204,6 +206,8 @@ pub struct RunOptions {
     pub only: Option<String>,
     /// Print every event as it arrives (the `actor` command's log of the conversation).
     pub show_events: bool,
+    /// The web view's trace (`--web`): verdicts and failures are drawn where they happen.
+    pub trace: Option<Trace>,
 }
 
 /// A seed for one purpose, derived from the run's seed (FNV-1a over seed and tag), so
@@ -290,6 +294,15 @@ pub async fn run<W: World>(
     for (n, line) in scenario.why.lines().enumerate() {
         let _ = writeln!(out, "  {} {line}", if n == 0 { "why:" } else { "    " });
     }
+    if let Some(trace) = &options.trace {
+        let label = format!("scenario {}", scenario.name);
+        trace.marker(Kind::Verdict, label, false, json!({"why": scenario.why}));
+    }
+    let verdict = |label: String, failed: bool| {
+        if let Some(trace) = &options.trace {
+            trace.marker(Kind::Verdict, label, failed, json!({"passed": !failed}));
+        }
+    };
     let mut runner = Runner {
         scenario,
         world,
@@ -363,11 +376,12 @@ pub async fn run<W: World>(
                     ms(took)
                 );
             }
-            Ok(StepResult::Judged(verdict)) => {
+            Ok(StepResult::Judged(judged)) => {
+                verdict(format!("{description}: {judged}"), false);
                 outcome.passed += 1;
                 let _ = writeln!(
                     runner.out,
-                    "  [{position:>3}/{total}] ok    {description}  ({})\n           verdict {verdict}",
+                    "  [{position:>3}/{total}] ok    {description}  ({})\n           verdict {judged}",
                     ms(took)
                 );
             }
@@ -379,6 +393,7 @@ pub async fn run<W: World>(
                 );
             }
             Err(message) => {
+                verdict(format!("FAIL {description}: {message}"), true);
                 let _ = writeln!(
                     runner.out,
                     "  [{position:>3}/{total}] FAIL  {description}\n           {message}"

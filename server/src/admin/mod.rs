@@ -15,7 +15,9 @@
 //!   rule, hostile mode and event, and returns the clock to real time;
 //! * [`faults`] — fault rules: `/admin/faults` (`docs/faults.md`);
 //! * [`hostile`] — hostile modes: `/admin/hostile`, `/admin/hostile/mitm`;
-//! * [`events`] — the event log: `GET /admin/events?since=N`.
+//! * [`events`] — the event log: `GET /admin/events?since=N`;
+//! * [`ui`] — `/ui`, the same as a live page in a browser, opened by a link the log prints
+//!   (its own read-only credential, not the admin token: see there).
 
 use axum::extract::{Path, Request, State};
 use axum::http::Uri;
@@ -37,6 +39,7 @@ pub mod events;
 pub mod faults;
 pub mod hostile;
 pub mod state;
+pub mod ui;
 
 pub use state::resident_memory_bytes;
 
@@ -60,6 +63,7 @@ pub fn admin_app(state: AppState) -> Router {
         ))
         // After the token layer: the document is public, like the client API's.
         .route("/admin/openapi.json", get(crate::openapi::serve_admin))
+        .merge(ui::routes(state.clone()))
         .with_state(state)
 }
 

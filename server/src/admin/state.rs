@@ -9,9 +9,14 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::state::AppState;
+use crate::state::{AppState, Server};
 
 pub async fn admin_state(State(state): State<AppState>) -> Json<Value> {
+    Json(snapshot(&state))
+}
+
+/// The answer of `GET /admin/state` (the dashboard shows the same value, [`super::ui`]).
+pub fn snapshot(state: &Server) -> Value {
     state.expire_all();
     let users: Vec<Value> = state
         .directory
@@ -56,13 +61,13 @@ pub async fn admin_state(State(state): State<AppState>) -> Json<Value> {
         .collect();
     chats.sort_by_key(|chat| chat["id"].as_i64());
     let stored_bytes: usize = state.files.iter().map(|f| f.blob.len()).sum();
-    Json(json!({
+    json!({
         "users": users,
         "chats": chats,
         "files": {"stored": state.files.len(), "stored_bytes": stored_bytes, "uploads_in_progress": state.uploads.len()},
         "clock": {"now": state.now(), "offset_seconds": state.clock.offset_seconds()},
         "process": {"rss_bytes": resident_memory_bytes()},
-    }))
+    })
 }
 
 /// The resident set size of this process (`VmRSS` in `/proc/self/status`), if the OS tells.

@@ -416,6 +416,7 @@ async fn run_text_on(
         explain: false,
         only: only.map(str::to_owned),
         show_events: false,
+        trace: None,
     };
     let mut out = Vec::new();
     let outcome = run(&scenario, &world, &options, &mut out).await;
