@@ -17,7 +17,7 @@ use rand_chacha::ChaCha20Rng;
 use secretchat_common::chat::{ChatError, Message, UnixTime, UserAction};
 use secretchat_common::tl::api::functions;
 
-use super::{chat_error, input_chat, ChatEntry, Device, DeviceError};
+use super::{chat_error, ChatEntry, Device, DeviceError};
 
 impl Device {
     /// Sends a text message (`ttl` seconds of self-destruct, 0 = none). Returns its
@@ -71,12 +71,9 @@ impl Device {
     /// (`messages.readEncryptedHistory`): the peer gets a
     /// [`PeerEvent::ReadReceipt`](super::PeerEvent::ReadReceipt).
     pub async fn read_history(&mut self, chat_id: i32, max_date: i32) -> Result<(), DeviceError> {
-        let access_hash = self.entry_mut(chat_id)?.chat.access_hash();
+        let peer = self.input_peer(chat_id)?;
         self.api
-            .call(&functions::MessagesReadEncryptedHistory {
-                peer: input_chat(chat_id, access_hash),
-                max_date,
-            })
+            .call(&functions::MessagesReadEncryptedHistory { peer, max_date })
             .await?;
         Ok(())
     }
@@ -85,23 +82,18 @@ impl Device {
     /// on its event stream only (never queued), so a polling device does not see it; the
     /// end-to-end notice is [`Device::act`] with [`UserAction::Typing`].
     pub async fn set_typing(&mut self, chat_id: i32, typing: bool) -> Result<(), DeviceError> {
-        let access_hash = self.entry_mut(chat_id)?.chat.access_hash();
+        let peer = self.input_peer(chat_id)?;
         self.api
-            .call(&functions::MessagesSetEncryptedTyping {
-                peer: input_chat(chat_id, access_hash),
-                typing,
-            })
+            .call(&functions::MessagesSetEncryptedTyping { peer, typing })
             .await?;
         Ok(())
     }
 
     /// Reports the chat as spam (`messages.reportEncryptedSpam`).
     pub async fn report_spam(&mut self, chat_id: i32) -> Result<(), DeviceError> {
-        let access_hash = self.entry_mut(chat_id)?.chat.access_hash();
+        let peer = self.input_peer(chat_id)?;
         self.api
-            .call(&functions::MessagesReportEncryptedSpam {
-                peer: input_chat(chat_id, access_hash),
-            })
+            .call(&functions::MessagesReportEncryptedSpam { peer })
             .await?;
         Ok(())
     }

@@ -415,6 +415,15 @@ impl Device {
         self.chats.get(&chat_id).map(|entry| entry.peer_user_id)
     }
 
+    /// A chat as the server's methods name it (`inputEncryptedChat{chat_id, access_hash}`).
+    fn input_peer(&self, chat_id: i32) -> Result<enums::InputEncryptedChat, DeviceError> {
+        let entry = self
+            .chats
+            .get(&chat_id)
+            .ok_or(DeviceError::UnknownChat { chat_id })?;
+        Ok(input_chat(chat_id, entry.chat.access_hash()))
+    }
+
     fn entry_mut(&mut self, chat_id: i32) -> Result<&mut ChatEntry, DeviceError> {
         Self::entry_in(&mut self.chats, chat_id)
     }
