@@ -171,8 +171,11 @@ struct Stored {
 struct Queued {
     in_seq_no: RawSeqNo,
     content: codec::Content,
-    /// Which key opened it (a message under the current key lets us drop the previous).
-    slot: KeySlot,
+    /// The key that opened it. When its turn comes and that key is the current one, the
+    /// peer has switched too and the previous key can go. A slot (current / previous)
+    /// would not do: a message queued behind a gap before a switch was opened by the key
+    /// that was current *then*, which is the previous one by the time it is processed.
+    key_fingerprint: KeyFingerprint,
 }
 
 /// The `msg_key` of a sealed blob (bytes 8..24), for the explain trace.
@@ -227,6 +230,9 @@ pub struct SecretChat {
     exchange: Exchange<SecretExponent>,
     /// The last exchange we switched keys for: a late CommitKey for it is harmless.
     committed: Option<(i64, KeyFingerprint)>,
+    /// While the previous key is held: what must be processed in order before it may go.
+    #[serde(default)]
+    previous_until: Option<pfs::PreviousKeyUntil>,
     incoming: IncomingSequence<Queued>,
     history: OutgoingHistory<Stored>,
     versions: VersionRules,
@@ -276,6 +282,7 @@ impl SecretChat {
             keys: None,
             exchange: Exchange::Idle,
             committed: None,
+            previous_until: None,
             incoming: IncomingSequence::new(side.peer()),
             history: OutgoingHistory::new(side),
             versions: VersionRules::default(),

@@ -15,6 +15,7 @@
 //! with [`SecretChat::rekey_now`].
 
 use rand::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
 
 use super::agreement::{self, SecretExponent};
 use super::events::{ChatEvent, IgnoreReason, SendMethod};
@@ -26,7 +27,37 @@ use super::violation::AbortReason;
 use super::{ChatError, SecretChat};
 use crate::key::{ChatKey, KeyFingerprint};
 
+/// What must be processed, in order, before the previous key may be dropped. Until then
+/// the peer may still have messages sealed under it on their way — originals sent before
+/// its switch, which can arrive after a re-sent copy of an earlier message sealed under the
+/// new key — and no new exchange may start (SPEC §4: never start one while another is
+/// unfinished).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PreviousKeyUntil {
+    /// We sent CommitKey as our raw message number `commit` and switched: the peer switches
+    /// when it processes it, so its messages with `in_seq_no > commit` are sealed after its
+    /// switch.
+    PeerProcessed(crate::seq_no::RawSeqNo),
+    /// We accepted and switched at the first message under the new key: the peer's
+    /// CommitKey, its switch point, has not been processed in order yet.
+    CommitKeyProcessed,
+}
+
 impl SecretChat {
+    /// Whether a message processed in order (opened by the current key) lets the previous
+    /// key go: it must come after the peer's switch point.
+    pub(super) fn previous_may_go(
+        &self,
+        in_seq_no: crate::seq_no::RawSeqNo,
+        wrapped: bool,
+    ) -> bool {
+        match self.previous_until {
+            None => true,
+            Some(PreviousKeyUntil::PeerProcessed(commit)) => wrapped && in_seq_no > commit,
+            Some(PreviousKeyUntil::CommitKeyProcessed) => false,
+        }
+    }
+
     /// Starts a re-keying exchange now (for scenarios and tests). Returns the exchange_id.
     pub fn rekey_now(
         &mut self,
@@ -164,6 +195,7 @@ impl SecretChat {
             .into());
         }
         self.step("rekey", || format!("CommitKey, exchange {exchange_id}"));
+        let commit = self.history.sent();
         // The CommitKey still goes under the old key; everything after under the new one.
         self.send_service(
             now,
@@ -174,6 +206,7 @@ impl SecretChat {
             rng,
         )?;
         self.switch_key(now, exchange_id, new_key, false, rng)?;
+        self.previous_until = Some(PreviousKeyUntil::PeerProcessed(commit));
         Ok(())
     }
 
@@ -190,6 +223,9 @@ impl SecretChat {
             self.step("rekey", || {
                 format!("CommitKey for exchange {exchange_id}: already switched")
             });
+            if self.previous_until == Some(PreviousKeyUntil::CommitKeyProcessed) {
+                self.previous_until = None;
+            }
             return Ok(());
         }
         let new_key = self.exchange.on_commit_key(exchange_id)?;

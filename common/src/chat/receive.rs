@@ -110,7 +110,7 @@ impl SecretChat {
             let queued = Queued {
                 in_seq_no: self.incoming.received().min(self.history.sent()),
                 content: inbound.content,
-                slot,
+                key_fingerprint: fingerprint,
             };
             return self.process(now, queued, false, rng);
         };
@@ -156,7 +156,7 @@ impl SecretChat {
         let queued = Queued {
             in_seq_no: seq.in_seq_no,
             content: inbound.content,
-            slot,
+            key_fingerprint: fingerprint,
         };
         match self.incoming.arrive(seq, queued)? {
             Arrival::InOrder(queued) => {
@@ -259,6 +259,7 @@ impl SecretChat {
                 format!("message under the new key of exchange {exchange_id}: switching")
             });
             self.switch_key(now, exchange_id, new_key, true, rng)?;
+            self.previous_until = Some(super::pfs::PreviousKeyUntil::CommitKeyProcessed);
         }
         Ok(())
     }
@@ -338,11 +339,14 @@ impl SecretChat {
         if wrapped {
             self.history.forget_confirmed(queued.in_seq_no);
         }
+        let may_go = self.previous_may_go(queued.in_seq_no, wrapped);
         if let Some(keys) = self.keys.as_mut() {
-            if queued.slot == KeySlot::Current {
+            if queued.key_fingerprint == keys.current().fingerprint() {
                 keys.usage_mut().decrypted = keys.usage().decrypted.saturating_add(1);
-                // The peer sends under our current key: the previous one is no longer needed.
-                if keys.drop_previous() {
+                // The peer sends under our current key, after its switch point: the previous
+                // key is no longer needed.
+                if may_go && keys.drop_previous() {
+                    self.previous_until = None;
                     self.step("rekey", || "previous key dropped".to_owned());
                 }
             }
