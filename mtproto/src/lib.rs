@@ -14,3 +14,6 @@
 //! * encrypted messages — MTProto 2.0's msg_key and key derivation, both directions;
 //! * the session — msg_id and seq_no rules, salts, acks, containers, gzip, rpc_result;
 //! * the schemas — the service schema and the API at the layers clients send.
+
+pub mod api;
+pub mod service;
