@@ -17,3 +17,4 @@
 
 pub mod api;
 pub mod service;
+pub mod service_messages;

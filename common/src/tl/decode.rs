@@ -198,6 +198,12 @@ impl<'a> Reader<'a> {
         Ok(data)
     }
 
+    /// Reads `len` raw bytes, with no length prefix (the hand-parsed MTProto envelopes frame
+    /// their bodies themselves).
+    pub fn read_raw(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
+        self.take(len)
+    }
+
     /// Takes every byte left, which must be at least `at_least` (the inner query of a
     /// generic wrapper, see [`super::RawQuery`]).
     pub fn read_rest(&mut self, at_least: usize) -> Result<&'a [u8], DecodeError> {
