@@ -16,5 +16,9 @@
 //! * the schemas — the service schema and the API at the layers clients send.
 
 pub mod api;
+pub mod auth_key;
+pub mod fault;
+pub mod message;
 pub mod service;
 pub mod service_messages;
+pub mod transport;
