@@ -19,6 +19,7 @@ pub mod api;
 pub mod auth_key;
 pub mod fault;
 pub mod message;
+pub mod rsa;
 pub mod service;
 pub mod service_messages;
 pub mod transport;
