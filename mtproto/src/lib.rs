@@ -18,3 +18,4 @@
 pub mod api;
 pub mod service;
 pub mod service_messages;
+pub mod session;

@@ -132,8 +132,17 @@ impl Body {
     /// `max_unpacked` bytes) and its content decoded in its place; it may not hold another
     /// `gzip_packed` or a container.
     pub fn decode(bytes: &[u8], max_unpacked: usize) -> Result<Self, EnvelopeError> {
+        let mut budget = max_unpacked;
+        Self::decode_within(bytes, &mut budget)
+    }
+
+    /// [`Body::decode`] for one of several bodies sharing an inflate budget (the messages of
+    /// one container): what a `gzip_packed` inflates to is taken from `budget`.
+    pub fn decode_within(bytes: &[u8], budget: &mut usize) -> Result<Self, EnvelopeError> {
+        let max_unpacked = *budget;
         if constructor_id(bytes) == Some(gzip_packed::GZIP_PACKED_ID) {
             let inner = gzip_packed::unpack(bytes, max_unpacked)?;
+            *budget = budget.saturating_sub(inner.len());
             return match constructor_id(&inner) {
                 Some(gzip_packed::GZIP_PACKED_ID) => Err(EnvelopeError::Nested {
                     inner: "gzip_packed",
@@ -145,7 +154,7 @@ impl Body {
                         outer: "gzip_packed",
                     })
                 }
-                _ => Self::decode_unpacked(&inner, max_unpacked),
+                _ => Self::decode_unpacked(&inner, *budget),
             };
         }
         Self::decode_unpacked(bytes, max_unpacked)
