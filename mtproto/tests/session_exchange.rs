@@ -13,13 +13,13 @@ use secretchat_mtproto::service::functions::{
     DestroyAuthKey, DestroySession, GetFutureSalts, PingDelayDisconnect, RpcDropAnswer,
 };
 use secretchat_mtproto::service::types::{
-    MsgResendReq, MsgsAck, MsgsStateInfo, MsgsStateReq, RpcAnswerDropped, RpcAnswerDroppedRunning,
-    RpcAnswerUnknown, RpcError,
+    MsgResendReq, MsgsAck, MsgsStateInfo, MsgsStateReq, Pong, RpcAnswerDropped,
+    RpcAnswerDroppedRunning, RpcAnswerUnknown, RpcError,
 };
 use secretchat_mtproto::service_messages::{Body, MsgContainer, RpcAnswer};
 use secretchat_mtproto::session::{
-    AnswerError, ClientEvent, ClientSession, Config, ConnectionId, Event, InboundError, InitParams,
-    InvocationError,
+    AnswerError, ClientEvent, ClientSession, Config, ConnectionId, Event, InboundError,
+    InitConnection, InvocationError,
 };
 use session_support::{refusals, Pair, GET_CONFIG};
 
@@ -66,7 +66,7 @@ fn container_of(message: &secretchat_mtproto::session::PlainMessage) -> Option<M
 #[test]
 fn a_call_is_handed_out_unwrapped_with_its_layer_and_init_connection() {
     let mut pair = Pair::new(Config::default());
-    let params = InitParams::default();
+    let params = InitConnection::default();
     let wrapped = ClientSession::wrap_with_layer(229, &params, GET_CONFIG.to_vec());
     let msg_id = pair.send_body(wrapped, true);
     let calls = pair.calls();
@@ -86,7 +86,8 @@ fn a_call_is_handed_out_unwrapped_with_its_layer_and_init_connection() {
 #[test]
 fn the_layer_is_remembered_per_auth_key_for_calls_without_invoke_with_layer() {
     let mut pair = Pair::new(Config::default());
-    let wrapped = ClientSession::wrap_with_layer(158, &InitParams::default(), GET_CONFIG.to_vec());
+    let wrapped =
+        ClientSession::wrap_with_layer(158, &InitConnection::default(), GET_CONFIG.to_vec());
     pair.send_body(wrapped, true);
     pair.events();
     // A reconnect on a new session sends a bare call (Telethon's get_me after reconnecting).
@@ -114,7 +115,7 @@ fn invoke_without_updates_is_reported_with_the_call() {
 fn a_call_whose_wrappers_do_not_decode_is_answered_input_fetch_fail() {
     let mut pair = Pair::new(Config::default());
     let mut wrapped =
-        ClientSession::wrap_with_layer(229, &InitParams::default(), GET_CONFIG.to_vec());
+        ClientSession::wrap_with_layer(229, &InitConnection::default(), GET_CONFIG.to_vec());
     wrapped.truncate(20); // inside initConnection's strings
     let msg_id = pair.send_body(wrapped, true);
     let events = pair.events();
@@ -136,17 +137,12 @@ fn a_call_whose_wrappers_do_not_decode_is_answered_input_fetch_fail() {
 
 #[test]
 fn answers_may_come_in_any_order_each_in_the_rpc_result_of_its_call() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     let first = pair.send_body(GET_CONFIG.to_vec(), true);
     let second = pair.send_body(GET_CONFIG.to_vec(), true);
     assert_eq!(pair.calls().len(), 2);
-    pair.server
-        .answer(pair.now, 0x5e55, second, object(b"two!"))
-        .unwrap();
-    pair.server
-        .answer(pair.now, 0x5e55, first, error(401, "AUTH_KEY_UNREGISTERED"))
-        .unwrap();
+    pair.answer(second, object(b"two!"));
+    pair.answer(first, error(401, "AUTH_KEY_UNREGISTERED"));
     assert_eq!(
         results(&pair.receive()),
         [
@@ -169,14 +165,10 @@ fn answers_may_come_in_any_order_each_in_the_rpc_result_of_its_call() {
 
 #[test]
 fn a_large_answer_is_gzipped_when_that_is_smaller() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
-    let call = pair.send_body(GET_CONFIG.to_vec(), true);
-    pair.events();
+    let mut pair = Pair::settled(Config::default());
+    let call = pair.call();
     let big = [GET_CONFIG.to_vec(), vec![0x42; 4000]].concat();
-    pair.server
-        .answer(pair.now, 0x5e55, call, object(&big))
-        .unwrap();
+    pair.answer(call, object(&big));
     let transmits = pair.transmits();
     assert!(transmits[0].body.len() < 1000, "sent gzipped");
     let events = pair.client.handle_message(transmits[0].clone()).unwrap();
@@ -185,17 +177,11 @@ fn a_large_answer_is_gzipped_when_that_is_smaller() {
 
 #[test]
 fn server_msg_ids_increase_with_replies_1_and_updates_3_mod_4_and_seq_nos_count_content() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
-    let call = pair.send_body(GET_CONFIG.to_vec(), true);
-    pair.events();
-    pair.server
-        .answer(pair.now, 0x5e55, call, object(b"ok!!"))
-        .unwrap();
+    let mut pair = Pair::settled(Config::default());
+    let call = pair.call();
+    pair.answer(call, object(b"ok!!"));
     let first = pair.transmits();
-    pair.server
-        .push(pair.now, 0x5e55, b"upd!".to_vec())
-        .unwrap();
+    pair.push(b"upd!");
     let second = pair.transmits();
     let [answer, update] = [&first[0], &second[0]];
     assert!(answer.msg_id < update.msg_id);
@@ -215,12 +201,9 @@ fn server_msg_ids_increase_with_replies_1_and_updates_3_mod_4_and_seq_nos_count_
 
 #[test]
 fn several_outgoing_messages_go_in_one_container_above_their_msg_ids() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     for _ in 0..3 {
-        pair.server
-            .push(pair.now, 0x5e55, b"upd!".to_vec())
-            .unwrap();
+        pair.push(b"upd!");
     }
     let transmits = pair.transmits();
     assert_eq!(transmits.len(), 1);
@@ -240,18 +223,17 @@ fn several_outgoing_messages_go_in_one_container_above_their_msg_ids() {
 
 #[test]
 fn a_content_related_service_message_is_acknowledged_after_the_ack_delay() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     // Telethon's ping is odd: it must be acknowledged, besides the pong.
     let ping = pair.send_body(
         secretchat_mtproto::service::functions::Ping { ping_id: 5 }.to_bytes(),
         true,
     );
     let events = pair.receive();
-    assert!(events.contains(&ClientEvent::Pong {
+    assert!(events.contains(&ClientEvent::Pong(Pong {
         msg_id: ping,
         ping_id: 5
-    }));
+    })));
     assert!(
         service(&events).contains(&&Body::MsgsAck(MsgsAck {
             msg_ids: vec![ping]
@@ -286,13 +268,9 @@ fn a_content_related_service_message_is_acknowledged_after_the_ack_delay() {
 
 #[test]
 fn a_call_is_acknowledged_by_its_answer_not_by_msgs_ack() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
-    let call = pair.send_body(GET_CONFIG.to_vec(), true);
-    pair.events();
-    pair.server
-        .answer(pair.now, 0x5e55, call, object(b"ok!!"))
-        .unwrap();
+    let mut pair = Pair::settled(Config::default());
+    let call = pair.call();
+    pair.answer(call, object(b"ok!!"));
     pair.advance(Duration::from_secs(5));
     let events = pair.receive();
     assert_eq!(results(&events).len(), 1);
@@ -301,19 +279,12 @@ fn a_call_is_acknowledged_by_its_answer_not_by_msgs_ack() {
 
 #[test]
 fn unacknowledged_messages_are_sent_again_in_a_container_on_a_new_connection() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
-    let acked = pair
-        .server
-        .push(pair.now, 0x5e55, b"one!".to_vec())
-        .unwrap();
+    let mut pair = Pair::settled(Config::default());
+    let acked = pair.push(b"one!");
     pair.receive();
     let ack = pair.client.acks(pair.now).unwrap();
     pair.send(ack);
-    let kept = pair
-        .server
-        .push(pair.now, 0x5e55, b"two!".to_vec())
-        .unwrap();
+    let kept = pair.push(b"two!");
     pair.transmits(); // sent, but the connection drops before the client reads it
     pair.server.handle_connection_closed(pair.connection);
     pair.connection = ConnectionId(2);
@@ -331,12 +302,8 @@ fn unacknowledged_messages_are_sent_again_in_a_container_on_a_new_connection() {
 
 #[test]
 fn msg_resend_req_sends_kept_messages_again_and_reports_the_others() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
-    let kept = pair
-        .server
-        .push(pair.now, 0x5e55, b"upd!".to_vec())
-        .unwrap();
+    let mut pair = Pair::settled(Config::default());
+    let kept = pair.push(b"upd!");
     pair.receive();
     let unknown = kept + 4;
     let req = pair.send_body(
@@ -370,15 +337,11 @@ fn msg_resend_req_sends_kept_messages_again_and_reports_the_others() {
 
 #[test]
 fn msgs_state_req_is_answered_one_status_byte_per_msg_id() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     let running = pair.send_body(GET_CONFIG.to_vec(), true);
     pair.advance(Duration::from_secs(1));
-    let answered = pair.send_body(GET_CONFIG.to_vec(), true);
-    pair.events();
-    pair.server
-        .answer(pair.now, 0x5e55, answered, object(b"ok!!"))
-        .unwrap();
+    let answered = pair.call();
+    pair.answer(answered, object(b"ok!!"));
     pair.receive();
     let between = running + 4;
     assert!(between < answered);
@@ -402,8 +365,7 @@ fn msgs_state_req_is_answered_one_status_byte_per_msg_id() {
 
 #[test]
 fn get_future_salts_returns_the_salts_from_now_on_bare() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     let req = pair.send_body(GetFutureSalts { num: 3 }.to_bytes(), false);
     let events = pair.receive();
     let ClientEvent::FutureSalts(salts) = &events[0] else {
@@ -418,17 +380,16 @@ fn get_future_salts_returns_the_salts_from_now_on_bare() {
 
 #[test]
 fn ping_delay_disconnect_arms_a_timer_that_a_new_one_resets() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     let ping = PingDelayDisconnect {
         ping_id: 1,
         disconnect_delay: 25,
     };
     let first = pair.send_body(ping.to_bytes(), true);
-    assert!(pair.receive().contains(&ClientEvent::Pong {
+    assert!(pair.receive().contains(&ClientEvent::Pong(Pong {
         msg_id: first,
         ping_id: 1
-    }));
+    })));
     pair.advance(Duration::from_secs(5));
     pair.send_body(ping.to_bytes(), true);
     pair.receive();
@@ -450,8 +411,7 @@ fn ping_delay_disconnect_arms_a_timer_that_a_new_one_resets() {
 
 #[test]
 fn destroy_session_forgets_another_session_and_says_none_for_an_unknown_one() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     let mut other = ClientSession::new(OTHER_SESSION, pair.client.salt());
     let ping = other.message(pair.now, GET_CONFIG.to_vec(), true);
     pair.send(ping);
@@ -487,14 +447,10 @@ fn destroy_session_forgets_another_session_and_says_none_for_an_unknown_one() {
 
 #[test]
 fn rpc_drop_answer_says_running_dropped_or_unknown() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     let running = pair.send_body(GET_CONFIG.to_vec(), true);
-    let answered = pair.send_body(GET_CONFIG.to_vec(), true);
-    pair.events();
-    pair.server
-        .answer(pair.now, 0x5e55, answered, object(b"ok!!"))
-        .unwrap();
+    let answered = pair.call();
+    pair.answer(answered, object(b"ok!!"));
     let answer_msg = pair.transmits()[0].clone(); // sent, not yet acknowledged by the client
     let drop =
         |pair: &mut Pair, req_msg_id| pair.send_body(RpcDropAnswer { req_msg_id }.to_bytes(), true);
@@ -502,9 +458,7 @@ fn rpc_drop_answer_says_running_dropped_or_unknown() {
     let drop_answered = drop(&mut pair, answered);
     let drop_unknown = drop(&mut pair, 4);
     // The running call ends as dropped too, whatever the application answers.
-    pair.server
-        .answer(pair.now, 0x5e55, running, object(b"ok!!"))
-        .unwrap();
+    pair.answer(running, object(b"ok!!"));
     let events = pair.receive();
     let container = pair.client.handle_message(answer_msg).unwrap();
     assert_eq!(results(&container).len(), 1);
@@ -534,14 +488,11 @@ fn rpc_drop_answer_says_running_dropped_or_unknown() {
 
 #[test]
 fn a_duplicate_call_gets_its_kept_answer_again_with_the_same_msg_id() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     let call = pair.client.message(pair.now, GET_CONFIG.to_vec(), true);
     pair.send(call.clone());
     pair.events();
-    pair.server
-        .answer(pair.now, 0x5e55, call.msg_id, object(b"ok!!"))
-        .unwrap();
+    pair.answer(call.msg_id, object(b"ok!!"));
     let first = pair.transmits();
     pair.send(call.clone());
     assert_eq!(refusals(&pair.events()), [(call.msg_id, None)]);
@@ -555,17 +506,14 @@ fn a_duplicate_call_gets_its_kept_answer_again_with_the_same_msg_id() {
 
 #[test]
 fn a_duplicate_call_with_a_large_answer_gets_msg_detailed_info() {
-    let mut pair = Pair::new(Config {
+    let mut pair = Pair::settled(Config {
         duplicate_resend_max_len: 16,
         ..Config::default()
     });
-    pair.settle();
     let call = pair.client.message(pair.now, GET_CONFIG.to_vec(), true);
     pair.send(call.clone());
     pair.events();
-    pair.server
-        .answer(pair.now, 0x5e55, call.msg_id, object(&[0x42; 64]))
-        .unwrap();
+    pair.answer(call.msg_id, object(&[0x42; 64]));
     let answer = pair.transmits()[0].clone();
     pair.send(call.clone());
     let events = pair.receive();
@@ -583,8 +531,7 @@ fn a_duplicate_call_with_a_large_answer_gets_msg_detailed_info() {
 
 #[test]
 fn a_duplicate_of_a_running_call_is_acknowledged() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     let call = pair.client.message(pair.now, GET_CONFIG.to_vec(), true);
     pair.send(call.clone());
     assert_eq!(pair.calls().len(), 1);
@@ -602,8 +549,7 @@ fn a_duplicate_of_a_running_call_is_acknowledged() {
 
 #[test]
 fn invoke_after_msg_waits_for_its_call_and_fails_with_it() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     let first = pair.send_body(GET_CONFIG.to_vec(), true);
     let after = |msg_id| {
         InvokeAfterMsg {
@@ -616,15 +562,11 @@ fn invoke_after_msg_waits_for_its_call_and_fails_with_it() {
     let third = pair.send_body(after(second), true);
     let calls = pair.calls();
     assert_eq!(calls.iter().map(|c| c.msg_id).collect::<Vec<_>>(), [first]);
-    pair.server
-        .answer(pair.now, 0x5e55, first, object(b"ok!!"))
-        .unwrap();
+    pair.answer(first, object(b"ok!!"));
     let calls = pair.calls();
     assert_eq!(calls.iter().map(|c| c.msg_id).collect::<Vec<_>>(), [second]);
     assert_eq!(calls[0].invocation.after_msg_ids, [first]);
-    pair.server
-        .answer(pair.now, 0x5e55, second, error(400, "SOMETHING_FAILED"))
-        .unwrap();
+    pair.answer(second, error(400, "SOMETHING_FAILED"));
     assert!(pair.calls().is_empty());
     let got = results(&pair.receive());
     assert!(
@@ -635,8 +577,7 @@ fn invoke_after_msg_waits_for_its_call_and_fails_with_it() {
 
 #[test]
 fn destroy_auth_key_is_answered_bare_and_reported() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     pair.send_body(DestroyAuthKey {}.to_bytes(), false);
     assert!(pair.events().contains(&Event::AuthKeyDestroyed));
     let events = pair.receive();

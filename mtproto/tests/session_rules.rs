@@ -6,7 +6,7 @@ mod session_support;
 use std::time::Duration;
 
 use secretchat_common::tl::TlWrite;
-use secretchat_mtproto::service::types::MsgsAck;
+use secretchat_mtproto::service::types::{BadServerSalt, MsgsAck, Pong};
 use secretchat_mtproto::service_messages::{gzip_packed, Body, ContainerMessage, MsgContainer};
 use secretchat_mtproto::session::{
     ClientEvent, ClientSession, Config, ContainerError, Event, InboundError, PlainMessage,
@@ -24,10 +24,7 @@ fn strict() -> Config {
 /// The notification a refused message earned, as the client reads it.
 fn notification(events: &[ClientEvent]) -> Option<(i64, i32)> {
     events.iter().find_map(|event| match event {
-        ClientEvent::BadMsgNotification {
-            bad_msg_id,
-            error_code,
-        } => Some((*bad_msg_id, *error_code)),
+        ClientEvent::BadMsgNotification(bad) => Some((bad.bad_msg_id, bad.error_code)),
         _ => None,
     })
 }
@@ -46,20 +43,22 @@ fn a_first_message_with_salt_0_gets_bad_server_salt_and_its_resend_is_answered()
     let events = pair.receive();
     assert_eq!(
         events,
-        [ClientEvent::BadServerSalt {
+        [ClientEvent::BadServerSalt(BadServerSalt {
             bad_msg_id: first,
+            bad_msg_seqno: 0,
+            error_code: 48,
             new_server_salt: right_salt
-        }]
+        })]
     );
     assert_eq!(pair.client.salt(), right_salt);
 
     let again = pair.ping(7);
     assert!(refusals(&pair.events()).is_empty());
     let events = pair.receive();
-    assert!(events.contains(&ClientEvent::Pong {
+    assert!(events.contains(&ClientEvent::Pong(Pong {
         msg_id: again,
         ping_id: 7
-    }));
+    })));
 }
 
 #[test]
@@ -87,16 +86,11 @@ fn a_new_session_is_announced_with_new_session_created_before_the_answer() {
     assert_eq!(messages[1].msg_id.rem_euclid(4), 1);
     assert_eq!(messages[1].seqno % 2, 0);
     let events = pair.client.handle_message(container.clone()).unwrap();
-    let ClientEvent::NewSession {
-        first_msg_id,
-        server_salt,
-        ..
-    } = events[0]
-    else {
+    let ClientEvent::NewSession(new) = &events[0] else {
         panic!("{events:?}");
     };
-    assert_eq!(first_msg_id, first);
-    assert_eq!(server_salt, pair.server.salts().current(pair.now));
+    assert_eq!(new.first_msg_id, first);
+    assert_eq!(new.server_salt, pair.server.salts().current(pair.now));
 }
 
 #[test]
@@ -110,7 +104,7 @@ fn a_later_message_with_a_lower_msg_id_gets_another_new_session_created() {
         .receive()
         .into_iter()
         .filter_map(|event| match event {
-            ClientEvent::NewSession { first_msg_id, .. } => Some(first_msg_id),
+            ClientEvent::NewSession(new) => Some(new.first_msg_id),
             _ => None,
         })
         .collect();
@@ -178,15 +172,14 @@ fn a_message_already_processed_is_not_processed_again() {
     let pongs = pair
         .receive()
         .into_iter()
-        .filter(|event| matches!(event, ClientEvent::Pong { .. }))
+        .filter(|event| matches!(event, ClientEvent::Pong(_)))
         .count();
     assert_eq!(pongs, 1);
 }
 
 #[test]
 fn a_container_msg_id_used_before_gets_19() {
-    let mut pair = Pair::new(Config::default());
-    pair.settle();
+    let mut pair = Pair::settled(Config::default());
     let inner = pair.client.message(pair.now, GET_CONFIG.to_vec(), true);
     let container = pair.client.container(pair.now, vec![inner]);
     pair.send(container.clone());
@@ -291,10 +284,10 @@ fn the_messages_of_a_container_are_each_processed() {
     let calls = pair.calls();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].msg_id, call.msg_id);
-    assert!(pair.receive().contains(&ClientEvent::Pong {
+    assert!(pair.receive().contains(&ClientEvent::Pong(Pong {
         msg_id: ping.msg_id,
         ping_id: 9
-    }));
+    })));
 }
 
 #[test]

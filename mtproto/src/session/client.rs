@@ -14,42 +14,16 @@ use std::time::SystemTime;
 
 use secretchat_common::tl::{RawQuery, TlWrite};
 
+use super::invocation::InitConnection;
 use super::msg_id::ClientMsgIds;
 use super::seq_no::{is_content_related, SeqNo};
 use super::PlainMessage;
-use crate::api::layer229::functions::{InitConnection, InvokeWithLayer};
-use crate::service::types::MsgsAck;
+use crate::api::layer229::functions::InvokeWithLayer;
+use crate::service::types::{self as t, MsgsAck};
 use crate::service_messages::{
     Body, ContainerMessage, EnvelopeError, FutureSalts, MsgContainer, RpcAnswer,
     DEFAULT_MAX_UNPACKED_LEN, MAX_IDS,
 };
-
-/// What `initConnection` says about the app (Telethon's defaults describe the host; these
-/// are fixed so tests are reproducible).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InitParams {
-    pub api_id: i32,
-    pub device_model: String,
-    pub system_version: String,
-    pub app_version: String,
-    pub system_lang_code: String,
-    pub lang_pack: String,
-    pub lang_code: String,
-}
-
-impl Default for InitParams {
-    fn default() -> Self {
-        Self {
-            api_id: 1,
-            device_model: "secretchat-mtproto".to_owned(),
-            system_version: "test".to_owned(),
-            app_version: env!("CARGO_PKG_VERSION").to_owned(),
-            system_lang_code: "en".to_owned(),
-            lang_pack: String::new(),
-            lang_code: "en".to_owned(),
-        }
-    }
-}
 
 /// What a server message meant to the client.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,26 +33,13 @@ pub enum ClientEvent {
         req_msg_id: i64,
         answer: RpcAnswer,
     },
-    /// The message `bad_msg_id` was refused; the salt is now `new_server_salt`.
-    BadServerSalt {
-        bad_msg_id: i64,
-        new_server_salt: i64,
-    },
-    /// The message `bad_msg_id` was refused with `error_code`.
-    BadMsgNotification {
-        bad_msg_id: i64,
-        error_code: i32,
-    },
-    /// The server started a session; the salt is now `server_salt`.
-    NewSession {
-        first_msg_id: i64,
-        unique_id: i64,
-        server_salt: i64,
-    },
-    Pong {
-        msg_id: i64,
-        ping_id: i64,
-    },
+    /// A message was refused; the client now uses `new_server_salt`.
+    BadServerSalt(t::BadServerSalt),
+    /// A message was refused for another reason.
+    BadMsgNotification(t::BadMsgNotification),
+    /// The server started a session; the client now uses its `server_salt`.
+    NewSession(t::NewSessionCreated),
+    Pong(t::Pong),
     FutureSalts(FutureSalts),
     /// Any other service message (`msgs_ack`, `msgs_state_info`, `msg_detailed_info`,
     /// `destroy_session_ok`, ...).
@@ -136,24 +97,12 @@ impl ClientSession {
         self.salt
     }
 
-    /// `invokeWithLayer(layer, initConnection(params, query))`, as both clients send their
+    /// `invokeWithLayer(layer, initConnection(init, query))`, as both clients send their
     /// first call (`help.getConfig`).
-    pub fn wrap_with_layer(layer: i32, params: &InitParams, query: Vec<u8>) -> Vec<u8> {
-        let init = InitConnection {
-            api_id: params.api_id,
-            device_model: params.device_model.clone(),
-            system_version: params.system_version.clone(),
-            app_version: params.app_version.clone(),
-            system_lang_code: params.system_lang_code.clone(),
-            lang_pack: params.lang_pack.clone(),
-            lang_code: params.lang_code.clone(),
-            proxy: None,
-            params: None,
-            query: RawQuery(query),
-        };
+    pub fn wrap_with_layer(layer: i32, init: &InitConnection, query: Vec<u8>) -> Vec<u8> {
         InvokeWithLayer {
             layer,
-            query: RawQuery(init.to_bytes()),
+            query: RawQuery(init.wrap(query)),
         }
         .to_bytes()
     }
@@ -182,16 +131,8 @@ impl ClientSession {
     /// Several messages made with [`ClientSession::message`] in one container, which gets the
     /// next msg_id (above theirs) and an even seq_no.
     pub fn container(&mut self, now: SystemTime, messages: Vec<PlainMessage>) -> PlainMessage {
-        let container = MsgContainer {
-            messages: messages
-                .into_iter()
-                .map(|message| ContainerMessage {
-                    msg_id: message.msg_id,
-                    seqno: message.seq_no,
-                    body: message.body,
-                })
-                .collect(),
-        };
+        let messages = messages.into_iter().map(ContainerMessage::from).collect();
+        let container = MsgContainer { messages };
         self.message(now, container.to_bytes(), false)
     }
 
@@ -267,27 +208,14 @@ impl ClientSession {
             },
             Body::BadServerSalt(bad) => {
                 self.salt = bad.new_server_salt;
-                ClientEvent::BadServerSalt {
-                    bad_msg_id: bad.bad_msg_id,
-                    new_server_salt: bad.new_server_salt,
-                }
+                ClientEvent::BadServerSalt(bad)
             }
-            Body::BadMsgNotification(bad) => ClientEvent::BadMsgNotification {
-                bad_msg_id: bad.bad_msg_id,
-                error_code: bad.error_code,
-            },
+            Body::BadMsgNotification(bad) => ClientEvent::BadMsgNotification(bad),
             Body::NewSessionCreated(new) => {
                 self.salt = new.server_salt;
-                ClientEvent::NewSession {
-                    first_msg_id: new.first_msg_id,
-                    unique_id: new.unique_id,
-                    server_salt: new.server_salt,
-                }
+                ClientEvent::NewSession(new)
             }
-            Body::Pong(pong) => ClientEvent::Pong {
-                msg_id: pong.msg_id,
-                ping_id: pong.ping_id,
-            },
+            Body::Pong(pong) => ClientEvent::Pong(pong),
             Body::FutureSalts(salts) => ClientEvent::FutureSalts(salts),
             Body::Other(body) => ClientEvent::Update { msg_id, body },
             other => ClientEvent::Service(other),

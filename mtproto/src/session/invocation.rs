@@ -20,13 +20,14 @@
 //! both layers, so they are read with the layer-229 types; the query inside is left as bytes
 //! for the application to decode at the caller's layer.
 
-use secretchat_common::tl::{DecodeError, TlRead};
+use secretchat_common::tl::{DecodeError, RawQuery, TlRead, TlWrite};
 
-use crate::api::layer229::enums::InputClientProxy;
+use crate::api::layer229::enums::{InputClientProxy, JSONValue};
 use crate::api::layer229::functions::{
     InitConnection as InitConnectionFn, InvokeAfterMsg, InvokeAfterMsgs, InvokeWithLayer,
     InvokeWithoutUpdates,
 };
+use crate::api::layer229::types::{InputClientProxy as TypesInputClientProxy, JsonObject};
 use crate::service_messages::constructor_id;
 
 /// How deep wrappers may nest (each wrapper appears once in practice).
@@ -47,6 +48,47 @@ pub struct InitConnection {
     pub proxy: Option<(String, i32)>,
     /// Whether `params` (a JSONValue of app-specific data) was given.
     pub has_params: bool,
+}
+
+impl InitConnection {
+    /// `initConnection(self, query)`: the wrapper a client puts around its first call.
+    pub fn wrap(&self, query: Vec<u8>) -> Vec<u8> {
+        InitConnectionFn {
+            api_id: self.api_id,
+            device_model: self.device_model.clone(),
+            system_version: self.system_version.clone(),
+            app_version: self.app_version.clone(),
+            system_lang_code: self.system_lang_code.clone(),
+            lang_pack: self.lang_pack.clone(),
+            lang_code: self.lang_code.clone(),
+            proxy: self.proxy.clone().map(|(address, port)| {
+                InputClientProxy::InputClientProxy(TypesInputClientProxy { address, port })
+            }),
+            params: self
+                .has_params
+                .then(|| JSONValue::JsonObject(JsonObject { value: Vec::new() })),
+            query: RawQuery(query),
+        }
+        .to_bytes()
+    }
+}
+
+/// A fixed description of this crate as an app, for the test client (real clients describe
+/// their host).
+impl Default for InitConnection {
+    fn default() -> Self {
+        Self {
+            api_id: 1,
+            device_model: "secretchat-mtproto".to_owned(),
+            system_version: "test".to_owned(),
+            app_version: env!("CARGO_PKG_VERSION").to_owned(),
+            system_lang_code: "en".to_owned(),
+            lang_pack: String::new(),
+            lang_code: "en".to_owned(),
+            proxy: None,
+            has_params: false,
+        }
+    }
 }
 
 /// The wrappers found around one query, outermost first where it matters.

@@ -70,7 +70,7 @@ pub mod server;
 
 use std::time::Duration;
 
-pub use client::{ClientEvent, ClientSession, InitParams};
+pub use client::{ClientError, ClientEvent, ClientSession};
 pub use error::{ContainerError, InboundError};
 pub use invocation::{InitConnection, Invocation, InvocationError};
 pub use salts::ServerSalts;
@@ -86,6 +86,17 @@ pub struct PlainMessage {
     pub seq_no: i32,
     /// One serialized TL object (for a container, the container).
     pub body: Vec<u8>,
+}
+
+/// A message going into a container keeps its msg_id, seq_no and body.
+impl From<PlainMessage> for crate::service_messages::ContainerMessage {
+    fn from(message: PlainMessage) -> Self {
+        Self {
+            msg_id: message.msg_id,
+            seqno: message.seq_no,
+            body: message.body,
+        }
+    }
 }
 
 /// Which connection (of the I/O layer's choosing) a message came on or goes to.

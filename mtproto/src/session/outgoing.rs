@@ -29,12 +29,11 @@ use super::seq_no::SeqNo;
 use crate::service::types::MsgsAck;
 use crate::service_messages::{ContainerMessage, MsgContainer, MAX_CONTAINER_MESSAGES, MAX_IDS};
 
-/// One server message.
+/// One server message: its msg_id, seq_no and body (as a container holds them), and what
+/// the session must remember of it.
 #[derive(Debug, Clone)]
 struct OutMessage {
-    msg_id: i64,
-    seq_no: i32,
-    body: Vec<u8>,
+    message: ContainerMessage,
     /// The client call this answers (an `rpc_result`).
     answer_to: Option<i64>,
     /// Transmitted at least once.
@@ -47,14 +46,6 @@ enum Queued {
     Once(OutMessage),
     /// Content-related, kept in `unacked` (skipped if acknowledged or dropped meanwhile).
     Kept(i64),
-}
-
-/// What one transmit carries, before the session adds salt and session_id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Packed {
-    pub msg_id: i64,
-    pub seq_no: i32,
-    pub body: Vec<u8>,
 }
 
 /// The sending half of one session.
@@ -96,22 +87,24 @@ impl Outgoing {
         body: Vec<u8>,
         answer_to: Option<i64>,
     ) -> i64 {
-        let message = OutMessage {
-            msg_id: self.msg_ids.next(now, origin),
-            seq_no: self.seq_no.next(content_related),
-            body,
+        let out = OutMessage {
+            message: ContainerMessage {
+                msg_id: self.msg_ids.next(now, origin),
+                seqno: self.seq_no.next(content_related),
+                body,
+            },
             answer_to,
             sent: false,
         };
-        let msg_id = message.msg_id;
+        let msg_id = out.message.msg_id;
         if !content_related {
-            self.queue.push_back(Queued::Once(message));
+            self.queue.push_back(Queued::Once(out));
             return msg_id;
         }
         if let Some(req) = answer_to {
             self.answers.insert(req, msg_id);
         }
-        self.unacked.insert(msg_id, message);
+        self.unacked.insert(msg_id, out);
         self.queue.push_back(Queued::Kept(msg_id));
         while self.unacked.len() > self.max_unacked {
             if let Some((_, oldest)) = self.unacked.pop_first() {
@@ -121,9 +114,9 @@ impl Outgoing {
         msg_id
     }
 
-    fn forget_answer(&mut self, message: &OutMessage) {
-        if let Some(req) = message.answer_to {
-            if self.answers.get(&req) == Some(&message.msg_id) {
+    fn forget_answer(&mut self, out: &OutMessage) {
+        if let Some(req) = out.answer_to {
+            if self.answers.get(&req) == Some(&out.message.msg_id) {
                 self.answers.remove(&req);
             }
         }
@@ -132,8 +125,8 @@ impl Outgoing {
     /// The client acknowledged these msg_ids: they need not be sent again.
     pub fn acknowledge(&mut self, msg_ids: &[i64]) {
         for msg_id in msg_ids {
-            if let Some(message) = self.unacked.remove(msg_id) {
-                self.forget_answer(&message);
+            if let Some(out) = self.unacked.remove(msg_id) {
+                self.forget_answer(&out);
             }
         }
     }
@@ -146,7 +139,7 @@ impl Outgoing {
     /// The msg_id and size of the unacknowledged answer to a client call.
     pub fn answer_of(&self, req_msg_id: i64) -> Option<(i64, usize)> {
         let msg_id = *self.answers.get(&req_msg_id)?;
-        Some((msg_id, self.unacked.get(&msg_id)?.body.len()))
+        Some((msg_id, self.unacked.get(&msg_id)?.message.body.len()))
     }
 
     /// Queues a kept message again (same msg_id, so it will travel in a container);
@@ -165,8 +158,8 @@ impl Outgoing {
         let sent: Vec<i64> = self
             .unacked
             .values()
-            .filter(|message| message.sent)
-            .map(|message| message.msg_id)
+            .filter(|out| out.sent)
+            .map(|out| out.message.msg_id)
             .collect();
         self.queue.extend(sent.into_iter().map(Queued::Kept));
     }
@@ -175,8 +168,12 @@ impl Outgoing {
     /// seq_no and length.
     pub fn drop_answer(&mut self, req_msg_id: i64) -> Option<(i64, i32, usize)> {
         let msg_id = self.answers.remove(&req_msg_id)?;
-        let message = self.unacked.remove(&msg_id)?;
-        Some((message.msg_id, message.seq_no, message.body.len()))
+        let ContainerMessage {
+            msg_id,
+            seqno,
+            body,
+        } = self.unacked.remove(&msg_id)?.message;
+        Some((msg_id, seqno, body.len()))
     }
 
     /// Acknowledges a client message with the next transmit, or by `now + delay`.
@@ -201,10 +198,14 @@ impl Outgoing {
     }
 
     /// The next thing to transmit: one message, or a container of several.
-    pub fn poll_transmit(&mut self, now: SystemTime, max_container_bytes: usize) -> Option<Packed> {
+    pub fn poll_transmit(
+        &mut self,
+        now: SystemTime,
+        max_container_bytes: usize,
+    ) -> Option<ContainerMessage> {
         let acks_due = !self.pending_acks.is_empty()
             && (!self.queue.is_empty() || self.ack_due.is_some_and(|due| due <= now));
-        let mut batch: Vec<OutMessage> = Vec::new();
+        let mut batch: Vec<ContainerMessage> = Vec::new();
         let mut resends = false;
         let mut size = 0;
         if acks_due {
@@ -217,12 +218,10 @@ impl Outgoing {
             }
             let body = MsgsAck { msg_ids: ids }.to_bytes();
             size += body.len();
-            batch.push(OutMessage {
+            batch.push(ContainerMessage {
                 msg_id: self.msg_ids.next(now, Origin::Reply),
-                seq_no: self.seq_no.next(false),
+                seqno: self.seq_no.next(false),
                 body,
-                answer_to: None,
-                sent: false,
             });
         }
         let mut in_batch = BTreeSet::new();
@@ -231,8 +230,11 @@ impl Outgoing {
                 break;
             };
             let next_len = match queued {
-                Queued::Once(message) => message.body.len(),
-                Queued::Kept(msg_id) => self.unacked.get(msg_id).map_or(0, |m| m.body.len()),
+                Queued::Once(out) => out.message.body.len(),
+                Queued::Kept(msg_id) => self
+                    .unacked
+                    .get(msg_id)
+                    .map_or(0, |out| out.message.body.len()),
             };
             if !batch.is_empty() && size + next_len + 16 > max_container_bytes {
                 break;
@@ -241,17 +243,17 @@ impl Outgoing {
                 break;
             };
             let message = match queued {
-                Queued::Once(message) => message,
+                Queued::Once(out) => out.message,
                 Queued::Kept(msg_id) => {
-                    let Some(message) = self.unacked.get_mut(&msg_id) else {
+                    let Some(out) = self.unacked.get_mut(&msg_id) else {
                         continue; // acknowledged or dropped since it was queued
                     };
                     if !in_batch.insert(msg_id) {
                         continue;
                     }
-                    resends |= message.sent;
-                    message.sent = true;
-                    message.clone()
+                    resends |= out.sent;
+                    out.sent = true;
+                    out.message.clone()
                 }
             };
             size += message.body.len() + 16;
@@ -259,11 +261,7 @@ impl Outgoing {
         }
         match batch.len() {
             0 => None,
-            1 if !resends => batch.pop().map(|message| Packed {
-                msg_id: message.msg_id,
-                seq_no: message.seq_no,
-                body: message.body,
-            }),
+            1 if !resends => batch.pop(),
             _ => {
                 // A container answers the client if anything in it does.
                 let origin = if batch.iter().any(|m| m.msg_id.rem_euclid(4) == 1) {
@@ -271,19 +269,10 @@ impl Outgoing {
                 } else {
                     Origin::Server
                 };
-                let container = MsgContainer {
-                    messages: batch
-                        .into_iter()
-                        .map(|message| ContainerMessage {
-                            msg_id: message.msg_id,
-                            seqno: message.seq_no,
-                            body: message.body,
-                        })
-                        .collect(),
-                };
-                Some(Packed {
+                let container = MsgContainer { messages: batch };
+                Some(ContainerMessage {
                     msg_id: self.msg_ids.next(now, origin),
-                    seq_no: self.seq_no.next(false),
+                    seqno: self.seq_no.next(false),
                     body: container.to_bytes(),
                 })
             }

@@ -177,14 +177,8 @@ impl AuthKeySessions {
             body,
         } = message;
         self.attach(session_id, connection, now);
-        if let Err(rule) = msg_id::check_client(
-            msg_id,
-            now,
-            self.config.max_msg_id_age,
-            self.config.max_msg_id_lead,
-        ) {
-            let error = InboundError::from_msg_id_rule(rule, msg_id);
-            return self.refuse(now, session_id, msg_id, seq_no, error);
+        if !self.check_msg_id(now, session_id, msg_id, seq_no) {
+            return;
         }
         if !self.salts.accepts(salt, now) {
             return self.refuse(
@@ -305,7 +299,7 @@ impl AuthKeySessions {
                     salt,
                     session_id,
                     msg_id: packed.msg_id,
-                    seq_no: packed.seq_no,
+                    seq_no: packed.seqno,
                     body: packed.body,
                 },
             })
@@ -376,6 +370,19 @@ impl AuthKeySessions {
 
     fn session(&mut self, session_id: i64) -> Option<&mut Session> {
         self.sessions.get_mut(&session_id)
+    }
+
+    /// The msg_id rules (18, 16, 17): `false`, with the message refused, if one is broken.
+    fn check_msg_id(&mut self, now: SystemTime, session_id: i64, msg_id: i64, seq_no: i32) -> bool {
+        let (max_age, max_lead) = (self.config.max_msg_id_age, self.config.max_msg_id_lead);
+        match msg_id::check_client(msg_id, now, max_age, max_lead) {
+            Ok(()) => true,
+            Err(rule) => {
+                let error = InboundError::from_msg_id_rule(rule, msg_id);
+                self.refuse(now, session_id, msg_id, seq_no, error);
+                false
+            }
+        }
     }
 
     /// Queues the notification for a refused message, if it has one, and reports it.
@@ -465,14 +472,7 @@ impl AuthKeySessions {
             body,
         } in container.messages
         {
-            if let Err(rule) = msg_id::check_client(
-                msg_id,
-                now,
-                self.config.max_msg_id_age,
-                self.config.max_msg_id_lead,
-            ) {
-                let error = InboundError::from_msg_id_rule(rule, msg_id);
-                self.refuse(now, session_id, msg_id, seqno, error);
+            if !self.check_msg_id(now, session_id, msg_id, seqno) {
                 continue;
             }
             match Body::decode_within(&body, &mut budget) {

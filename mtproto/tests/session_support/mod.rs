@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use secretchat_common::tl::TlWrite;
 use secretchat_mtproto::service::functions::Ping;
+use secretchat_mtproto::service_messages::RpcAnswer;
 use secretchat_mtproto::session::{
     AuthKeySessions, ClientEvent, ClientSession, Config, ConnectionId, Event, PlainMessage, RpcCall,
 };
@@ -53,6 +54,22 @@ impl Pair {
         let msg_id = message.msg_id;
         self.send(message);
         msg_id
+    }
+
+    /// Answers a call of the client's session.
+    pub fn answer(&mut self, req_msg_id: i64, answer: RpcAnswer) {
+        let session_id = self.client.session_id();
+        self.server
+            .answer(self.now, session_id, req_msg_id, answer)
+            .expect("the call is waiting for its answer");
+    }
+
+    /// Pushes an update to the client's session; returns its msg_id.
+    pub fn push(&mut self, body: &[u8]) -> i64 {
+        let session_id = self.client.session_id();
+        self.server
+            .push(self.now, session_id, body.to_vec())
+            .expect("the session exists")
     }
 
     pub fn ping(&mut self, ping_id: i64) -> i64 {
@@ -106,6 +123,20 @@ impl Pair {
         self.ping(0);
         self.events();
         self.receive();
+    }
+
+    /// A pair past its first exchange ([`Pair::settle`]).
+    pub fn settled(config: Config) -> Self {
+        let mut pair = Self::new(config);
+        pair.settle();
+        pair
+    }
+
+    /// Sends `help.getConfig` as a call, drops the server events; returns its msg_id.
+    pub fn call(&mut self) -> i64 {
+        let msg_id = self.send_body(GET_CONFIG.to_vec(), true);
+        self.events();
+        msg_id
     }
 }
 
