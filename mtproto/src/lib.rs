@@ -12,8 +12,10 @@
 //!   intermediate, full, obfuscated2), detected from the first bytes;
 //! * the handshake — creating an auth key: req_pq_multi, RSA, the DH exchange;
 //! * encrypted messages — MTProto 2.0's msg_key and key derivation, both directions;
-//! * the session — msg_id and seq_no rules, salts, acks, containers, gzip, rpc_result;
-//! * the schemas — the service schema and the API at the layers clients send.
+//! * the session ([`session`]) — msg_id and seq_no rules, salts, acks, containers, gzip,
+//!   rpc_result, with the hand-parsed envelopes in [`service_messages`];
+//! * the schemas — the service schema ([`service`]) and the API at the layers clients send
+//!   ([`api`]).
 
 pub mod api;
 pub mod auth_key;
@@ -22,4 +24,5 @@ pub mod message;
 pub mod rsa;
 pub mod service;
 pub mod service_messages;
+pub mod session;
 pub mod transport;

@@ -739,50 +739,46 @@ impl<'a> Model<'a> {
 
     /// `Function`: any function of the schema, decoded by its id.
     fn write_function_enum(&self, out: &mut String) {
-        out.push_str(
-            "\n/// Any function of the schema, for \"decode whatever query this is\" (by constructor id).\n\
-             #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]\n\
-             mod function {\n",
-        );
-        self.write_module_uses(out);
-        let variants: Vec<String> = self
-            .functions
-            .iter()
-            .map(|f| rust_name(&f.canonical_name))
-            .collect();
-        self.write_sum_type(
+        out.push('\n');
+        self.write_any(
             out,
-            "Function",
-            "Function",
-            &variants,
-            "super::functions",
-            "super::FUNCTIONS",
+            "Any function of the schema, for \"decode whatever query this is\" (by constructor id).",
+            ("function", "Function"),
+            &self.functions,
+            ("super::functions", "super::FUNCTIONS"),
         );
-        out.push_str("}\n\npub use function::Function;\n");
     }
 
     fn write_object(&self, out: &mut String) {
-        out.push_str(
-            "/// Any constructor of the schema, for \"decode whatever this is\" (by constructor id)\n\
-             /// and for JSON whose type is not known in advance.\n\
-             #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]\n\
-             mod object {\n",
-        );
-        self.write_module_uses(out);
-        let variants: Vec<String> = self
-            .constructors
-            .iter()
-            .map(|c| rust_name(&c.canonical_name))
-            .collect();
-        self.write_sum_type(
+        self.write_any(
             out,
-            "Object",
-            "Object",
-            &variants,
-            "super::types",
-            "super::CONSTRUCTORS",
+            "Any constructor of the schema, for \"decode whatever this is\" (by constructor id)\n\
+             /// and for JSON whose type is not known in advance.",
+            ("object", "Object"),
+            &self.constructors,
+            ("super::types", "super::CONSTRUCTORS"),
         );
-        out.push_str("}\n\npub use object::Object;\n");
+    }
+
+    /// An enum over every declaration of a kind, in a module of its own, re-exported.
+    fn write_any(
+        &self,
+        out: &mut String,
+        doc: &str,
+        (module, name): (&str, &str),
+        declarations: &[&Declaration],
+        (types, table): (&str, &str),
+    ) {
+        out.push_str(&format!(
+            "/// {doc}\n#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]\nmod {module} {{\n"
+        ));
+        self.write_module_uses(out);
+        let variants: Vec<String> = declarations
+            .iter()
+            .map(|d| rust_name(&d.canonical_name))
+            .collect();
+        self.write_sum_type(out, name, name, &variants, types, table);
+        out.push_str(&format!("}}\n\npub use {module}::{name};\n"));
     }
 
     /// An enum over some constructors, with its codec and JSON form.

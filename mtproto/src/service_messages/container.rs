@@ -27,7 +27,7 @@
 
 use secretchat_common::tl::{DecodeError, Reader};
 
-use super::EnvelopeError;
+use super::{decoding, reader_past_id, EnvelopeError};
 
 /// `msg_container#73f1f8dc`.
 pub const MSG_CONTAINER_ID: u32 = 0x73f1f8dc;
@@ -66,10 +66,7 @@ impl ContainerMessage {
 
     /// Reads one bare `message`; `index` names it in errors.
     fn read_bare(reader: &mut Reader<'_>, index: usize) -> Result<Self, EnvelopeError> {
-        let decode = |source| EnvelopeError::Decode {
-            what: "message",
-            source,
-        };
+        let decode = decoding("message");
         let msg_id = reader.read_i64().map_err(decode)?;
         let seqno = reader.read_i32().map_err(decode)?;
         let at = reader.position();
@@ -113,14 +110,8 @@ impl MsgContainer {
 
     /// Decodes a boxed container that spans all of `bytes`.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, EnvelopeError> {
-        let decode = |source| EnvelopeError::Decode {
-            what: "msg_container",
-            source,
-        };
-        let mut reader = Reader::new(bytes);
-        reader
-            .expect_constructor(MSG_CONTAINER_ID, "msg_container")
-            .map_err(decode)?;
+        let decode = decoding("msg_container");
+        let mut reader = reader_past_id(bytes, MSG_CONTAINER_ID, "msg_container")?;
         let at = reader.position();
         let count = reader.read_u32().map_err(decode)?;
         let count = usize::try_from(count).unwrap_or(usize::MAX);
@@ -150,15 +141,8 @@ impl MsgContainer {
 
 /// `msg_copy#e06046b2 orig_message:Message`: the one message it wraps.
 pub fn decode_msg_copy(bytes: &[u8]) -> Result<ContainerMessage, EnvelopeError> {
-    let decode = |source| EnvelopeError::Decode {
-        what: "msg_copy",
-        source,
-    };
-    let mut reader = Reader::new(bytes);
-    reader
-        .expect_constructor(MSG_COPY_ID, "msg_copy")
-        .map_err(decode)?;
+    let mut reader = reader_past_id(bytes, MSG_COPY_ID, "msg_copy")?;
     let message = ContainerMessage::read_bare(&mut reader, 0)?;
-    reader.finish().map_err(decode)?;
+    reader.finish().map_err(decoding("msg_copy"))?;
     Ok(message)
 }

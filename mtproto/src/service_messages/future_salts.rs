@@ -19,9 +19,9 @@
 //! generator cannot express it; the items are the generated [`FutureSalt`]. Sent bare, not
 //! inside `rpc_result`.
 
-use secretchat_common::tl::{Reader, TlWrite};
+use secretchat_common::tl::TlWrite;
 
-use super::EnvelopeError;
+use super::{decoding, reader_past_id, EnvelopeError};
 use crate::service::types::FutureSalt;
 
 /// `future_salts#ae500895`.
@@ -58,14 +58,8 @@ impl FutureSalts {
 
     /// Decodes a boxed `future_salts` spanning all of `bytes` (at most 64 salts).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, EnvelopeError> {
-        let decode = |source| EnvelopeError::Decode {
-            what: "future_salts",
-            source,
-        };
-        let mut reader = Reader::new(bytes);
-        reader
-            .expect_constructor(FUTURE_SALTS_ID, "future_salts")
-            .map_err(decode)?;
+        let decode = decoding("future_salts");
+        let mut reader = reader_past_id(bytes, FUTURE_SALTS_ID, "future_salts")?;
         let req_msg_id = reader.read_i64().map_err(decode)?;
         let now = reader.read_i32().map_err(decode)?;
         let count = reader.read_vector_count(FUTURE_SALT_SIZE).map_err(decode)?;

@@ -22,9 +22,8 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use secretchat_common::tl::decode::MAX_BYTES_LEN;
 use secretchat_common::tl::encode::write_tl_bytes;
-use secretchat_common::tl::Reader;
 
-use super::EnvelopeError;
+use super::{decoding, reader_past_id, EnvelopeError};
 
 /// `gzip_packed#3072cfa1`.
 pub const GZIP_PACKED_ID: u32 = 0x3072cfa1;
@@ -57,14 +56,8 @@ pub fn pack_if_smaller(body: &[u8], min_len: usize) -> Option<Vec<u8>> {
 /// Unpacks a boxed `gzip_packed` spanning all of `bytes` into the object it carries, which
 /// may be at most `max_len` bytes.
 pub fn unpack(bytes: &[u8], max_len: usize) -> Result<Vec<u8>, EnvelopeError> {
-    let decode = |source| EnvelopeError::Decode {
-        what: "gzip_packed",
-        source,
-    };
-    let mut reader = Reader::new(bytes);
-    reader
-        .expect_constructor(GZIP_PACKED_ID, "gzip_packed")
-        .map_err(decode)?;
+    let decode = decoding("gzip_packed");
+    let mut reader = reader_past_id(bytes, GZIP_PACKED_ID, "gzip_packed")?;
     let stream = reader.read_tl_bytes().map_err(decode)?;
     reader.finish().map_err(decode)?;
     inflate(stream, max_len)

@@ -39,7 +39,7 @@ pub use container::{ContainerMessage, MsgContainer, MAX_CONTAINER_MESSAGES};
 pub use future_salts::FutureSalts;
 pub use rpc_result::{RpcAnswer, RpcResult};
 
-use secretchat_common::tl::{DecodeError, TlRead};
+use secretchat_common::tl::{DecodeError, Reader, TlRead};
 
 use crate::service::{enums, functions as f, types as t};
 
@@ -132,8 +132,17 @@ impl Body {
     /// `max_unpacked` bytes) and its content decoded in its place; it may not hold another
     /// `gzip_packed` or a container.
     pub fn decode(bytes: &[u8], max_unpacked: usize) -> Result<Self, EnvelopeError> {
+        let mut budget = max_unpacked;
+        Self::decode_within(bytes, &mut budget)
+    }
+
+    /// [`Body::decode`] for one of several bodies sharing an inflate budget (the messages of
+    /// one container): what a `gzip_packed` inflates to is taken from `budget`.
+    pub fn decode_within(bytes: &[u8], budget: &mut usize) -> Result<Self, EnvelopeError> {
+        let max_unpacked = *budget;
         if constructor_id(bytes) == Some(gzip_packed::GZIP_PACKED_ID) {
             let inner = gzip_packed::unpack(bytes, max_unpacked)?;
+            *budget = budget.saturating_sub(inner.len());
             return match constructor_id(&inner) {
                 Some(gzip_packed::GZIP_PACKED_ID) => Err(EnvelopeError::Nested {
                     inner: "gzip_packed",
@@ -145,7 +154,7 @@ impl Body {
                         outer: "gzip_packed",
                     })
                 }
-                _ => Self::decode_unpacked(&inner, max_unpacked),
+                _ => Self::decode_unpacked(&inner, *budget),
             };
         }
         Self::decode_unpacked(bytes, max_unpacked)
@@ -153,14 +162,7 @@ impl Body {
 
     fn decode_unpacked(bytes: &[u8], max_unpacked: usize) -> Result<Self, EnvelopeError> {
         let Some(id) = constructor_id(bytes) else {
-            return Err(EnvelopeError::Decode {
-                what: "message body",
-                source: DecodeError::Truncated {
-                    needed: 4,
-                    remaining: bytes.len(),
-                    at: 0,
-                },
-            });
+            return Err(too_short("message body", bytes.len()));
         };
         let body = match id {
             container::MSG_CONTAINER_ID => Self::Container(MsgContainer::from_bytes(bytes)?),
@@ -170,29 +172,27 @@ impl Body {
             }
             future_salts::FUTURE_SALTS_ID => Self::FutureSalts(FutureSalts::from_bytes(bytes)?),
             t::MsgsAck::CONSTRUCTOR_ID => {
-                let ack = decode::<t::MsgsAck>(bytes, "msgs_ack")?;
-                check_ids("msgs_ack", &ack.msg_ids)?;
-                Self::MsgsAck(ack)
+                Self::MsgsAck(decode_ids(bytes, "msgs_ack", |m: &t::MsgsAck| &m.msg_ids)?)
             }
-            t::MsgsStateReq::CONSTRUCTOR_ID => {
-                let req = decode::<t::MsgsStateReq>(bytes, "msgs_state_req")?;
-                check_ids("msgs_state_req", &req.msg_ids)?;
-                Self::MsgsStateReq(req)
-            }
-            t::MsgResendReq::CONSTRUCTOR_ID => {
-                let req = decode::<t::MsgResendReq>(bytes, "msg_resend_req")?;
-                check_ids("msg_resend_req", &req.msg_ids)?;
-                Self::MsgResendReq(req)
-            }
-            t::MsgResendAnsReq::CONSTRUCTOR_ID => {
-                let req = decode::<t::MsgResendAnsReq>(bytes, "msg_resend_ans_req")?;
-                check_ids("msg_resend_ans_req", &req.msg_ids)?;
-                Self::MsgResendAnsReq(req)
-            }
+            t::MsgsStateReq::CONSTRUCTOR_ID => Self::MsgsStateReq(decode_ids(
+                bytes,
+                "msgs_state_req",
+                |m: &t::MsgsStateReq| &m.msg_ids,
+            )?),
+            t::MsgResendReq::CONSTRUCTOR_ID => Self::MsgResendReq(decode_ids(
+                bytes,
+                "msg_resend_req",
+                |m: &t::MsgResendReq| &m.msg_ids,
+            )?),
+            t::MsgResendAnsReq::CONSTRUCTOR_ID => Self::MsgResendAnsReq(decode_ids(
+                bytes,
+                "msg_resend_ans_req",
+                |m: &t::MsgResendAnsReq| &m.msg_ids,
+            )?),
             t::MsgsAllInfo::CONSTRUCTOR_ID => {
-                let info = decode::<t::MsgsAllInfo>(bytes, "msgs_all_info")?;
-                check_ids("msgs_all_info", &info.msg_ids)?;
-                Self::MsgsAllInfo(info)
+                Self::MsgsAllInfo(decode_ids(bytes, "msgs_all_info", |m: &t::MsgsAllInfo| {
+                    &m.msg_ids
+                })?)
             }
             t::MsgsStateInfo::CONSTRUCTOR_ID => {
                 Self::MsgsStateInfo(decode(bytes, "msgs_state_info")?)
@@ -286,16 +286,53 @@ pub fn constructor_id(object: &[u8]) -> Option<u32> {
 }
 
 fn decode<T: TlRead>(bytes: &[u8], what: &'static str) -> Result<T, EnvelopeError> {
-    T::from_bytes(bytes).map_err(|source| EnvelopeError::Decode { what, source })
+    T::from_bytes(bytes).map_err(decoding(what))
 }
 
-fn check_ids(what: &'static str, ids: &[i64]) -> Result<(), EnvelopeError> {
-    if ids.len() > MAX_IDS {
+/// `what` (an object) is shorter than a constructor id.
+fn too_short(what: &'static str, len: usize) -> EnvelopeError {
+    EnvelopeError::Decode {
+        what,
+        source: DecodeError::Truncated {
+            needed: 4,
+            remaining: len,
+            at: 0,
+        },
+    }
+}
+
+/// Turns a TL decoding error inside `what` into an [`EnvelopeError`].
+fn decoding(what: &'static str) -> impl Fn(DecodeError) -> EnvelopeError + Copy {
+    move |source| EnvelopeError::Decode { what, source }
+}
+
+/// A reader over `bytes` past its constructor id, which must be `id` (`what` names it).
+fn reader_past_id<'a>(
+    bytes: &'a [u8],
+    id: u32,
+    what: &'static str,
+) -> Result<Reader<'a>, EnvelopeError> {
+    let mut reader = Reader::new(bytes);
+    reader
+        .expect_constructor(id, what)
+        .map_err(decoding(what))?;
+    Ok(reader)
+}
+
+/// Decodes a message that lists msg_ids, of which there may be at most [`MAX_IDS`].
+fn decode_ids<T: TlRead>(
+    bytes: &[u8],
+    what: &'static str,
+    ids: impl Fn(&T) -> &[i64],
+) -> Result<T, EnvelopeError> {
+    let message = decode::<T>(bytes, what)?;
+    let count = ids(&message).len();
+    if count > MAX_IDS {
         return Err(EnvelopeError::TooManyItems {
             what,
-            count: ids.len(),
+            count,
             max: MAX_IDS,
         });
     }
-    Ok(())
+    Ok(message)
 }

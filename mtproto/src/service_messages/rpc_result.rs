@@ -16,9 +16,9 @@
 //! `Object` is "any constructor", which only the caller's layer can decode, so the result
 //! stays bytes; this module only peels off the gzip and tells an error from a result.
 
-use secretchat_common::tl::{Reader, TlRead, TlWrite};
+use secretchat_common::tl::{TlRead, TlWrite};
 
-use super::{constructor_id, gzip_packed, EnvelopeError};
+use super::{constructor_id, decoding, gzip_packed, reader_past_id, too_short, EnvelopeError};
 use crate::service::types::RpcError;
 
 /// `rpc_result#f35c6d01`.
@@ -44,14 +44,8 @@ impl RpcResult {
     /// Decodes a boxed `rpc_result` spanning all of `bytes`; a gzip-packed result may
     /// inflate to at most `max_unpacked` bytes.
     pub fn from_bytes(bytes: &[u8], max_unpacked: usize) -> Result<Self, EnvelopeError> {
-        let decode = |source| EnvelopeError::Decode {
-            what: "rpc_result",
-            source,
-        };
-        let mut reader = Reader::new(bytes);
-        reader
-            .expect_constructor(RPC_RESULT_ID, "rpc_result")
-            .map_err(decode)?;
+        let decode = decoding("rpc_result");
+        let mut reader = reader_past_id(bytes, RPC_RESULT_ID, "rpc_result")?;
         let req_msg_id = reader.read_i64().map_err(decode)?;
         let result = reader.read_rest(4).map_err(decode)?;
         let result = if constructor_id(result) == Some(gzip_packed::GZIP_PACKED_ID) {
@@ -59,24 +53,12 @@ impl RpcResult {
         } else {
             result.to_vec()
         };
-        let answer = if constructor_id(&result) == Some(RpcError::CONSTRUCTOR_ID) {
-            RpcError::from_bytes(&result)
-                .map(RpcAnswer::Error)
-                .map_err(|source| EnvelopeError::Decode {
-                    what: "rpc_error",
-                    source,
-                })?
-        } else if result.len() < 4 {
-            return Err(EnvelopeError::Decode {
-                what: "rpc_result",
-                source: secretchat_common::tl::DecodeError::Truncated {
-                    needed: 4,
-                    remaining: result.len(),
-                    at: 0,
-                },
-            });
-        } else {
-            RpcAnswer::Object(result)
+        let answer = match constructor_id(&result) {
+            Some(RpcError::CONSTRUCTOR_ID) => {
+                RpcAnswer::Error(RpcError::from_bytes(&result).map_err(decoding("rpc_error"))?)
+            }
+            Some(_) => RpcAnswer::Object(result),
+            None => return Err(too_short("rpc_result", result.len())),
         };
         Ok(Self { req_msg_id, answer })
     }
