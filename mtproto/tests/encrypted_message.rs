@@ -7,8 +7,9 @@ use rand_chacha::ChaCha20Rng;
 use secretchat_common::crypto::{ige, kdf, msg_key};
 use secretchat_mtproto::auth_key::AuthKey;
 use secretchat_mtproto::message::encrypted::{
-    open, seal, seal_with_padding, Direction, Message, OpenError, SealError, MIN_PACKET_LEN,
+    open, seal, seal_with_padding, Direction, OpenError, SealError, MIN_PACKET_LEN,
 };
+use secretchat_mtproto::session::PlainMessage as Message;
 
 fn key(seed: u8) -> AuthKey {
     let bytes: Vec<u8> = (0..256u32)

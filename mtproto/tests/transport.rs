@@ -29,7 +29,7 @@ fn rng(seed: u64) -> ChaCha20Rng {
 /// A packet as MTProto would send it: an unencrypted message (its length field tells padded
 /// intermediate where it ends) of `words` 4-byte words of body.
 fn packet(words: usize, fill: u8) -> Vec<u8> {
-    secretchat_mtproto::message::plain::encode(4, &vec![fill; 4 * words.max(1)]).unwrap()
+    secretchat_mtproto::message::unencrypted::encode(4, &vec![fill; 4 * words.max(1)]).unwrap()
 }
 
 /// Every client flavour: each plain transport, each obfuscated one, with and without a proxy

@@ -24,7 +24,8 @@
 //! `msg_key` in constant time **before** it looks at the decrypted length, so a forged packet
 //! and a malformed one cost the same work; then the length is a multiple of 4, fits, and
 //! leaves 12..=1024 bytes of padding. It gives back the five values the session layer works
-//! with — salt, session_id, msg_id, seq_no, body — and the quick-ack token of the packet.
+//! with — salt, session_id, msg_id, seq_no, body, as the session's
+//! [`PlainMessage`](crate::session::PlainMessage) — and the quick-ack token of the packet.
 
 use rand::{CryptoRng, RngCore};
 use secretchat_common::crypto::ige;
@@ -35,6 +36,7 @@ use subtle::ConstantTimeEq;
 
 use crate::auth_key::{AuthKey, AuthKeyId};
 use crate::fault::Fault;
+use crate::session::PlainMessage;
 use crate::transport::QuickAck;
 
 /// `auth_key_id` (8) ‖ `msg_key` (16), sent in clear.
@@ -68,22 +70,11 @@ impl Direction {
     }
 }
 
-/// The five values inside an encrypted message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub salt: i64,
-    pub session_id: i64,
-    pub msg_id: i64,
-    pub seq_no: i32,
-    /// One serialized TL object (possibly a container or gzip_packed), whole 4-byte words.
-    pub body: Vec<u8>,
-}
-
 /// An opened packet: the message and its quick-ack token (what the server sends back at
 /// once when the client set the quick-ack bit of the transport length).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opened {
-    pub message: Message,
+    pub message: PlainMessage,
     pub quick_ack: QuickAck,
 }
 
@@ -142,7 +133,7 @@ impl OpenError {
 pub fn seal(
     key: &AuthKey,
     direction: Direction,
-    message: &Message,
+    message: &PlainMessage,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Vec<u8>, SealError> {
     let padding_len = v2_padding_len(INNER_HEADER_LEN + message.body.len());
@@ -156,7 +147,7 @@ pub fn seal(
 pub fn seal_with_padding(
     key: &AuthKey,
     direction: Direction,
-    message: &Message,
+    message: &PlainMessage,
     padding: &[u8],
 ) -> Result<Vec<u8>, SealError> {
     let body_len = message.body.len();
@@ -264,7 +255,7 @@ pub fn open(key: &AuthKey, direction: Direction, packet: &[u8]) -> Result<Opened
     plaintext.truncate(INNER_HEADER_LEN + body_len);
     plaintext.drain(..INNER_HEADER_LEN);
     Ok(Opened {
-        message: Message {
+        message: PlainMessage {
             salt,
             session_id,
             msg_id,

@@ -4,12 +4,12 @@
 //! Every packet starts with the 64-bit `auth_key_id` that says how to read the rest:
 //!
 //! ```text
-//! auth_key_id = 0:  unencrypted  | 0 (8) | msg_id (8) | length (4) | body                     [plain]
+//! auth_key_id = 0:  unencrypted  | 0 (8) | msg_id (8) | length (4) | body                     [unencrypted]
 //! otherwise:        encrypted    | auth_key_id (8) | msg_key (16) | AES-256-IGE(plaintext)    [encrypted]
 //!                   plaintext =  salt (8) | session_id (8) | msg_id (8) | seq_no (4) | length (4) | body | padding
 //! ```
 //!
-//! Only the auth-key handshake travels unencrypted ([`plain`]); everything after it is an
+//! Only the auth-key handshake travels unencrypted ([`unencrypted`]); everything after it is an
 //! MTProto 2.0 encrypted message ([`encrypted`]). A server reads the `auth_key_id` first
 //! ([`auth_key_id`]), looks the key up (an unknown one gets transport error −404), then opens
 //! the packet with it.
@@ -19,7 +19,7 @@
 //! ([`without_transport_padding`]).
 
 pub mod encrypted;
-pub mod plain;
+pub mod unencrypted;
 
 use crate::auth_key::AuthKeyId;
 use crate::fault::Fault;
@@ -52,12 +52,12 @@ pub fn auth_key_id(packet: &[u8]) -> Result<AuthKeyId, NoAuthKeyId> {
 /// The packet says where it ends: an unencrypted one by its `length` field (`20 + length`
 /// bytes), an encrypted one by the AES block size (`24 + 16·k` bytes; tdlib cuts the
 /// ciphertext to whole blocks the same way, `Transport::read_crypto_impl`). Anything that does
-/// not fit is returned whole, for [`plain::decode`] or [`encrypted::open`] to refuse with a
+/// not fit is returned whole, for [`unencrypted::decode`] or [`encrypted::open`] to refuse with a
 /// precise error.
 pub fn without_transport_padding(frame: &[u8]) -> &[u8] {
     const TRANSPORT_PADDING_MAX: usize = 15;
     let end = match auth_key_id(frame) {
-        Ok(AuthKeyId::NONE) => plain::declared_end(frame),
+        Ok(AuthKeyId::NONE) => unencrypted::declared_end(frame),
         Ok(_) => frame
             .len()
             .checked_sub(encrypted::HEADER_LEN)
@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn padded_plain_packet_is_cut_at_its_length_field() {
-        let packet = plain::encode(4, &[1, 2, 3, 4]).unwrap();
+        let packet = unencrypted::encode(4, &[1, 2, 3, 4]).unwrap();
         let mut frame = packet.clone();
         frame.extend_from_slice(&[0xaa; 15]);
         assert_eq!(without_transport_padding(&frame), packet.as_slice());
@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn more_than_fifteen_extra_bytes_are_left_for_the_decoder_to_refuse() {
-        let mut frame = plain::encode(4, &[1, 2, 3, 4]).unwrap();
+        let mut frame = unencrypted::encode(4, &[1, 2, 3, 4]).unwrap();
         frame.extend_from_slice(&[0; 16]);
         assert_eq!(without_transport_padding(&frame).len(), frame.len());
     }

@@ -17,14 +17,14 @@ pub const HEADER_LEN: usize = 20;
 
 /// An unencrypted message: its `msg_id` and the TL body (one boxed object).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlainMessage {
+pub struct UnencryptedMessage {
     pub msg_id: i64,
     pub body: Vec<u8>,
 }
 
 /// Why bytes are not an unencrypted message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum PlainError {
+pub enum UnencryptedError {
     /// Shorter than the header and one 4-byte constructor id.
     #[error("an unencrypted message is at least {min} bytes, got {len}")]
     TooShort { len: usize, min: usize },
@@ -43,21 +43,23 @@ pub enum PlainError {
     BodyNotWords { len: usize },
 }
 
-impl PlainError {
+impl UnencryptedError {
     pub fn fault(&self) -> Fault {
         match self {
-            PlainError::BodyNotWords { .. } | PlainError::NotUnencrypted { .. } => Fault::Caller,
+            UnencryptedError::BodyNotWords { .. } | UnencryptedError::NotUnencrypted { .. } => {
+                Fault::Caller
+            }
             _ => Fault::Peer,
         }
     }
 }
 
 /// `0 ‖ msg_id ‖ le_i32(len(body)) ‖ body`.
-pub fn encode(msg_id: i64, body: &[u8]) -> Result<Vec<u8>, PlainError> {
+pub fn encode(msg_id: i64, body: &[u8]) -> Result<Vec<u8>, UnencryptedError> {
     let length = i32::try_from(body.len())
         .ok()
         .filter(|&len| len > 0 && len % 4 == 0)
-        .ok_or(PlainError::BodyNotWords { len: body.len() })?;
+        .ok_or(UnencryptedError::BodyNotWords { len: body.len() })?;
     let mut packet = Vec::with_capacity(HEADER_LEN + body.len());
     packet.extend_from_slice(&0i64.to_le_bytes());
     packet.extend_from_slice(&msg_id.to_le_bytes());
@@ -67,28 +69,28 @@ pub fn encode(msg_id: i64, body: &[u8]) -> Result<Vec<u8>, PlainError> {
 }
 
 /// Reads an unencrypted message, refusing any byte that does not fit the layout.
-pub fn decode(packet: &[u8]) -> Result<PlainMessage, PlainError> {
+pub fn decode(packet: &[u8]) -> Result<UnencryptedMessage, UnencryptedError> {
     let min = HEADER_LEN + 4;
     if packet.len() < min {
-        return Err(PlainError::TooShort {
+        return Err(UnencryptedError::TooShort {
             len: packet.len(),
             min,
         });
     }
     let auth_key_id = le_i64(packet, 0);
     if auth_key_id != 0 {
-        return Err(PlainError::NotUnencrypted { auth_key_id });
+        return Err(UnencryptedError::NotUnencrypted { auth_key_id });
     }
     let msg_id = le_i64(packet, 8);
     if msg_id == 0 {
-        return Err(PlainError::ZeroMsgId);
+        return Err(UnencryptedError::ZeroMsgId);
     }
     let length = le_i32(packet, 16);
     let available = packet.len() - HEADER_LEN;
     if usize::try_from(length).ok() != Some(available) || length % 4 != 0 {
-        return Err(PlainError::LengthMismatch { length, available });
+        return Err(UnencryptedError::LengthMismatch { length, available });
     }
-    Ok(PlainMessage {
+    Ok(UnencryptedMessage {
         msg_id,
         body: packet[HEADER_LEN..].to_vec(),
     })
@@ -137,22 +139,22 @@ mod tests {
         let packet = hex::decode(SAMPLE_REQ_PQ_MULTI).unwrap();
         assert_eq!(
             decode(&packet[..23]),
-            Err(PlainError::TooShort { len: 23, min: 24 })
+            Err(UnencryptedError::TooShort { len: 23, min: 24 })
         );
         let mut keyed = packet.clone();
         keyed[0] = 1;
         assert_eq!(
             decode(&keyed),
-            Err(PlainError::NotUnencrypted { auth_key_id: 1 })
+            Err(UnencryptedError::NotUnencrypted { auth_key_id: 1 })
         );
         let mut zero_id = packet.clone();
         zero_id[8..16].fill(0);
-        assert_eq!(decode(&zero_id), Err(PlainError::ZeroMsgId));
+        assert_eq!(decode(&zero_id), Err(UnencryptedError::ZeroMsgId));
         let mut long = packet.clone();
         long.extend_from_slice(&[0; 4]);
         assert_eq!(
             decode(&long),
-            Err(PlainError::LengthMismatch {
+            Err(UnencryptedError::LengthMismatch {
                 length: 20,
                 available: 24
             })
@@ -161,7 +163,7 @@ mod tests {
         negative[16..20].copy_from_slice(&(-20i32).to_le_bytes());
         assert_eq!(
             decode(&negative),
-            Err(PlainError::LengthMismatch {
+            Err(UnencryptedError::LengthMismatch {
                 length: -20,
                 available: 20
             })
@@ -170,7 +172,13 @@ mod tests {
 
     #[test]
     fn bodies_that_are_not_tl_words_are_not_encoded() {
-        assert_eq!(encode(4, &[]), Err(PlainError::BodyNotWords { len: 0 }));
-        assert_eq!(encode(4, &[1; 6]), Err(PlainError::BodyNotWords { len: 6 }));
+        assert_eq!(
+            encode(4, &[]),
+            Err(UnencryptedError::BodyNotWords { len: 0 })
+        );
+        assert_eq!(
+            encode(4, &[1; 6]),
+            Err(UnencryptedError::BodyNotWords { len: 6 })
+        );
     }
 }
