@@ -20,6 +20,7 @@
 pub mod api;
 pub mod auth_key;
 pub mod fault;
+pub mod handshake;
 pub mod message;
 pub mod rsa;
 pub mod service;
