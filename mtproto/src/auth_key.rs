@@ -48,7 +48,7 @@ impl AuthKey {
 
     /// `auth_key_id = SHA1(auth_key)[12..20]`, the key fingerprint formula.
     pub fn id(&self) -> AuthKeyId {
-        AuthKeyId::from_wire_bytes(self.0.fingerprint().to_wire_bytes())
+        AuthKeyId(self.0.fingerprint().as_i64())
     }
 
     /// `auth_key_aux_hash = SHA1(auth_key)[0..8]`, sent back as `retry_id` and hashed into
@@ -68,6 +68,7 @@ impl fmt::Debug for AuthKey {
 }
 
 /// The 64-bit `auth_key_id` in front of every encrypted message; 0 marks an unencrypted one.
+/// On the wire it is a TL `long` (8 little-endian bytes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AuthKeyId(i64);
 
@@ -82,21 +83,12 @@ impl AuthKeyId {
     pub const fn as_i64(self) -> i64 {
         self.0
     }
-
-    /// The 8 bytes as they appear on the wire (a TL `long`, little-endian).
-    pub const fn from_wire_bytes(bytes: [u8; 8]) -> Self {
-        Self(i64::from_le_bytes(bytes))
-    }
-
-    pub const fn to_wire_bytes(self) -> [u8; 8] {
-        self.0.to_le_bytes()
-    }
 }
 
 impl fmt::Display for AuthKeyId {
     /// The wire bytes in hex, as they start every message of the key.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.to_wire_bytes()))
+        f.write_str(&hex::encode(self.0.to_le_bytes()))
     }
 }
 
@@ -114,7 +106,7 @@ mod tests {
     fn id_and_aux_hash_are_the_two_ends_of_sha1() {
         let key = AuthKey::from_bytes(&[9u8; 256]).unwrap();
         let digest = Sha1::digest([9u8; 256]);
-        assert_eq!(key.id().to_wire_bytes(), digest[12..20]);
+        assert_eq!(key.id().as_i64().to_le_bytes(), digest[12..20]);
         assert_eq!(key.aux_hash(), digest[..8]);
     }
 

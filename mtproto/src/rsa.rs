@@ -244,22 +244,13 @@ impl ServerPublicKey {
         data: &[u8],
         padding: &[u8],
     ) -> Result<[u8; RSA_LEN], RsaError> {
-        const NAME: &str = "the legacy padding";
-        if data.len() > LEGACY_MAX_DATA_LEN {
-            return Err(RsaError::DataTooLong {
-                padding: NAME,
-                len: data.len(),
-                max: LEGACY_MAX_DATA_LEN,
-            });
-        }
-        let expected = LEGACY_MAX_DATA_LEN - data.len();
-        if padding.len() != expected {
-            return Err(RsaError::PaddingLength {
-                padding: NAME,
-                got: padding.len(),
-                expected,
-            });
-        }
+        check_lengths(
+            "the legacy padding",
+            data,
+            padding,
+            LEGACY_MAX_DATA_LEN,
+            LEGACY_MAX_DATA_LEN,
+        )?;
         // data_with_hash = SHA1(data) + data + random, 255 bytes
         let mut data_with_hash = Zeroizing::new(Vec::with_capacity(LEGACY_LEN));
         data_with_hash.extend_from_slice(&Sha1::digest(data));
@@ -293,22 +284,13 @@ impl ServerPublicKey {
         padding: &[u8],
         temp_key: &[u8; 32],
     ) -> Result<[u8; RSA_LEN], RsaError> {
-        const NAME: &str = "RSA_PAD";
-        if data.len() > RSA_PAD_MAX_DATA_LEN {
-            return Err(RsaError::DataTooLong {
-                padding: NAME,
-                len: data.len(),
-                max: RSA_PAD_MAX_DATA_LEN,
-            });
-        }
-        let expected = RSA_PAD_DATA_WITH_PADDING_LEN - data.len();
-        if padding.len() != expected {
-            return Err(RsaError::PaddingLength {
-                padding: NAME,
-                got: padding.len(),
-                expected,
-            });
-        }
+        check_lengths(
+            "RSA_PAD",
+            data,
+            padding,
+            RSA_PAD_MAX_DATA_LEN,
+            RSA_PAD_DATA_WITH_PADDING_LEN,
+        )?;
         // data_with_padding = data + random (192 bytes)
         let mut data_with_padding = Zeroizing::new(Vec::with_capacity(192));
         data_with_padding.extend_from_slice(data);
@@ -552,6 +534,32 @@ fn rsa_pad_inverse(m: &[u8; RSA_LEN]) -> Option<Zeroizing<Vec<u8>>> {
             .ct_eq(&dwh[RSA_PAD_DATA_WITH_PADDING_LEN..]),
     )
     .then_some(data_with_padding)
+}
+
+/// `data` fits the padding (at most `max_data` bytes) and `padding` fills it to `total`.
+fn check_lengths(
+    name: &'static str,
+    data: &[u8],
+    padding: &[u8],
+    max_data: usize,
+    total: usize,
+) -> Result<(), RsaError> {
+    if data.len() > max_data {
+        return Err(RsaError::DataTooLong {
+            padding: name,
+            len: data.len(),
+            max: max_data,
+        });
+    }
+    let expected = total - data.len();
+    if padding.len() != expected {
+        return Err(RsaError::PaddingLength {
+            padding: name,
+            got: padding.len(),
+            expected,
+        });
+    }
+    Ok(())
 }
 
 /// `SHA1(tl_bytes(n) + tl_bytes(e))[12..20]` read as a little-endian long.

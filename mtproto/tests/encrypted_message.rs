@@ -34,7 +34,7 @@ fn authentic_packet(key: &AuthKey, direction: Direction, plaintext: &[u8]) -> Ve
     let x = direction.x();
     let msg_key = msg_key::v2::compute(key.as_chat_key(), x, plaintext);
     let aes = kdf::v2::derive(key.as_chat_key(), &msg_key, x);
-    let mut packet = key.id().to_wire_bytes().to_vec();
+    let mut packet = key.id().as_i64().to_le_bytes().to_vec();
     packet.extend_from_slice(msg_key.as_bytes());
     let start = packet.len();
     packet.extend_from_slice(plaintext);
@@ -71,7 +71,7 @@ proptest! {
         let message = Message { salt, session_id, msg_id, seq_no, body: body.concat() };
         for direction in [Direction::ClientToServer, Direction::ServerToClient] {
             let packet = seal(&key, direction, &message, &mut ChaCha20Rng::seed_from_u64(seed)).unwrap();
-            prop_assert_eq!(&packet[..8], &key.id().to_wire_bytes()[..]);
+            prop_assert_eq!(&packet[..8], &key.id().as_i64().to_le_bytes()[..]);
             let opened = open(&key, direction, &packet).unwrap();
             prop_assert_eq!(&opened.message, &message);
         }

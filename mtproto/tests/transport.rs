@@ -60,35 +60,36 @@ fn pairs(seed: u64) -> Vec<(String, ClientConnection, ServerConnection)> {
     pairs
 }
 
-/// Feeds `bytes` to the server in chunks of the given sizes (cycled), collecting frames.
-fn server_reads(server: &mut ServerConnection, bytes: &[u8], chunks: &[usize]) -> Vec<Vec<u8>> {
-    let mut packets = Vec::new();
+/// Hands `bytes` to `read` in chunks of the given sizes (cycled); `read` feeds a chunk and
+/// returns what could be read after it.
+fn in_chunks<T>(bytes: &[u8], chunks: &[usize], mut read: impl FnMut(&[u8]) -> Vec<T>) -> Vec<T> {
+    let mut out = Vec::new();
     let mut at = 0;
     let mut sizes = chunks.iter().cycle();
     while at < bytes.len() {
         let size = (*sizes.next().unwrap()).clamp(1, bytes.len() - at);
-        server.feed(&bytes[at..at + size]);
+        out.extend(read(&bytes[at..at + size]));
         at += size;
-        while let Some(frame) = server.poll_frame().unwrap() {
-            packets.push(frame.packet().to_vec());
-        }
     }
+    out
+}
+
+fn server_reads(server: &mut ServerConnection, bytes: &[u8], chunks: &[usize]) -> Vec<Vec<u8>> {
+    let packets = in_chunks(bytes, chunks, |chunk| {
+        server.feed(chunk);
+        std::iter::from_fn(|| server.poll_frame().unwrap())
+            .map(|frame| frame.packet().to_vec())
+            .collect()
+    });
     server.end_of_input().unwrap();
     packets
 }
 
 fn client_reads(client: &mut ClientConnection, bytes: &[u8], chunks: &[usize]) -> Vec<ClientEvent> {
-    let mut events = Vec::new();
-    let mut at = 0;
-    let mut sizes = chunks.iter().cycle();
-    while at < bytes.len() {
-        let size = (*sizes.next().unwrap()).clamp(1, bytes.len() - at);
-        client.feed(&bytes[at..at + size]);
-        at += size;
-        while let Some(event) = client.poll_event().unwrap() {
-            events.push(event);
-        }
-    }
+    let events = in_chunks(bytes, chunks, |chunk| {
+        client.feed(chunk);
+        std::iter::from_fn(|| client.poll_event().unwrap()).collect()
+    });
     client.end_of_input().unwrap();
     events
 }

@@ -191,61 +191,32 @@ struct InnerData {
 impl From<enums::PQInnerData> for InnerData {
     fn from(inner: enums::PQInnerData) -> Self {
         use enums::PQInnerData as E;
-        let (pq, p, q, nonce, server_nonce, new_nonce, dc, kind) = match inner {
-            E::PQInnerData(d) => (
-                d.pq,
-                d.p,
-                d.q,
-                d.nonce,
-                d.server_nonce,
-                d.new_nonce,
-                None,
-                AuthKeyKind::Permanent,
-            ),
-            E::PQInnerDataDc(d) => (
-                d.pq,
-                d.p,
-                d.q,
-                d.nonce,
-                d.server_nonce,
-                d.new_nonce,
-                Some(d.dc),
-                AuthKeyKind::Permanent,
-            ),
-            E::PQInnerDataTemp(d) => (
-                d.pq,
-                d.p,
-                d.q,
-                d.nonce,
-                d.server_nonce,
-                d.new_nonce,
-                None,
-                AuthKeyKind::Temporary {
-                    expires_in: d.expires_in,
-                },
-            ),
-            E::PQInnerDataTempDc(d) => (
-                d.pq,
-                d.p,
-                d.q,
-                d.nonce,
-                d.server_nonce,
-                d.new_nonce,
-                Some(d.dc),
-                AuthKeyKind::Temporary {
-                    expires_in: d.expires_in,
-                },
-            ),
-        };
-        Self {
-            pq,
-            p,
-            q,
-            nonce,
-            server_nonce,
-            new_nonce: Zeroizing::new(new_nonce),
-            dc,
-            kind,
+        // The fields all four forms share, and what the form adds.
+        macro_rules! inner {
+            ($d:expr, $dc:expr, $kind:expr) => {
+                InnerData {
+                    pq: $d.pq,
+                    p: $d.p,
+                    q: $d.q,
+                    nonce: $d.nonce,
+                    server_nonce: $d.server_nonce,
+                    new_nonce: Zeroizing::new($d.new_nonce),
+                    dc: $dc,
+                    kind: $kind,
+                }
+            };
+        }
+        match inner {
+            E::PQInnerData(d) => inner!(d, None, AuthKeyKind::Permanent),
+            E::PQInnerDataDc(d) => inner!(d, Some(d.dc), AuthKeyKind::Permanent),
+            E::PQInnerDataTemp(d) => {
+                let expires_in = d.expires_in;
+                inner!(d, None, AuthKeyKind::Temporary { expires_in })
+            }
+            E::PQInnerDataTempDc(d) => {
+                let (dc, expires_in) = (d.dc, d.expires_in);
+                inner!(d, Some(dc), AuthKeyKind::Temporary { expires_in })
+            }
         }
     }
 }

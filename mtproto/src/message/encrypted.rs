@@ -164,7 +164,7 @@ pub fn seal_with_padding(
     }
 
     let mut packet = Vec::with_capacity(HEADER_LEN + plaintext_len);
-    packet.extend_from_slice(&key.id().to_wire_bytes());
+    packet.extend_from_slice(&key.id().as_i64().to_le_bytes());
     packet.extend_from_slice(&[0u8; MSG_KEY_LEN]);
     // plaintext = salt | session_id | msg_id | seq_no | length | body | padding
     packet.extend_from_slice(&message.salt.to_le_bytes());

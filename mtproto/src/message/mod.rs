@@ -42,7 +42,7 @@ pub fn auth_key_id(packet: &[u8]) -> Result<AuthKeyId, NoAuthKeyId> {
     packet
         .get(..8)
         .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
-        .map(AuthKeyId::from_wire_bytes)
+        .map(|bytes| AuthKeyId::from_i64(i64::from_le_bytes(bytes)))
         .ok_or(NoAuthKeyId { len: packet.len() })
 }
 

@@ -7,7 +7,7 @@
 //! server → client: a first byte with bit 7 set starts a 4-byte big-endian quick ack
 //! ```
 
-use super::framing::{array_at, check_announced, Decoded, Progress, ReadingSide};
+use super::framing::{array_at, check_announced, packet_after, Decoded, Progress, ReadingSide};
 use super::{QuickAck, TransportError, MAX_PAYLOAD_LEN};
 
 /// `len/4` values from this one on take the 4-byte form.
@@ -42,17 +42,7 @@ pub(super) fn decode(buf: &[u8], side: ReadingSide) -> Result<Progress, Transpor
     };
     let len = words * 4;
     check_announced(len, MAX_PAYLOAD_LEN)?;
-    let need = header_len + len;
-    let Some(payload) = buf.get(header_len..need) else {
-        return Ok(Progress::NeedMore { need });
-    };
-    Ok(Progress::Done {
-        decoded: Decoded::Packet {
-            payload: payload.to_vec(),
-            quick_ack_requested: flagged,
-        },
-        consumed: need,
-    })
+    Ok(packet_after(buf, header_len, len, flagged))
 }
 
 /// The payload is whole words within the limit (checked by the caller), so `len/4` fits 3 bytes.

@@ -143,3 +143,23 @@ pub(super) fn check_announced(len: usize, max: usize) -> Result<(), TransportErr
 pub(super) fn array_at<const N: usize>(buf: &[u8], at: usize) -> Option<[u8; N]> {
     buf.get(at..at.checked_add(N)?)?.try_into().ok()
 }
+
+/// The packet of `len` bytes after a `header_len`-byte header, once it has all arrived.
+pub(super) fn packet_after(
+    buf: &[u8],
+    header_len: usize,
+    len: usize,
+    quick_ack_requested: bool,
+) -> Progress {
+    let need = header_len + len;
+    match buf.get(header_len..need) {
+        Some(payload) => Progress::Done {
+            decoded: Decoded::Packet {
+                payload: payload.to_vec(),
+                quick_ack_requested,
+            },
+            consumed: need,
+        },
+        None => Progress::NeedMore { need },
+    }
+}

@@ -12,7 +12,7 @@
 //! cannot tell payload from padding by the frame; the MTProto packet inside says where it
 //! ends (`crate::message::without_transport_padding`).
 
-use super::framing::{array_at, check_announced, Decoded, Progress, ReadingSide};
+use super::framing::{array_at, check_announced, packet_after, Decoded, Progress, ReadingSide};
 use super::{QuickAck, TransportError, MAX_PAYLOAD_LEN};
 
 const QUICK_ACK_BIT: u32 = 1 << 31;
@@ -40,17 +40,7 @@ pub(super) fn decode(
     if !padded && !len.is_multiple_of(4) {
         return Err(TransportError::FrameNotWords { len });
     }
-    let need = 4 + len;
-    let Some(payload) = buf.get(4..need) else {
-        return Ok(Progress::NeedMore { need });
-    };
-    Ok(Progress::Done {
-        decoded: Decoded::Packet {
-            payload: payload.to_vec(),
-            quick_ack_requested: flagged,
-        },
-        consumed: need,
-    })
+    Ok(packet_after(buf, 4, len, flagged))
 }
 
 /// The payload is within the limit (checked by the caller), so the length fits 31 bits.
