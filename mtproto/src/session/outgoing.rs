@@ -16,7 +16,8 @@
 //!
 //! ```text
 //! poll: [msgs_ack?] + queued messages (≤ 1024, ≤ max_container_bytes)
-//!       one fresh message → sent alone;  several, or any resend → msg_container (new msg_id, even seq_no)
+//!       one fresh message → sent alone;  several, or any resend → msg_container
+//!       (inner messages in msg_id order; a new msg_id above them all, an even seq_no)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -263,6 +264,11 @@ impl Outgoing {
             0 => None,
             1 if !resends => batch.pop(),
             _ => {
+                // In msg_id order: the acknowledgement made just now goes last, and resends
+                // of older messages first. Pyrogram closes the connection on a msg_id lower
+                // than every one it has stored (session.py `handle_packet`), which a
+                // container starting with a new msg_id would risk right after it restarts.
+                batch.sort_by_key(|message| message.msg_id);
                 // A container answers the client if anything in it does.
                 let origin = if batch.iter().any(|m| m.msg_id.rem_euclid(4) == 1) {
                     Origin::Reply
