@@ -610,3 +610,31 @@ fn past_the_session_limit_the_least_recently_active_session_is_forgotten() {
         .contains(&Event::SessionDestroyed { session_id: 1 }));
     assert_eq!(pair.server.session_ids().collect::<Vec<_>>(), [2, 3]);
 }
+
+#[test]
+fn a_session_created_again_under_the_same_id_continues_its_msg_ids_upwards() {
+    let mut pair = Pair::settled(Config::default());
+    for _ in 0..5 {
+        pair.push(b"upd!");
+    }
+    let before = pair.transmits().last().map(|m| m.msg_id).unwrap();
+    let mut other = ClientSession::new(OTHER_SESSION, pair.client.salt());
+    let destroy = DestroySession { session_id: 0x5e55 };
+    pair.send(other.message(pair.now, destroy.to_bytes(), false));
+    assert!(pair
+        .events()
+        .contains(&Event::SessionDestroyed { session_id: 0x5e55 }));
+    // Same instant on the clock: only the floor keeps the new session's msg_ids above.
+    pair.ping(2);
+    let after: Vec<i64> = pair
+        .transmits()
+        .iter()
+        .filter(|m| m.session_id == 0x5e55)
+        .map(|m| m.msg_id)
+        .collect();
+    assert!(!after.is_empty());
+    assert!(
+        after.iter().all(|&id| id > before),
+        "{before} then {after:?}"
+    );
+}

@@ -65,9 +65,10 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    pub fn new(max_unacked: usize) -> Self {
+    /// The sending half of a new session, whose msg_ids start above `msg_id_floor`.
+    pub fn new(max_unacked: usize, msg_id_floor: i64) -> Self {
         Self {
-            msg_ids: ServerMsgIds::default(),
+            msg_ids: ServerMsgIds::above(msg_id_floor),
             seq_no: SeqNo::default(),
             queue: VecDeque::new(),
             unacked: BTreeMap::new(),
@@ -76,6 +77,11 @@ impl Outgoing {
             ack_due: None,
             max_unacked: max_unacked.max(1),
         }
+    }
+
+    /// The last msg_id this session issued.
+    pub fn last_msg_id(&self) -> i64 {
+        self.msg_ids.last()
     }
 
     /// Queues a message; returns its msg_id. Content-related ones are kept until
