@@ -138,11 +138,6 @@ impl Outgoing {
         }
     }
 
-    /// Whether a content-related message is still kept (not acknowledged yet).
-    pub fn is_unacked(&self, msg_id: i64) -> bool {
-        self.unacked.contains_key(&msg_id)
-    }
-
     /// The msg_id and size of the unacknowledged answer to a client call.
     pub fn answer_of(&self, req_msg_id: i64) -> Option<(i64, usize)> {
         let msg_id = *self.answers.get(&req_msg_id)?;
