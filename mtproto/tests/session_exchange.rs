@@ -288,7 +288,9 @@ fn unacknowledged_messages_are_sent_again_in_a_container_on_a_new_connection() {
     pair.transmits(); // sent, but the connection drops before the client reads it
     pair.server.handle_connection_closed(pair.connection);
     pair.connection = ConnectionId(2);
-    pair.ping(1);
+    // An odd ping: its acknowledgement is made while packing, with the newest msg_id.
+    let ping = secretchat_mtproto::service::functions::Ping { ping_id: 1 };
+    pair.send_body(ping.to_bytes(), true);
     let transmits = pair.transmits();
     let resent: Vec<i64> = transmits
         .iter()
@@ -298,6 +300,7 @@ fn unacknowledged_messages_are_sent_again_in_a_container_on_a_new_connection() {
         .collect();
     assert!(resent.contains(&kept), "{resent:?}");
     assert!(!resent.contains(&acked));
+    assert!(resent.is_sorted(), "inner msg_ids in order: {resent:?}");
 }
 
 #[test]
@@ -606,4 +609,32 @@ fn past_the_session_limit_the_least_recently_active_session_is_forgotten() {
         .events()
         .contains(&Event::SessionDestroyed { session_id: 1 }));
     assert_eq!(pair.server.session_ids().collect::<Vec<_>>(), [2, 3]);
+}
+
+#[test]
+fn a_session_created_again_under_the_same_id_continues_its_msg_ids_upwards() {
+    let mut pair = Pair::settled(Config::default());
+    for _ in 0..5 {
+        pair.push(b"upd!");
+    }
+    let before = pair.transmits().last().map(|m| m.msg_id).unwrap();
+    let mut other = ClientSession::new(OTHER_SESSION, pair.client.salt());
+    let destroy = DestroySession { session_id: 0x5e55 };
+    pair.send(other.message(pair.now, destroy.to_bytes(), false));
+    assert!(pair
+        .events()
+        .contains(&Event::SessionDestroyed { session_id: 0x5e55 }));
+    // Same instant on the clock: only the floor keeps the new session's msg_ids above.
+    pair.ping(2);
+    let after: Vec<i64> = pair
+        .transmits()
+        .iter()
+        .filter(|m| m.session_id == 0x5e55)
+        .map(|m| m.msg_id)
+        .collect();
+    assert!(!after.is_empty());
+    assert!(
+        after.iter().all(|&id| id > before),
+        "{before} then {after:?}"
+    );
 }

@@ -97,6 +97,17 @@ pub struct ServerMsgIds {
 }
 
 impl ServerMsgIds {
+    /// Ids that continue above `floor` (the last one issued to an earlier session under the
+    /// same session_id, so a client that keeps its session_id never sees msg_ids go back).
+    pub fn above(floor: i64) -> Self {
+        Self { last: floor }
+    }
+
+    /// The last msg_id issued.
+    pub fn last(&self) -> i64 {
+        self.last
+    }
+
     pub fn next(&mut self, now: SystemTime, origin: Origin) -> i64 {
         let residue = match origin {
             Origin::Reply => 1,

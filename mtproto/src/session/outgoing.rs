@@ -16,7 +16,8 @@
 //!
 //! ```text
 //! poll: [msgs_ack?] + queued messages (≤ 1024, ≤ max_container_bytes)
-//!       one fresh message → sent alone;  several, or any resend → msg_container (new msg_id, even seq_no)
+//!       one fresh message → sent alone;  several, or any resend → msg_container
+//!       (inner messages in msg_id order; a new msg_id above them all, an even seq_no)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -64,9 +65,10 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    pub fn new(max_unacked: usize) -> Self {
+    /// The sending half of a new session, whose msg_ids start above `msg_id_floor`.
+    pub fn new(max_unacked: usize, msg_id_floor: i64) -> Self {
         Self {
-            msg_ids: ServerMsgIds::default(),
+            msg_ids: ServerMsgIds::above(msg_id_floor),
             seq_no: SeqNo::default(),
             queue: VecDeque::new(),
             unacked: BTreeMap::new(),
@@ -75,6 +77,11 @@ impl Outgoing {
             ack_due: None,
             max_unacked: max_unacked.max(1),
         }
+    }
+
+    /// The last msg_id this session issued.
+    pub fn last_msg_id(&self) -> i64 {
+        self.msg_ids.last()
     }
 
     /// Queues a message; returns its msg_id. Content-related ones are kept until
@@ -129,11 +136,6 @@ impl Outgoing {
                 self.forget_answer(&out);
             }
         }
-    }
-
-    /// Whether a content-related message is still kept (not acknowledged yet).
-    pub fn is_unacked(&self, msg_id: i64) -> bool {
-        self.unacked.contains_key(&msg_id)
     }
 
     /// The msg_id and size of the unacknowledged answer to a client call.
@@ -263,6 +265,11 @@ impl Outgoing {
             0 => None,
             1 if !resends => batch.pop(),
             _ => {
+                // In msg_id order: the acknowledgement made just now goes last, and resends
+                // of older messages first. Pyrogram closes the connection on a msg_id lower
+                // than every one it has stored (session.py `handle_packet`), which a
+                // container starting with a new msg_id would risk right after it restarts.
+                batch.sort_by_key(|message| message.msg_id);
                 // A container answers the client if anything in it does.
                 let origin = if batch.iter().any(|m| m.msg_id.rem_euclid(4) == 1) {
                     Origin::Reply

@@ -125,6 +125,9 @@ pub struct AuthKeySessions {
     events: VecDeque<Event>,
     disconnect_at: BTreeMap<ConnectionId, SystemTime>,
     sessions_created: u64,
+    /// The highest msg_id issued to a session that is gone: sessions created later start
+    /// above it (a client may come back with the same session_id).
+    msg_id_floor: i64,
 }
 
 impl AuthKeySessions {
@@ -140,6 +143,7 @@ impl AuthKeySessions {
             events: VecDeque::new(),
             disconnect_at: BTreeMap::new(),
             sessions_created: 0,
+            msg_id_floor: 0,
         }
     }
 
@@ -332,7 +336,7 @@ impl AuthKeySessions {
                 Session {
                     connection: None,
                     received: ReceivedWindow::new(self.config.received_window),
-                    outgoing: Outgoing::new(self.config.max_unacked),
+                    outgoing: Outgoing::new(self.config.max_unacked, self.msg_id_floor),
                     first_msg_id: None,
                     unique_id,
                     calls: BTreeMap::new(),
@@ -366,6 +370,17 @@ impl AuthKeySessions {
             self.events
                 .push_back(Event::SessionDestroyed { session_id: oldest });
         }
+    }
+
+    /// Forgets a session (reported as [`Event::SessionDestroyed`]); `false` if there was none.
+    fn remove_session(&mut self, session_id: i64) -> bool {
+        let Some(session) = self.sessions.remove(&session_id) else {
+            return false;
+        };
+        self.msg_id_floor = self.msg_id_floor.max(session.outgoing.last_msg_id());
+        self.events
+            .push_back(Event::SessionDestroyed { session_id });
+        true
     }
 
     fn session(&mut self, session_id: i64) -> Option<&mut Session> {
@@ -675,12 +690,9 @@ impl AuthKeySessions {
                 self.reply(now, session_id, salts.to_bytes());
             }
             Body::DestroySession(request) => {
-                let destroyed = request.session_id != session_id
-                    && self.sessions.remove(&request.session_id).is_some();
+                let destroyed =
+                    request.session_id != session_id && self.remove_session(request.session_id);
                 let answer = if destroyed {
-                    self.events.push_back(Event::SessionDestroyed {
-                        session_id: request.session_id,
-                    });
                     DestroySessionRes::DestroySessionOk(t::DestroySessionOk {
                         session_id: request.session_id,
                     })
