@@ -18,6 +18,7 @@ fn main() {
         runtime: "crate::tl".to_owned(),
         source_name: "common/tl/secret_api.tl".to_owned(),
         skip_undefined_types: false,
+        ..secretchat_tlgen::Options::default()
     };
     let code = secretchat_tlgen::generate_from_text(&text, &options)
         .unwrap_or_else(|err| panic!("schema error in {}, {err}", schema_path.display()));
@@ -51,6 +52,7 @@ fn generate_api(manifest_dir: &std::path::Path, out_dir: &std::path::Path) {
         runtime: "crate::tl".to_owned(),
         source_name: "common/tl/api_subset.tl + common/tl/mock_api.tl".to_owned(),
         skip_undefined_types: false,
+        ..secretchat_tlgen::Options::default()
     };
     let code = secretchat_tlgen::generate_from_text(&text, &options)
         .unwrap_or_else(|err| panic!("schema error in tl/api_subset.tl + tl/mock_api.tl, {err}"));

@@ -495,8 +495,10 @@ fn v1_padding_len(plaintext_len: usize) -> usize {
     plaintext_len.next_multiple_of(BLOCK_LEN) - plaintext_len
 }
 
-/// MTProto 2.0: tdlib's length buckets (see [`seal`]).
-fn v2_padding_len(plaintext_len: usize) -> usize {
+/// MTProto 2.0: tdlib's length buckets (see [`seal`]): how many padding bytes follow
+/// `plaintext_len` bytes. Always 12..=1024, and the total is whole AES blocks. The cloud
+/// messages of `secretchat-mtproto` pad the same way (tdlib `do_calc_crypto_size2_basic`).
+pub fn v2_padding_len(plaintext_len: usize) -> usize {
     const BUCKETS: [usize; 9] = [64, 128, 192, 256, 384, 512, 768, 1024, 1280];
     const STEP_ABOVE: usize = 448;
     let min = (plaintext_len + V2_MIN_PADDING).next_multiple_of(BLOCK_LEN);

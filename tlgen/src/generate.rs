@@ -8,6 +8,7 @@
 //! enums::T                one enum per boxed type, one variant per constructor
 //! functions::F            one struct per function (if the schema has any)
 //! Object                  one enum over every constructor: "decode whatever this is"
+//! FUNCTIONS, Function     the functions' table and one enum over them (when asked)
 //! ```
 //!
 //! Every struct and enum gets the binary codec (`TlWrite`, `TlRead`) and the JSON form
@@ -15,6 +16,17 @@
 //! [`Options::runtime`]. `Bool` and `true` are not generated: they are Rust `bool`s, and the
 //! runtime knows their two ids. The code is emitted already formatted, with each type's TL
 //! line in its doc comment, so it can be read as it is (`tlgen schema.tl` prints it).
+//!
+//! Three options serve Telegram's main API, of which a mock only carries a subset
+//! (see [`Options`]): undefined types become *opaque* enums with no constructors; the generic
+//! wrappers (`invokeWithLayer#da9b0d0d {X:Type} layer:int query:!X = X`) are generated with
+//! their inner query as raw bytes (`RawQuery`: the rest of the input, since `!X` is always
+//! the last field); and `Function` decodes any function of the schema by its id.
+//!
+//! Flag bits shared by several fields (`personal_channel_id:flags2.6?long
+//! personal_channel_message:flags2.6?int`) are written only together: the bit is set when
+//! every data field it guards is present (a bit that guards only `true` flags is set when
+//! any of them is), so whatever a caller builds encodes to bytes that decode again.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,6 +47,17 @@ pub struct Options {
     /// defines (instead of failing). Off by default: a typo in a type name should fail
     /// the build. Turn it on for partial schemas such as `api_subset.tl`.
     pub skip_undefined_types: bool,
+    /// Turn every type the schema uses but never defines into an *opaque* enum with no
+    /// constructors, instead of failing or leaving lines out: a field of such a type can
+    /// only be absent (behind an unset flag) or an empty vector, and decoding a value of it
+    /// fails with `UnknownConstructor` naming the type. For the API subsets, whose headers
+    /// list these types. Takes precedence over `skip_undefined_types`.
+    pub opaque_undefined_types: bool,
+    /// Generate the generic functions (`{X:Type} ... query:!X = X`), with the inner query
+    /// as `RawQuery` of the runtime (its serialized bytes: the rest of the input).
+    pub generic_functions: bool,
+    /// Generate `Function`, one enum over every function, to decode any query by its id.
+    pub function_enum: bool,
 }
 
 impl Default for Options {
@@ -43,6 +66,9 @@ impl Default for Options {
             runtime: "crate::tl".to_owned(),
             source_name: "schema.tl".to_owned(),
             skip_undefined_types: false,
+            opaque_undefined_types: false,
+            generic_functions: false,
+            function_enum: false,
         }
     }
 }
@@ -59,6 +85,9 @@ pub fn generate(schema: &Schema, options: &Options) -> Result<String, SchemaErro
         model.write_functions(&mut out);
     }
     model.write_object(&mut out);
+    if model.options.function_enum && !model.functions.is_empty() {
+        model.write_function_enum(&mut out);
+    }
     Ok(out)
 }
 
@@ -74,6 +103,12 @@ struct Model<'a> {
     types: BTreeMap<&'a str, Vec<&'a Declaration>>,
     /// Lines left out by `skip_undefined_types`, with the reason.
     left_out: Vec<(usize, String)>,
+    /// Types used but not defined, generated as opaque enums (`opaque_undefined_types`).
+    opaque: BTreeSet<&'a str>,
+    /// Boxed types from which a chain of direct fields (not inside a vector) leads back to
+    /// the type itself, with the types on the way: a field of such a type in a constructor
+    /// of a type it reaches must be a `Box`, or the Rust type would have infinite size.
+    reaches: BTreeMap<&'a str, BTreeSet<&'a str>>,
 }
 
 impl<'a> Model<'a> {
@@ -100,43 +135,31 @@ impl<'a> Model<'a> {
             }
         }
         let mut functions: Vec<&Declaration> = schema.functions.iter().collect();
+        if options.generic_functions {
+            functions.extend(&schema.generic_functions);
+            functions.sort_by_key(|d| d.line);
+        }
 
         check_unique(&constructors, "constructor")?;
         check_unique(&functions, "function")?;
         check_unique_ids(constructors.iter().chain(&native).copied())?;
 
-        // Drop what refers to undefined types (when allowed) until nothing changes: leaving
-        // out a constructor may leave a type with no constructors at all.
-        let mut left_out = Vec::new();
-        loop {
+        let (left_out, opaque) = if options.opaque_undefined_types {
             let defined: BTreeSet<&str> = constructors.iter().map(|c| result_name(c)).collect();
-            let before = constructors.len() + functions.len();
-            for list in [&mut constructors, &mut functions] {
-                let mut kept = Vec::new();
-                for declaration in list.drain(..) {
-                    match undefined_type(declaration, &defined) {
-                        None => kept.push(declaration),
-                        Some(missing) if options.skip_undefined_types => left_out.push((
-                            declaration.line,
-                            format!("{}: type `{missing}` is not defined", declaration.official_name),
-                        )),
-                        Some(missing) => {
-                            return Err(SchemaError {
-                                line: declaration.line,
-                                message: format!(
-                                    "`{}` uses the type `{missing}`, which no constructor in the schema builds",
-                                    declaration.official_name
-                                ),
-                            })
-                        }
-                    }
-                }
-                *list = kept;
-            }
-            if constructors.len() + functions.len() == before {
-                break;
-            }
-        }
+            let opaque = constructors
+                .iter()
+                .chain(&functions)
+                .flat_map(|declaration| undefined_types(declaration, &defined))
+                .collect();
+            (Vec::new(), opaque)
+        } else {
+            let left_out = leave_out_undefined(
+                &mut constructors,
+                &mut functions,
+                options.skip_undefined_types,
+            )?;
+            (left_out, BTreeSet::new())
+        };
 
         for declaration in constructors.iter().chain(&functions) {
             check_supported(declaration)?;
@@ -149,6 +172,7 @@ impl<'a> Model<'a> {
                 .or_default()
                 .push(constructor);
         }
+        check_unique_type_names(types.keys().chain(&opaque).copied(), &constructors)?;
         let type_names: BTreeSet<String> = types.keys().map(|t| rust_name(t)).collect();
         if let Some(clash) = type_names.iter().find(|name| name.as_str() == "Object") {
             return Err(SchemaError {
@@ -158,6 +182,7 @@ impl<'a> Model<'a> {
             });
         }
 
+        let reaches = reachability(&types);
         Ok(Self {
             options,
             constructors,
@@ -165,7 +190,25 @@ impl<'a> Model<'a> {
             functions,
             types,
             left_out,
+            opaque,
+            reaches,
         })
+    }
+
+    /// The Rust type of a field of `d`: a `Box` where the type can contain `d`'s own type.
+    fn field_type(&self, d: &Declaration, ty: &TypeRef) -> String {
+        let plain = rust_type(ty, self.rt());
+        match ty {
+            TypeRef::Boxed(name)
+                if self
+                    .reaches
+                    .get(name.as_str())
+                    .is_some_and(|reached| reached.contains(result_name(d))) =>
+            {
+                format!("Box<{plain}>")
+            }
+            _ => plain,
+        }
     }
 
     fn rt(&self) -> &str {
@@ -184,9 +227,20 @@ impl<'a> Model<'a> {
         if !self.functions.is_empty() {
             out.push_str("`functions` (one struct per function), ");
         }
-        out.push_str("`Object` (any constructor).\n");
+        out.push_str("`Object` (any constructor)");
+        if self.options.function_enum && !self.functions.is_empty() {
+            out.push_str(", `Function` (any function)");
+        }
+        out.push_str(".\n");
         for (line, reason) in &self.left_out {
             out.push_str(&format!("// Left out (line {line}): {reason}\n"));
+        }
+        if !self.opaque.is_empty() {
+            let names: Vec<&str> = self.opaque.iter().copied().collect();
+            out.push_str(&format!(
+                "// Opaque (used, never defined; no value can be built): {}.\n",
+                names.join(", ")
+            ));
         }
         out.push('\n');
     }
@@ -228,6 +282,19 @@ impl<'a> Model<'a> {
                  {rt}::in_force_at(CONSTRUCTORS, layer)\n\
              }}\n\n"
         ));
+        if !self.functions.is_empty() {
+            out.push_str(&format!(
+                "/// Every function of the schema, in schema order.\n\
+                 pub const FUNCTIONS: &[{rt}::ConstructorInfo] = &[\n"
+            ));
+            for function in &self.functions {
+                out.push_str(&format!(
+                    "    functions::{}::INFO,\n",
+                    rust_name(&function.canonical_name)
+                ));
+            }
+            out.push_str("];\n\n");
+        }
     }
 
     fn write_types(&self, out: &mut String) {
@@ -267,14 +334,31 @@ impl<'a> Model<'a> {
                 "a constructor of [`super::enums::{}`]",
                 rust_name(result_name(d))
             ),
-            Kind::Function => format!("a function returning `{}`", type_text(&d.result_type)),
+            Kind::Function if d.type_params.is_empty() => {
+                format!("a function returning `{}`", type_text(&d.result_type))
+            }
+            Kind::Function => "a generic wrapper: it returns what its `query` returns \
+                (kept as raw bytes, the rest of the input)"
+                .to_owned(),
         };
         out.push_str(&format!(
             "    /// `{}`\n    ///\n    /// {layer}; official name `{}`; {builds}.\n",
             d.tl_line, d.official_name
         ));
+        let shared = shared_bits(d);
+        if !shared.is_empty() {
+            out.push_str(&format!(
+                "    ///\n    /// Fields sharing a flag bit are written only together ({}): the bit is set \
+                 when every data field it guards is present.\n",
+                shared.join("; ")
+            ));
+        }
         out.push_str("    #[derive(Debug, Clone, PartialEq)]\n");
-        let fields: Vec<Field> = d.params.iter().filter_map(Field::new).collect();
+        let fields: Vec<Field> = d
+            .params
+            .iter()
+            .filter_map(|p| Field::new(p, |ty| self.field_type(d, ty)))
+            .collect();
         if fields.is_empty() {
             out.push_str(&format!("    pub struct {name} {{}}\n\n"));
         } else {
@@ -362,11 +446,29 @@ impl<'a> Model<'a> {
                         continue;
                     }
                     out.push_str(&format!("            let mut {var} = 0u32;\n"));
-                    for (field, bit, is_true) in bits {
-                        let test = if is_true {
-                            format!("self.{}", ident(field))
+                    let mut done = BTreeSet::new();
+                    for &(_, bit, _) in &bits {
+                        if !done.insert(bit) {
+                            continue;
+                        }
+                        let guarded: Vec<(&str, bool)> = bits
+                            .iter()
+                            .filter(|(_, b, _)| *b == bit)
+                            .map(|&(field, _, is_true)| (field, is_true))
+                            .collect();
+                        let data: Vec<String> = guarded
+                            .iter()
+                            .filter(|(_, is_true)| !is_true)
+                            .map(|(field, _)| format!("self.{}.is_some()", ident(field)))
+                            .collect();
+                        let test = if data.is_empty() {
+                            guarded
+                                .iter()
+                                .map(|(field, _)| format!("self.{}", ident(field)))
+                                .collect::<Vec<_>>()
+                                .join(" || ")
                         } else {
-                            format!("self.{}.is_some()", ident(field))
+                            data.join(" && ")
                         };
                         out.push_str(&format!(
                             "            if {test} {{\n                {var} |= 1 << {bit};\n            }}\n"
@@ -377,6 +479,13 @@ impl<'a> Model<'a> {
                 ParamType::Conditional {
                     ty: TypeRef::True, ..
                 } => {}
+                ParamType::Conditional { flags, bit, .. } if shares_bit_with_data(d, param) => {
+                    out.push_str(&format!(
+                        "            if {} & (1 << {bit}) != 0 {{\n                if let Some(value) = &self.{} {{\n                    value.write_to({buf});\n                }}\n            }}\n",
+                        ident(flags),
+                        ident(&param.name)
+                    ));
+                }
                 ParamType::Conditional { .. } => {
                     out.push_str(&format!(
                         "            if let Some(value) = &self.{} {{\n                value.write_to({buf});\n            }}\n",
@@ -439,14 +548,14 @@ impl<'a> Model<'a> {
                          \x20           }};\n",
                         ident(flags),
                         param.name,
-                        rust_type(ty)
+                        self.field_type(d, ty)
                     ));
                 }
                 ParamType::Plain(ty) => {
                     out.push_str(&format!(
                         "            let {var} = reader.field({:?}, <{}>::read_from)?;\n",
                         param.name,
-                        rust_type(ty)
+                        self.field_type(d, ty)
                     ));
                 }
             }
@@ -584,32 +693,98 @@ impl<'a> Model<'a> {
                 "super::CONSTRUCTORS",
             );
         }
+        for type_name in &self.opaque {
+            self.write_opaque(out, type_name);
+        }
         out.push_str("}\n\n");
         let _ = rt;
     }
 
-    fn write_object(&self, out: &mut String) {
-        out.push_str(
-            "/// Any constructor of the schema, for \"decode whatever this is\" (by constructor id)\n\
-             /// and for JSON whose type is not known in advance.\n\
-             #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]\n\
-             mod object {\n",
-        );
-        self.write_module_uses(out);
-        let variants: Vec<String> = self
-            .constructors
-            .iter()
-            .map(|c| rust_name(&c.canonical_name))
-            .collect();
-        self.write_sum_type(
+    /// A type the schema uses but does not define: an enum with no variants.
+    fn write_opaque(&self, out: &mut String, type_name: &str) {
+        let rt = self.rt();
+        let name = rust_name(type_name);
+        out.push_str(&format!(
+            "    /// The TL type `{type_name}`, which this schema uses but does not define: no value\n\
+             \x20   /// of it can be built, so a field of this type is always absent (or an empty\n\
+             \x20   /// vector), and decoding one fails with the constructor id it met.\n\
+             \x20   #[derive(Debug, Clone, PartialEq)]\n\
+             \x20   pub enum {name} {{}}\n\n\
+             \x20   impl {name} {{\n\
+             \x20       /// The TL type name, as used in error messages.\n\
+             \x20       pub const TYPE_NAME: &'static str = {type_name:?};\n\
+             \x20   }}\n\n\
+             \x20   impl {rt}::TlWrite for {name} {{\n\
+             \x20       fn write_to(&self, _buf: &mut Vec<u8>) {{\n\
+             \x20           match *self {{}}\n\
+             \x20       }}\n\
+             \x20   }}\n\n\
+             \x20   impl {rt}::TlRead for {name} {{\n\
+             \x20       const MIN_WIRE_SIZE: usize = 4;\n\n\
+             \x20       fn read_from(reader: &mut {rt}::Reader<'_>) -> Result<Self, {rt}::DecodeError> {{\n\
+             \x20           let (id, at) = reader.read_constructor_id()?;\n\
+             \x20           Err({rt}::DecodeError::UnknownConstructor {{\n\
+             \x20               id,\n\
+             \x20               expected: Self::TYPE_NAME,\n\
+             \x20               at,\n\
+             \x20           }})\n\
+             \x20       }}\n\
+             \x20   }}\n\n\
+             \x20   impl {rt}::TlJson for {name} {{\n\
+             \x20       fn write_json<S: serde::Serializer>(&self, _serializer: S) -> Result<S::Ok, S::Error> {{\n\
+             \x20           match *self {{}}\n\
+             \x20       }}\n\n\
+             \x20       fn from_json(value: &serde_json::Value) -> Result<Self, {rt}::JsonError> {{\n\
+             \x20           let (_, info) = {rt}::json::object_of_type(value, super::CONSTRUCTORS, Some(Self::TYPE_NAME))?;\n\
+             \x20           Err({rt}::JsonError::wrong_constructor(info.name, Self::TYPE_NAME))\n\
+             \x20       }}\n\
+             \x20   }}\n\n\
+             \x20   {rt}::serde_via_json!({name});\n\n"
+        ));
+    }
+
+    /// `Function`: any function of the schema, decoded by its id.
+    fn write_function_enum(&self, out: &mut String) {
+        out.push('\n');
+        self.write_any(
             out,
-            "Object",
-            "Object",
-            &variants,
-            "super::types",
-            "super::CONSTRUCTORS",
+            "Any function of the schema, for \"decode whatever query this is\" (by constructor id).",
+            ("function", "Function"),
+            &self.functions,
+            ("super::functions", "super::FUNCTIONS"),
         );
-        out.push_str("}\n\npub use object::Object;\n");
+    }
+
+    fn write_object(&self, out: &mut String) {
+        self.write_any(
+            out,
+            "Any constructor of the schema, for \"decode whatever this is\" (by constructor id)\n\
+             /// and for JSON whose type is not known in advance.",
+            ("object", "Object"),
+            &self.constructors,
+            ("super::types", "super::CONSTRUCTORS"),
+        );
+    }
+
+    /// An enum over every declaration of a kind, in a module of its own, re-exported.
+    fn write_any(
+        &self,
+        out: &mut String,
+        doc: &str,
+        (module, name): (&str, &str),
+        declarations: &[&Declaration],
+        (types, table): (&str, &str),
+    ) {
+        out.push_str(&format!(
+            "/// {doc}\n#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]\nmod {module} {{\n"
+        ));
+        self.write_module_uses(out);
+        let variants: Vec<String> = declarations
+            .iter()
+            .map(|d| rust_name(&d.canonical_name))
+            .collect();
+        self.write_sum_type(out, name, name, &variants, types, table);
+        out.push_str(&format!("}}\n\npub use {module}::{name};\n"));
     }
 
     /// An enum over some constructors, with its codec and JSON form.
@@ -704,7 +879,7 @@ impl<'a> Model<'a> {
                 "                Self::{variant}(value) => value.write_json(serializer),\n"
             ));
         }
-        let any = if name == "Object" {
+        let any = if name == "Object" || name == "Function" {
             "None"
         } else {
             "Some(Self::TYPE_NAME)"
@@ -758,7 +933,7 @@ struct Field {
 }
 
 impl Field {
-    fn new(param: &crate::schema::Param) -> Option<Self> {
+    fn new(param: &crate::schema::Param, rust_type: impl Fn(&TypeRef) -> String) -> Option<Self> {
         let (rust_type, shape) = match &param.ty {
             ParamType::Flags => return None,
             ParamType::Conditional {
@@ -778,8 +953,9 @@ impl Field {
     }
 }
 
-/// The Rust type of a TL type, as seen from inside `types`, `enums` or `functions`.
-fn rust_type(ty: &TypeRef) -> String {
+/// The Rust type of a TL type, as seen from inside `types`, `enums` or `functions` (`rt`
+/// is the runtime's path).
+fn rust_type(ty: &TypeRef, rt: &str) -> String {
     match ty {
         TypeRef::Int => "i32".to_owned(),
         TypeRef::Long => "i64".to_owned(),
@@ -789,9 +965,10 @@ fn rust_type(ty: &TypeRef) -> String {
         TypeRef::Int128 => "[u8; 16]".to_owned(),
         TypeRef::Int256 => "[u8; 32]".to_owned(),
         TypeRef::Bool | TypeRef::True => "bool".to_owned(),
-        TypeRef::Vector(item) => format!("Vec<{}>", rust_type(item)),
+        TypeRef::Vector(item) => format!("Vec<{}>", rust_type(item, rt)),
         TypeRef::Boxed(name) => format!("super::enums::{}", rust_name(name)),
-        TypeRef::Bare(name) => rust_name(name),
+        TypeRef::Bare(name) | TypeRef::TypeVar(name) => rust_name(name),
+        TypeRef::Query(_) => format!("{rt}::RawQuery"),
     }
 }
 
@@ -808,7 +985,8 @@ fn type_text(ty: &TypeRef) -> String {
         TypeRef::Bool => "Bool".to_owned(),
         TypeRef::True => "true".to_owned(),
         TypeRef::Vector(item) => format!("Vector<{}>", type_text(item)),
-        TypeRef::Boxed(name) | TypeRef::Bare(name) => name.clone(),
+        TypeRef::Boxed(name) | TypeRef::Bare(name) | TypeRef::TypeVar(name) => name.clone(),
+        TypeRef::Query(var) => format!("!{var}"),
     }
 }
 
@@ -853,8 +1031,13 @@ pub fn rust_name(name: &str) -> String {
     out
 }
 
-/// A field name as a Rust identifier (`type` → `r#type`).
+/// A field name as a Rust identifier (`type` → `r#type`; `self`, which cannot be a raw
+/// identifier, → `self_`).
 fn ident(name: &str) -> String {
+    const NOT_RAW: &[&str] = &["self", "Self", "super", "crate"];
+    if NOT_RAW.contains(&name) {
+        return format!("{name}_");
+    }
     const KEYWORDS: &[&str] = &[
         "as", "async", "await", "box", "break", "const", "continue", "do", "dyn", "else", "enum",
         "extern", "false", "final", "fn", "for", "if", "impl", "in", "let", "loop", "macro",
@@ -959,8 +1142,57 @@ fn check_unique_ids<'a>(
     Ok(())
 }
 
+/// Drops what refers to undefined types (when `skip` allows it, else fails) until nothing
+/// changes: leaving out a constructor may leave a type with no constructors at all. Returns
+/// the lines left out, with the reason.
+fn leave_out_undefined<'a>(
+    constructors: &mut Vec<&'a Declaration>,
+    functions: &mut Vec<&'a Declaration>,
+    skip: bool,
+) -> Result<Vec<(usize, String)>, SchemaError> {
+    let mut left_out = Vec::new();
+    loop {
+        let defined: BTreeSet<&str> = constructors.iter().map(|c| result_name(c)).collect();
+        let before = constructors.len() + functions.len();
+        for list in [&mut *constructors, &mut *functions] {
+            let mut kept = Vec::new();
+            for declaration in list.drain(..) {
+                match undefined_type(declaration, &defined) {
+                    None => kept.push(declaration),
+                    Some(missing) if skip => left_out.push((
+                        declaration.line,
+                        format!("{}: type `{missing}` is not defined", declaration.official_name),
+                    )),
+                    Some(missing) => {
+                        return Err(SchemaError {
+                            line: declaration.line,
+                            message: format!(
+                                "`{}` uses the type `{missing}`, which no constructor in the schema builds",
+                                declaration.official_name
+                            ),
+                        })
+                    }
+                }
+            }
+            *list = kept;
+        }
+        if constructors.len() + functions.len() == before {
+            break;
+        }
+    }
+    Ok(left_out)
+}
+
 /// The first boxed type a declaration uses that no constructor builds.
 fn undefined_type<'s>(d: &'s Declaration, defined: &BTreeSet<&str>) -> Option<&'s str> {
+    undefined_types(d, defined).next()
+}
+
+/// Every boxed type a declaration uses that no constructor builds, in field order.
+fn undefined_types<'s, 'd>(
+    d: &'s Declaration,
+    defined: &'d BTreeSet<&str>,
+) -> impl Iterator<Item = &'s str> + use<'s, 'd> {
     fn find<'s>(ty: &'s TypeRef, defined: &BTreeSet<&str>) -> Option<&'s str> {
         match ty {
             TypeRef::Boxed(name) if name == "True" => None,
@@ -969,10 +1201,101 @@ fn undefined_type<'s>(d: &'s Declaration, defined: &BTreeSet<&str>) -> Option<&'
             _ => None,
         }
     }
-    d.params.iter().find_map(|p| match &p.ty {
+    d.params.iter().filter_map(move |p| match &p.ty {
         ParamType::Flags => None,
         ParamType::Conditional { ty, .. } | ParamType::Plain(ty) => find(ty, defined),
     })
+}
+
+/// For each boxed type, every type reachable from it through direct fields (a field whose
+/// type is the boxed type itself, possibly optional, but not inside a vector: a `Vec`
+/// already breaks the size recursion).
+fn reachability<'a>(
+    types: &BTreeMap<&'a str, Vec<&'a Declaration>>,
+) -> BTreeMap<&'a str, BTreeSet<&'a str>> {
+    let direct = |name: &str| -> BTreeSet<&'a str> {
+        types
+            .get(name)
+            .into_iter()
+            .flatten()
+            .flat_map(|c| &c.params)
+            .filter_map(|p| match &p.ty {
+                ParamType::Conditional {
+                    ty: TypeRef::Boxed(t),
+                    ..
+                }
+                | ParamType::Plain(TypeRef::Boxed(t)) => {
+                    types.get_key_value(t.as_str()).map(|(k, _)| *k)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut reaches = BTreeMap::new();
+    for &start in types.keys() {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut stack: Vec<&str> = direct(start).into_iter().collect();
+        while let Some(next) = stack.pop() {
+            if seen.insert(next) {
+                stack.extend(direct(next));
+            }
+        }
+        reaches.insert(start, seen);
+    }
+    reaches
+}
+
+/// Defined and opaque type names must stay distinct once in CamelCase.
+fn check_unique_type_names<'a>(
+    names: impl Iterator<Item = &'a str>,
+    constructors: &[&Declaration],
+) -> Result<(), SchemaError> {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for name in names {
+        if let Some(first) = seen.insert(rust_name(name), name) {
+            let line = constructors
+                .iter()
+                .find(|c| result_name(c) == name || result_name(c) == first)
+                .map_or(0, |c| c.line);
+            return Err(SchemaError {
+                line,
+                message: format!(
+                    "types `{first}` and `{name}` would both be `{}` in Rust",
+                    rust_name(name)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Flag bits guarding more than one field, described as `flags.N: a, b`.
+fn shared_bits(d: &Declaration) -> Vec<String> {
+    let mut groups: BTreeMap<(&str, u32), Vec<&str>> = BTreeMap::new();
+    for p in &d.params {
+        if let ParamType::Conditional { flags, bit, .. } = &p.ty {
+            groups.entry((flags, *bit)).or_default().push(&p.name);
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|(_, fields)| fields.len() > 1)
+        .map(|((flags, bit), fields)| format!("{flags}.{bit}: {}", fields.join(", ")))
+        .collect()
+}
+
+/// Whether `param` is a data field (not `true`) whose bit also guards another data field:
+/// such a field is written only when the bit is set, which needs all of them present.
+fn shares_bit_with_data(d: &Declaration, param: &crate::schema::Param) -> bool {
+    let ParamType::Conditional { flags, bit, ty } = &param.ty else {
+        return false;
+    };
+    *ty != TypeRef::True
+        && d.params.iter().any(|other| {
+            other.name != param.name
+                && matches!(&other.ty, ParamType::Conditional { flags: f, bit: b, ty: t }
+                    if f == flags && b == bit && *t != TypeRef::True)
+        })
 }
 
 /// Field types the generator does not handle, and field names that would clash with the
@@ -981,12 +1304,20 @@ fn check_supported(d: &Declaration) -> Result<(), SchemaError> {
     fn unsupported(ty: &TypeRef) -> Option<String> {
         match ty {
             TypeRef::Bare(name) => Some(format!("the bare type `{name}`")),
-            TypeRef::Int128 | TypeRef::Int256 => Some(format!("`{}`", type_text(ty))),
+            TypeRef::TypeVar(name) => Some(format!("the type variable `{name}` as a value")),
+            TypeRef::Query(var) => Some(format!("`!{var}` inside another type")),
             TypeRef::Vector(item) => unsupported(item),
             _ => None,
         }
     }
-    for p in &d.params {
+    if let TypeRef::Query(var) = &d.result_type {
+        return Err(SchemaError {
+            line: d.line,
+            message: format!("a declaration cannot return `!{var}`"),
+        });
+    }
+    let last = d.params.len().saturating_sub(1);
+    for (index, p) in d.params.iter().enumerate() {
         if p.name == "reader" || p.name == "buf" {
             return Err(SchemaError {
                 line: d.line,
@@ -995,6 +1326,19 @@ fn check_supported(d: &Declaration) -> Result<(), SchemaError> {
                     p.name
                 ),
             });
+        }
+        // `!X` is read as "the rest of the input", so it must come last.
+        if let ParamType::Plain(TypeRef::Query(var)) = &p.ty {
+            if index != last {
+                return Err(SchemaError {
+                    line: d.line,
+                    message: format!(
+                        "field `{}` is `!{var}`, which the generator supports only as the last field",
+                        p.name
+                    ),
+                });
+            }
+            continue;
         }
         let problem = match &p.ty {
             ParamType::Flags => None,
@@ -1048,6 +1392,86 @@ mod tests {
         assert!(!code.contains("pub struct Foo"));
         assert!(!code.contains("pub struct Baz"));
         assert!(code.contains("// Left out (line 2): baz: type `Foo` is not defined"));
+    }
+
+    fn mtproto_options() -> Options {
+        Options {
+            opaque_undefined_types: true,
+            generic_functions: true,
+            function_enum: true,
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn undefined_types_can_be_opaque_enums_instead_of_errors() {
+        let schema =
+            parse("user flags:# id:long photo:flags.0?Photo chats:Vector<Chat> = User;").unwrap();
+        let code = generate(&schema, &mtproto_options()).unwrap();
+        assert!(code.contains("pub enum Photo {}"), "{code}");
+        assert!(code.contains("pub enum Chat {}"));
+        assert!(code.contains("pub photo: Option<super::enums::Photo>,"));
+        assert!(
+            code.contains("// Opaque (used, never defined; no value can be built): Chat, Photo.")
+        );
+    }
+
+    #[test]
+    fn generic_functions_are_generated_on_request_with_a_raw_query() {
+        let text = "config = Config;\n---functions---\n\
+            invokeWithLayer#da9b0d0d {X:Type} layer:int query:!X = X;\n\
+            help.getConfig#c4f9186b = Config;\n";
+        let schema = parse(text).unwrap();
+        let plain = generate(&schema, &Options::default()).unwrap();
+        assert!(!plain.contains("InvokeWithLayer"));
+        let code = generate(&schema, &mtproto_options()).unwrap();
+        assert!(code.contains("pub query: crate::tl::RawQuery,"), "{code}");
+        assert!(code.contains("a generic wrapper: it returns what its `query` returns"));
+        assert!(code.contains("pub enum Function {"));
+        assert!(code.contains("pub const FUNCTIONS: &[crate::tl::ConstructorInfo] = &["));
+    }
+
+    #[test]
+    fn a_query_that_is_not_the_last_field_is_an_error() {
+        let text = "---functions---\nwrap {X:Type} query:!X layer:int = X;\n";
+        let err = generate(&parse(text).unwrap(), &mtproto_options()).unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("only as the last field"), "{err}");
+    }
+
+    #[test]
+    fn a_field_named_self_gets_a_trailing_underscore() {
+        let schema = parse("user flags:# self:flags.10?true id:long = User;").unwrap();
+        let code = generate(&schema, &Options::default()).unwrap();
+        assert!(code.contains("pub self_: bool,"), "{code}");
+        assert!(code.contains("\"self\""));
+    }
+
+    #[test]
+    fn a_type_that_can_contain_itself_is_boxed_where_it_recurses() {
+        let text = "inputPeerSelf = InputPeer;\n\
+            inputPeerFromMessage peer:InputPeer msg_id:int = InputPeer;\n\
+            holder peer:InputPeer = Holder;\n";
+        let code = generate(&parse(text).unwrap(), &Options::default()).unwrap();
+        assert!(
+            code.contains("pub peer: Box<super::enums::InputPeer>,"),
+            "{code}"
+        );
+        // `holder` is not reachable from InputPeer: no box there.
+        assert!(code.contains("pub peer: super::enums::InputPeer,"));
+    }
+
+    #[test]
+    fn a_bit_guarding_two_data_fields_is_set_only_when_both_are_present() {
+        let text = "full flags:# a:flags.6?long b:flags.6?int t:flags.1?true c:flags.1?int = Full;";
+        let code = generate(&parse(text).unwrap(), &Options::default()).unwrap();
+        assert!(
+            code.contains("if self.a.is_some() && self.b.is_some() {"),
+            "{code}"
+        );
+        assert!(code.contains("if self.c.is_some() {"));
+        assert!(code.contains("if flags & (1 << 6) != 0 {"));
+        assert!(code.contains("written only together (flags.1: t, c; flags.6: a, b)"));
     }
 
     #[test]

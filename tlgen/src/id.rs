@@ -7,7 +7,8 @@
 //! 2. drop every `name:flags.N?true` field (a bare flag bit carries no data);
 //! 3. write `Vector<X>` as `Vector X`;
 //! 4. write the field type `bytes` as `string` (same wire encoding);
-//! 5. single spaces between words, no trailing `;`.
+//! 5. drop the braces around a type variable: `{X:Type}` → `X:Type`;
+//! 6. single spaces between words, no trailing `;`.
 //!
 //! One published secret-chat id does not follow rule 4: `decryptedMessageMediaDocument#6abd9782`
 //! (layer 143) is the CRC32 of its line with `bytes` left as written. [`matches()`] accepts
@@ -51,7 +52,7 @@ pub fn normalize(body: &str, bytes_as: BytesAs) -> String {
         if is_true_flag(word) {
             continue;
         }
-        let spaced = word.replace('<', " ").replace('>', "");
+        let spaced = word.replace('<', " ").replace(['>', '{', '}'], "");
         for part in spaced.split(' ') {
             words.push(rename_bytes(part, bytes_as));
         }
@@ -105,6 +106,18 @@ mod tests {
         assert_eq!(constructor_id(body), 0x9852f9c6);
         let vector = "decryptedMessageActionReadMessages#c4f40be random_ids:Vector<long> = DecryptedMessageAction";
         assert_eq!(constructor_id(vector), 0x0c4f40be);
+    }
+
+    #[test]
+    fn a_generic_wrapper_id_keeps_its_type_variable_without_braces() {
+        let body = "invokeWithLayer#da9b0d0d {X:Type} layer:int query:!X = X";
+        assert_eq!(
+            normalize(body, BytesAs::String),
+            "invokeWithLayer X:Type layer:int query:!X = X"
+        );
+        assert_eq!(constructor_id(body), 0xda9b0d0d);
+        let after = "invokeAfterMsgs#3dc4b4f0 {X:Type} msg_ids:Vector<long> query:!X = X";
+        assert_eq!(constructor_id(after), 0x3dc4b4f0);
     }
 
     #[test]

@@ -12,8 +12,10 @@
 //! * [`generate`] — declarations → Rust source that calls the runtime in
 //!   `secretchat_common::tl` (codec traits, JSON helpers).
 //!
-//! `secretchat-common`'s build script runs [`generate_from_text`] on `tl/secret_api.tl`; the
-//! `tlgen` binary prints the same output for a reader. Both pass it through `rustfmt` when
+//! `secretchat-common`'s build script runs [`generate_from_text`] on `tl/secret_api.tl` and
+//! the server-side subset; `secretchat-mtproto`'s on the MTProto service schema and the two
+//! API layers (with the [`Options`] for partial API schemas: opaque undefined types, generic
+//! wrappers, a `Function` enum). The `tlgen` binary prints the same output for a reader. Both pass it through `rustfmt` when
 //! one is installed ([`format_with_rustfmt`]), so the generated file reads like any other.
 
 pub mod generate;

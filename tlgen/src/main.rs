@@ -1,7 +1,12 @@
-//! `tlgen SCHEMA.tl [--skip-undefined]`: prints the Rust code generated for a TL schema, the
-//! same code `secretchat-common`'s build script compiles, so a reader can look at it.
+//! `tlgen SCHEMA.tl [--skip-undefined] [--opaque-undefined] [--generic-functions]
+//! [--function-enum]`: prints the Rust code generated for a TL schema, the same code the
+//! build scripts of `secretchat-common` and `secretchat-mtproto` compile, so a reader can
+//! look at it (the MTProto API layers use the last three flags).
 
 use std::process::ExitCode;
+
+const USAGE: &str = "usage: tlgen SCHEMA.tl [--skip-undefined] [--opaque-undefined] \
+    [--generic-functions] [--function-enum]";
 
 fn main() -> ExitCode {
     let mut path = None;
@@ -9,8 +14,11 @@ fn main() -> ExitCode {
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--skip-undefined" => options.skip_undefined_types = true,
+            "--opaque-undefined" => options.opaque_undefined_types = true,
+            "--generic-functions" => options.generic_functions = true,
+            "--function-enum" => options.function_enum = true,
             "-h" | "--help" => {
-                println!("usage: tlgen SCHEMA.tl [--skip-undefined]");
+                println!("{USAGE}");
                 return ExitCode::SUCCESS;
             }
             _ if path.is_none() => path = Some(arg),
@@ -21,7 +29,7 @@ fn main() -> ExitCode {
         }
     }
     let Some(path) = path else {
-        eprintln!("usage: tlgen SCHEMA.tl [--skip-undefined]");
+        eprintln!("{USAGE}");
         return ExitCode::FAILURE;
     };
     let text = match std::fs::read_to_string(&path) {

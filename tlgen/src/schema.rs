@@ -23,6 +23,13 @@
 //! This parser keeps both. It recognizes the built-in declarations (`int ? = Int;`,
 //! `vector {t:Type} # [ t ] = Vector t;`, ...) and generic ones (`{X:Type}`) and records them
 //! as skipped rather than failing. Every error names the line it was found on.
+//!
+//! Generic *functions* are the wrappers Telegram's API puts around a query
+//! (`invokeWithLayer#da9b0d0d {X:Type} layer:int query:!X = X;`): `{X:Type}` declares a type
+//! variable, `query:!X` is "any function returning X" (a whole serialized query, constructor
+//! id first) and the wrapper returns whatever the query returns. Besides being listed as
+//! skipped, each one is also parsed into [`Schema::generic_functions`], so a generator can
+//! emit them when asked (the inner query stays raw bytes; see `generate`).
 
 use std::fmt;
 
@@ -33,8 +40,12 @@ pub struct Schema {
     pub constructors: Vec<Declaration>,
     /// Functions (the part after `---functions---`), in file order.
     pub functions: Vec<Declaration>,
-    /// Declarations that were recognized but not turned into a [`Declaration`].
+    /// Declarations that were recognized but not turned into a [`Declaration`] of
+    /// `constructors` or `functions`.
     pub skipped: Vec<Skipped>,
+    /// The generic functions among `skipped` (`{X:Type} ... query:!X = X`), parsed. A
+    /// generator leaves them out unless asked for them.
+    pub generic_functions: Vec<Declaration>,
 }
 
 /// One constructor or function line.
@@ -54,6 +65,8 @@ pub struct Declaration {
     pub id_declared: bool,
     /// The layer section (`// ===N===`) the line appears in, if any.
     pub layer: Option<u32>,
+    /// The type variables of a generic declaration (`X` for `{X:Type}`); empty otherwise.
+    pub type_params: Vec<String>,
     pub params: Vec<Param>,
     /// The type this constructor builds (or this function returns), e.g. `DecryptedMessage`.
     pub result_type: TypeRef,
@@ -102,6 +115,10 @@ pub enum TypeRef {
     /// A lowercase name that is not a built-in: a bare constructor (not supported by the
     /// generator, but parsed so the error can say so).
     Bare(String),
+    /// A type variable of a generic declaration, as a result type (`= X`).
+    TypeVar(String),
+    /// `!X`: any function whose result type is the type variable `X` (a serialized query).
+    Query(String),
 }
 
 /// A line the parser recognized and set aside on purpose.
@@ -153,6 +170,7 @@ pub fn parse(text: &str) -> Result<Schema, SchemaError> {
         constructors: Vec::new(),
         functions: Vec::new(),
         skipped: Vec::new(),
+        generic_functions: Vec::new(),
     };
     let mut in_functions = false;
     let mut layer = None;
@@ -187,7 +205,12 @@ pub fn parse(text: &str) -> Result<Schema, SchemaError> {
             );
         };
         let body = body.trim();
+        let tdlib_name = comment.and_then(tdlib_name);
         if let Some(reason) = skip_reason(body) {
+            if reason == SkipReason::Generic && in_functions {
+                let declaration = parse_declaration(body, code, line, layer, tdlib_name)?;
+                schema.generic_functions.push(declaration);
+            }
             schema.skipped.push(Skipped {
                 line,
                 text: code.to_owned(),
@@ -195,7 +218,6 @@ pub fn parse(text: &str) -> Result<Schema, SchemaError> {
             });
             continue;
         }
-        let tdlib_name = comment.and_then(tdlib_name);
         let declaration = parse_declaration(body, code, line, layer, tdlib_name)?;
         if in_functions {
             schema.functions.push(declaration);
@@ -271,16 +293,26 @@ fn parse_declaration(
     };
     check_name(official_name, line)?;
 
-    let params = words
-        .map(|word| parse_param(word, line))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut type_params = Vec::new();
+    let mut params = Vec::new();
+    for word in words {
+        if let Some(inner) = word.strip_prefix('{') {
+            type_params.push(parse_type_param(inner, word, line)?);
+        } else {
+            params.push(parse_param(word, &type_params, line)?);
+        }
+    }
     check_flag_references(&params, line)?;
 
     let result_text = right.trim();
     if result_text.is_empty() || result_text.contains(char::is_whitespace) {
         return error(line, format!("`{result_text}` is not a single result type"));
     }
-    let result_type = parse_type(result_text, line)?;
+    let result_type = if type_params.iter().any(|t| t == result_text) {
+        TypeRef::TypeVar(result_text.to_owned())
+    } else {
+        parse_type(result_text, line)?
+    };
 
     let computed = crate::id::constructor_id(body);
     let id = match declared_id {
@@ -304,6 +336,7 @@ fn parse_declaration(
         id,
         id_declared: declared_id.is_some(),
         layer,
+        type_params,
         params,
         result_type,
     })
@@ -322,12 +355,34 @@ fn check_name(name: &str, line: usize) -> Result<(), SchemaError> {
     }
 }
 
-fn parse_param(word: &str, line: usize) -> Result<Param, SchemaError> {
+/// `X:Type}` (the text after `{`): a type variable.
+fn parse_type_param(inner: &str, word: &str, line: usize) -> Result<String, SchemaError> {
+    match inner.strip_suffix('}').and_then(|p| p.split_once(':')) {
+        Some((name, "Type")) => {
+            check_name(name, line)?;
+            Ok(name.to_owned())
+        }
+        _ => error(
+            line,
+            format!("`{word}` is not a type variable `{{X:Type}}`"),
+        ),
+    }
+}
+
+fn parse_param(word: &str, type_params: &[String], line: usize) -> Result<Param, SchemaError> {
     let Some((name, ty)) = word.split_once(':') else {
         return error(line, format!("field `{word}` is not `name:type`"));
     };
     check_name(name, line)?;
-    let ty = if ty == "#" {
+    let ty = if let Some(var) = ty.strip_prefix('!') {
+        if !type_params.iter().any(|t| t == var) {
+            return error(
+                line,
+                format!("field `{name}` is `!{var}`, but `{var}` is not a type variable `{{{var}:Type}}` declared before it"),
+            );
+        }
+        ParamType::Plain(TypeRef::Query(var.to_owned()))
+    } else if ty == "#" {
         ParamType::Flags
     } else if let Some((condition, inner)) = ty.split_once('?') {
         let Some((flags, bit)) = condition.split_once('.') else {
@@ -457,6 +512,32 @@ mod tests {
                 (4, SkipReason::Generic)
             ]
         );
+    }
+
+    #[test]
+    fn generic_functions_are_also_parsed_with_their_type_variable() {
+        let text = "---functions---\n\
+            initConnection#c1cd5ea9 {X:Type} flags:# api_id:int device_model:string \
+            system_version:string app_version:string system_lang_code:string lang_pack:string \
+            lang_code:string proxy:flags.0?InputClientProxy params:flags.1?JSONValue query:!X = X;\n";
+        let schema = parse(text).unwrap();
+        assert!(schema.functions.is_empty());
+        assert_eq!(schema.skipped[0].reason, SkipReason::Generic);
+        let init = &schema.generic_functions[0];
+        assert_eq!(init.id, 0xc1cd5ea9);
+        assert_eq!(init.type_params, ["X"]);
+        assert_eq!(init.result_type, TypeRef::TypeVar("X".into()));
+        assert_eq!(
+            init.params.last().map(|p| &p.ty),
+            Some(&ParamType::Plain(TypeRef::Query("X".into())))
+        );
+    }
+
+    #[test]
+    fn a_query_of_an_undeclared_type_variable_is_an_error() {
+        let err = parse("---functions---\nwrap {X:Type} query:!Y = X;").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("`Y`"), "{err}");
     }
 
     #[test]

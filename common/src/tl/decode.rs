@@ -268,6 +268,26 @@ impl<'a> Reader<'a> {
         Ok(data)
     }
 
+    /// Reads `len` raw bytes, with no length prefix (the hand-parsed MTProto envelopes frame
+    /// their bodies themselves).
+    pub fn read_raw(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
+        self.take(len)
+    }
+
+    /// Takes every byte left, which must be at least `at_least` (the inner query of a
+    /// generic wrapper, see [`super::RawQuery`]).
+    pub fn read_rest(&mut self, at_least: usize) -> Result<&'a [u8], DecodeError> {
+        let remaining = self.remaining();
+        if remaining < at_least {
+            return Err(DecodeError::Truncated {
+                needed: at_least,
+                remaining,
+                at: self.position,
+            });
+        }
+        self.take(remaining)
+    }
+
     /// Reads a vector count and checks that `count` items of at least `min_item_size`
     /// bytes each can fit in what remains, so the caller may allocate `count` items.
     pub fn read_vector_count(&mut self, min_item_size: usize) -> Result<usize, DecodeError> {
@@ -361,6 +381,27 @@ impl TlRead for bool {
                 at,
             }),
         }
+    }
+}
+
+/// `int128` and `int256`: 16 and 32 raw bytes, no length prefix. Kept as bytes, never as
+/// numbers: nonces and hashes are compared and echoed, and Telethon reads them as signed
+/// little-endian integers where others read unsigned ones, so only the bytes are common.
+impl<const N: usize> TlRead for [u8; N] {
+    const MIN_WIRE_SIZE: usize = N;
+
+    fn read_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        reader.take_array()
+    }
+}
+
+/// A field whose type can contain the object holding it (`inputPeerUserFromMessage` has a
+/// `peer:InputPeer`) is a `Box` in Rust; on the wire it is the value itself.
+impl<T: TlRead> TlRead for Box<T> {
+    const MIN_WIRE_SIZE: usize = T::MIN_WIRE_SIZE;
+
+    fn read_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        T::read_from(reader).map(Box::new)
     }
 }
 

@@ -53,6 +53,20 @@ impl TlWrite for bool {
     }
 }
 
+/// `int128` and `int256`: the raw bytes.
+impl<const N: usize> TlWrite for [u8; N] {
+    fn write_to(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(self);
+    }
+}
+
+/// A recursive field: the value itself.
+impl<T: TlWrite> TlWrite for Box<T> {
+    fn write_to(&self, buf: &mut Vec<u8>) {
+        T::write_to(self, buf);
+    }
+}
+
 /// TL `bytes`.
 ///
 /// # Panics

@@ -11,7 +11,7 @@
 //! * `long` is written as a decimal **string** (64-bit values do not survive JavaScript
 //!   numbers); a string or a JSON integer is accepted;
 //! * `bytes` is written as standard base64; base64 or `{"$hex": "..."}` (the vectors' form)
-//!   is accepted;
+//!   is accepted; `int128`/`int256` likewise, with exactly 16/32 bytes;
 //! * `double` is a number (a non-finite double, which JSON cannot express, is written as
 //!   `null` and cannot be read back);
 //! * `true` flags and `Bool` are JSON booleans;
@@ -86,6 +86,8 @@ pub enum JsonErrorKind {
     InvalidHex { reason: String },
     #[error("{len} bytes is more than TL can carry ({max})")]
     TooLong { len: usize, max: usize },
+    #[error("{len} bytes where exactly {expected} are needed")]
+    WrongLength { len: usize, expected: usize },
     #[error("object has no \"_\" naming its constructor")]
     MissingName,
     #[error("missing field `{field}` of `{constructor}`")]
@@ -420,6 +422,35 @@ impl TlJson for Vec<u8> {
     }
 }
 
+/// `int128`/`int256`: written and read as `bytes` are, with exactly `N` bytes.
+impl<const N: usize> TlJson for [u8; N] {
+    fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&base64::display::Base64Display::new(
+            self,
+            &base64::engine::general_purpose::STANDARD,
+        ))
+    }
+
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let bytes = Vec::<u8>::from_json(value)?;
+        let len = bytes.len();
+        bytes
+            .try_into()
+            .map_err(|_| JsonError::new(JsonErrorKind::WrongLength { len, expected: N }))
+    }
+}
+
+/// A recursive field: the value's own JSON form.
+impl<T: TlJson> TlJson for Box<T> {
+    fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        T::write_json(self, serializer)
+    }
+
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        T::from_json(value).map(Box::new)
+    }
+}
+
 /// `Vector<T>`: a JSON array.
 impl<T: TlJson> TlJson for Vec<T> {
     fn write_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -439,7 +470,10 @@ impl<T: TlJson> TlJson for Vec<T> {
 }
 
 /// Implements serde's `Serialize`/`Deserialize` for a generated type by going through
-/// [`TlJson`], so serde users get the same form and the same precise errors.
+/// [`TlJson`], so serde users get the same form and the same precise errors. Exported for
+/// code generated into other crates (`secretchat-mtproto`'s schemas); not an API of its own.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! serde_via_json {
     ($name:ident) => {
         impl serde::Serialize for $name {
@@ -456,4 +490,3 @@ macro_rules! serde_via_json {
         }
     };
 }
-pub(crate) use serde_via_json;

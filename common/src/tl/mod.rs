@@ -25,19 +25,23 @@
 //! * [`names`] — how a name (`decryptedMessageMediaDocument143`) maps to a constructor.
 //! * [`annotate`] — the same strict decoder, noting where each constructor id and field
 //!   lies in the bytes (for the annotated views: `decode`, the web view).
+//! * [`query`] — `!X`, the inner query of a generic wrapper such as `invokeWithLayer`, kept
+//!   as raw bytes (used by the MTProto schemas of `secretchat-mtproto`).
 
 pub mod annotate;
 pub mod decode;
 pub mod encode;
 pub mod json;
 pub mod names;
+pub mod query;
 
+pub use crate::serde_via_json;
 pub use annotate::{annotate, Annotated, Mark, Marked};
 pub use decode::{DecodeError, Reader, TlRead, MAX_DEPTH};
 pub use encode::TlWrite;
-pub(crate) use json::serde_via_json;
 pub use json::{JsonError, JsonErrorKind, TlJson};
 pub use names::{in_force_at, resolve_name, ConstructorInfo};
+pub use query::RawQuery;
 
 /// The end-to-end schema (`tl/secret_api.tl`, layers 8..144), generated at build time by
 /// `secretchat-tlgen`. Print the generated source with

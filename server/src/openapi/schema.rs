@@ -151,9 +151,11 @@ impl Schemas {
                 json!({"type": "array", "items": self.type_schema(item, direction)?})
             }
             TypeRef::Boxed(name) => self.boxed(name, direction)?,
-            TypeRef::Int128 | TypeRef::Int256 | TypeRef::Bare(_) => {
-                return Err(format!("{ty:?} has no JSON schema here"))
-            }
+            TypeRef::Int128
+            | TypeRef::Int256
+            | TypeRef::Bare(_)
+            | TypeRef::TypeVar(_)
+            | TypeRef::Query(_) => return Err(format!("{ty:?} has no JSON schema here")),
         })
     }
 
