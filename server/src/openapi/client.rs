@@ -104,6 +104,25 @@ fn refine(method: &str, body: &mut Value, limits: &Limits) {
                 "one part (else FILE_PART_EMPTY / FILE_PART_TOO_BIG); every part but the last \
                  has one size, a multiple of 1024 dividing 524288 (else FILE_PART_SIZE_INVALID)",
             );
+            let parts = limits.max_file_parts;
+            properties["file_part"]["minimum"] = json!(0);
+            properties["file_part"]["maximum"] = json!(parts - 1);
+            properties["file_part"]["description"] = json!(format!(
+                "the part's number, 0..{parts} on this server, and below file_total_parts for a \
+                 big file (else FILE_PART_INVALID)"
+            ));
+            if method == "upload.saveBigFilePart" {
+                properties["file_total_parts"] = json!({
+                    "anyOf": [
+                        {"type": "integer", "format": "int32", "minimum": 1, "maximum": parts},
+                        {"type": "integer", "format": "int32", "enum": [-1]},
+                    ],
+                    "description": format!(
+                        "how many parts the file has, 1..={parts} on this server, or -1 while \
+                         it is not known yet (else FILE_PARTS_INVALID)"
+                    ),
+                });
+            }
         }
         "updates.getDifference" => {
             properties["timeout"] = nullable(json!({
