@@ -67,6 +67,7 @@ pub mod faults;
 pub mod files;
 pub mod fuzzing;
 pub mod methods;
+pub mod mtproto;
 pub mod openapi;
 pub mod state;
 pub mod update_queue;
