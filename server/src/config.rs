@@ -5,6 +5,7 @@
 //! defaults are generous for a local lab and every one is enforced with a clear error.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use clap::{Args, Parser};
 
@@ -56,6 +57,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     #[command(flatten)]
     pub dh: DhOptions,
+    #[command(flatten)]
+    pub mtproto: MtprotoOptions,
 }
 
 /// The limits; each is enforced with a documented error.
@@ -120,6 +123,43 @@ pub struct DhOptions {
     pub dh_version: Option<i32>,
 }
 
+/// Default `--mtproto-port`.
+pub const DEFAULT_MTPROTO_PORT: u16 = 8443;
+/// Default `--mtproto-idle-timeout`, seconds. Pyrogram pings every 5 s and Telethon every
+/// 60 s, so a live client is never idle this long.
+pub const DEFAULT_MTPROTO_IDLE_TIMEOUT: u64 = 120;
+
+/// The MTProto 2.0 front door (on by default, beside the HTTP API).
+#[derive(Debug, Clone, Args)]
+pub struct MtprotoOptions {
+    /// Port of the MTProto door (Telegram's TCP transports, for unmodified clients such as
+    /// Telethon and Pyrogram); it listens on `--bind`. On by default; 0 picks a free port.
+    #[arg(long, env = "SECRETCHAT_MTPROTO_PORT", default_value_t = DEFAULT_MTPROTO_PORT)]
+    pub mtproto_port: u16,
+    /// Turn the MTProto door off (HTTP only).
+    #[arg(long, env = "SECRETCHAT_NO_MTPROTO")]
+    pub no_mtproto: bool,
+    /// The door's RSA private key, PEM (PKCS#1 or PKCS#8, 2048 bits). Absent: one is
+    /// generated at start (from --seed when given); its public half is logged and served at
+    /// GET /mtproto/public-key.
+    #[arg(long, env = "SECRETCHAT_RSA_KEY")]
+    pub rsa_key: Option<PathBuf>,
+    /// Seconds an MTProto connection may stay silent before the server closes it.
+    #[arg(long, env = "SECRETCHAT_MTPROTO_IDLE_TIMEOUT", default_value_t = DEFAULT_MTPROTO_IDLE_TIMEOUT)]
+    pub mtproto_idle_timeout: u64,
+}
+
+impl Default for MtprotoOptions {
+    fn default() -> Self {
+        Self {
+            mtproto_port: DEFAULT_MTPROTO_PORT,
+            no_mtproto: false,
+            rsa_key: None,
+            mtproto_idle_timeout: DEFAULT_MTPROTO_IDLE_TIMEOUT,
+        }
+    }
+}
+
 impl ServerConfig {
     /// A configuration for tests: ports 0 (free ones), default limits, a fixed seed and a
     /// fixed, public admin token — for tests only.
@@ -133,6 +173,10 @@ impl ServerConfig {
             seed: Some(7),
             limits: Limits::default(),
             dh: DhOptions::default(),
+            mtproto: MtprotoOptions {
+                mtproto_port: 0,
+                ..MtprotoOptions::default()
+            },
         }
     }
 
@@ -177,6 +221,10 @@ mod tests {
             "--dh-prime",
             "--dh-g",
             "--dh-version",
+            "--mtproto-port",
+            "--no-mtproto",
+            "--rsa-key",
+            "--mtproto-idle-timeout",
         ] {
             assert!(help.contains(flag), "{flag} missing from --help");
         }

@@ -82,6 +82,10 @@ pub fn app(state: AppState) -> Router {
     let limit = state.limits.max_body_bytes;
     methods::routes()
         .route("/openapi.json", get(openapi::serve_client))
+        .route(
+            mtproto::server_key::PUBLIC_KEY_PATH,
+            get(mtproto::server_key::serve_public_key),
+        )
         .fallback(|uri: Uri| async move {
             let method = uri.path().strip_prefix("/api/").unwrap_or(uri.path());
             RpcError::InputMethodInvalid {

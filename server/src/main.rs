@@ -1,5 +1,6 @@
-//! The `secretchat-server` binary: parses the flags, starts the client API and the admin
-//! surface on their own listeners, and stops both gracefully on Ctrl-C or SIGTERM.
+//! The `secretchat-server` binary: parses the flags, starts the client API, the admin
+//! surface and the MTProto door on their own listeners, and stops them gracefully on Ctrl-C
+//! or SIGTERM.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -56,6 +57,26 @@ async fn run(config: ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
         app(Arc::clone(&state)),
         stopped(stop_rx.clone()),
     ));
+    let mtproto_task = if config.mtproto.no_mtproto {
+        tracing::info!("mtproto: door off (--no-mtproto)");
+        None
+    } else {
+        let listener =
+            TcpListener::bind(SocketAddr::new(config.bind, config.mtproto.mtproto_port)).await?;
+        let key_state = Arc::clone(&state);
+        let public =
+            tokio::task::spawn_blocking(move || key_state.mtproto.public_document()).await?;
+        tracing::info!(
+            fingerprint = %public.fingerprint_hex,
+            "mtproto: RSA public key (also at GET /mtproto/public-key):\n{}",
+            public.pem.trim_end()
+        );
+        Some(tokio::spawn(secretchat_server::mtproto::serve(
+            listener,
+            Arc::clone(&state),
+            stopped(stop_rx.clone()),
+        )))
+    };
     let admin_task = tokio::spawn(serve(admin, admin_app(state), stopped(stop_rx)));
 
     shutdown_signal().await;
@@ -64,6 +85,9 @@ async fn run(config: ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
     sweeper.abort();
     api_task.await??;
     admin_task.await??;
+    if let Some(task) = mtproto_task {
+        task.await??;
+    }
     Ok(())
 }
 

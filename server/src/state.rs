@@ -14,6 +14,7 @@
 //! the server the fault engine is given ([`FaultContext`]).
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use dashmap::DashMap;
 use rand::{Rng, RngCore, SeedableRng};
@@ -28,6 +29,8 @@ use crate::directory::{Directory, Fresh};
 use crate::event_log::{EventLog, LogEvent};
 use crate::faults::{FaultContext, Faults};
 use crate::files::{PartialUpload, StoredFile, UploadLimits};
+use crate::mtproto::server_key::ServerKeySource;
+use crate::mtproto::Door;
 
 /// What `Server::new` can refuse.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,8 @@ pub enum StartError {
     BadDhConfig(#[from] secretchat_common::dh::DhError),
     #[error("--dh-version must not be 0 (clients send 0 when they have no cached config)")]
     ZeroDhVersion,
+    #[error(transparent)]
+    RsaKey(#[from] crate::mtproto::server_key::ServerKeyError),
 }
 
 /// The `(p, g, version)` `messages.getDhConfig` serves.
@@ -61,6 +66,8 @@ pub struct Server {
     pub events: Arc<EventLog>,
     /// Fault rules and hostile modes (`docs/faults.md`).
     pub faults: Faults,
+    /// The MTProto door's keys and connections ([`crate::mtproto`]).
+    pub mtproto: Door,
     admin_token: String,
     rng: Mutex<ChaCha20Rng>,
 }
@@ -96,6 +103,11 @@ impl Server {
             .unwrap_or_else(|| hex::encode(rng.gen::<[u8; 16]>()));
         let secret = rng.gen::<[u8; 32]>();
         let faults = Faults::new(rng.gen());
+        let server_key = ServerKeySource::new(config.mtproto.rsa_key.as_deref(), config.seed)?;
+        let mtproto = Door::new(
+            server_key,
+            Duration::from_secs(config.mtproto.mtproto_idle_timeout),
+        );
         Ok(Self {
             limits: config.limits.clone(),
             clock: Clock::new(),
@@ -109,6 +121,7 @@ impl Server {
             files: DashMap::new(),
             events: Arc::new(EventLog::new()),
             faults,
+            mtproto,
             admin_token,
             rng: Mutex::new(rng),
         })
@@ -243,6 +256,8 @@ impl Server {
         self.faults.reset();
         self.events.clear();
         self.clock.reset();
+        // Clients of the MTProto door get −404 on their next packet and make a new key.
+        self.mtproto.keys.clear();
     }
 }
 

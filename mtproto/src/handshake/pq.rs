@@ -7,8 +7,10 @@
 //!
 //! The two clients encode the factors differently — Pyrogram echoes pq's bytes and writes p
 //! and q as 4 bytes (`to_bytes(4, "big")`), Telethon writes each as its minimal big-endian
-//! bytes — so the server draws `2^28 ≤ p < q < 2^32`: both factors then take exactly 4 bytes
-//! either way and pq exactly 8 (≥ 2^56, so its first byte is not zero). It still compares the
+//! bytes — so the server draws `2^28 ≤ p < q < 2^31`: both factors then take exactly 4 bytes
+//! either way and pq exactly 8 (≥ 2^56, so its first byte is not zero). pq also stays below
+//! 2^63: Telethon reads it as a *signed* big-endian integer (`get_int(res_pq.pq)`,
+//! telethon/network/authenticator.py) and cannot factor a negative one. It still compares the
 //! answers as numbers. Telegram's example is `0x17ED48941A08F981 = 0x494C553B × 0x53911073`.
 //! The primes come from `secretchat_common`'s primality test; the client side factors with
 //! Pollard's rho in Brent's form, as Telethon does (telethon/crypto/factorization.py).
@@ -19,6 +21,8 @@ use secretchat_common::dh::prime::is_probable_prime;
 
 /// The least factor the server draws: 2^28.
 const MIN_FACTOR: u32 = 1 << 28;
+/// Factors stay below 2^31, so pq < 2^62.
+const FACTOR_LIMIT: u32 = 1 << 31;
 
 /// A `pq` and its two factors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +32,7 @@ pub struct Pq {
 }
 
 impl Pq {
-    /// Two distinct random primes in `[2^28, 2^32)`.
+    /// Two distinct random primes in `[2^28, 2^31)`.
     pub fn generate(rng: &mut impl RngCore) -> Self {
         let a = random_prime(rng);
         let b = loop {
@@ -61,15 +65,18 @@ impl Pq {
     }
 }
 
-/// An odd random number in `[2^28, 2^32)`, then the next prime from there (wrapping back to
+/// An odd random number in `[2^28, 2^31)`, then the next prime from there (wrapping back to
 /// 2^28 + 1 at the top).
 fn random_prime(rng: &mut impl RngCore) -> u32 {
-    let mut candidate = (rng.next_u32() | MIN_FACTOR | 1).max(MIN_FACTOR + 1);
+    let mut candidate = (rng.next_u32() % FACTOR_LIMIT) | MIN_FACTOR | 1;
     loop {
         if is_probable_prime(&BigUint::from(candidate)) {
             return candidate;
         }
-        candidate = candidate.checked_add(2).unwrap_or(MIN_FACTOR + 1);
+        candidate += 2;
+        if candidate >= FACTOR_LIMIT {
+            candidate = MIN_FACTOR + 1;
+        }
     }
 }
 
@@ -173,8 +180,9 @@ mod tests {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
         for _ in 0..50 {
             let pq = Pq::generate(&mut rng);
-            assert!(MIN_FACTOR <= pq.p() && pq.p() < pq.q());
+            assert!(MIN_FACTOR <= pq.p() && pq.p() < pq.q() && pq.q() < FACTOR_LIMIT);
             assert_eq!(be_bytes(pq.pq()).len(), 8);
+            assert!(pq.pq() < 1 << 63, "Telethon reads pq as signed");
             assert_eq!(be_bytes(u64::from(pq.p())).len(), 4);
             assert_eq!(
                 factorize(pq.pq()),

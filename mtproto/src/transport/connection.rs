@@ -146,7 +146,13 @@ enum ServerState {
         stream: Box<Stream>,
         detected: Detected,
     },
-    Failed(TransportError),
+    /// Bad input ended the reading side. The writing side of an opened connection still
+    /// works (its framing and cipher do not depend on what was read), so the server can
+    /// still send a transport error before it closes.
+    Failed {
+        error: TransportError,
+        writer: Option<Box<Stream>>,
+    },
 }
 
 impl Default for ServerConnection {
@@ -186,7 +192,7 @@ impl ServerConnection {
         match &mut self.state {
             ServerState::Detecting(first) => first.extend_from_slice(bytes),
             ServerState::Open { stream, .. } => stream.push(bytes),
-            ServerState::Failed(_) => {}
+            ServerState::Failed { .. } => {}
         }
     }
 
@@ -194,7 +200,16 @@ impl ServerConnection {
     pub fn poll_frame(&mut self) -> Result<Option<Frame>, TransportError> {
         let result = self.try_poll();
         if let Err(error) = &result {
-            self.state = ServerState::Failed(error.clone());
+            let writer =
+                match std::mem::replace(&mut self.state, ServerState::Detecting(Vec::new())) {
+                    ServerState::Open { stream, .. } => Some(stream),
+                    ServerState::Failed { writer, .. } => writer,
+                    ServerState::Detecting(_) => None,
+                };
+            self.state = ServerState::Failed {
+                error: error.clone(),
+                writer,
+            };
         }
         result
     }
@@ -208,7 +223,7 @@ impl ServerConnection {
         }
         let ServerState::Open { stream, .. } = &mut self.state else {
             return match &self.state {
-                ServerState::Failed(error) => Err(error.clone()),
+                ServerState::Failed { error, .. } => Err(error.clone()),
                 _ => Ok(None),
             };
         };
@@ -287,13 +302,17 @@ impl ServerConnection {
                 need: detect::bytes_needed(first),
             }),
             ServerState::Open { stream, .. } => stream.end_of_input(),
-            ServerState::Failed(error) => Err(error.clone()),
+            ServerState::Failed { error, .. } => Err(error.clone()),
         }
     }
 
     fn stream(&mut self) -> Result<&mut Stream, EncodeError> {
         match &mut self.state {
-            ServerState::Open { stream, .. } => Ok(stream),
+            ServerState::Open { stream, .. }
+            | ServerState::Failed {
+                writer: Some(stream),
+                ..
+            } => Ok(stream),
             _ => Err(EncodeError::NotDetected),
         }
     }

@@ -49,6 +49,10 @@ pub fn admin_app(state: AppState) -> Router {
         .route("/admin/state", get(state::admin_state))
         .route("/admin/clock/advance", post(clock::advance_clock))
         .route("/admin/reset", post(reset))
+        .route(
+            "/admin/mtproto/public-key",
+            get(crate::mtproto::server_key::serve_public_key),
+        )
         .merge(faults::routes())
         .merge(hostile::routes())
         .merge(events::routes())

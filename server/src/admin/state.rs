@@ -67,6 +67,10 @@ pub fn snapshot(state: &Server) -> Value {
         "files": {"stored": state.files.len(), "stored_bytes": stored_bytes, "uploads_in_progress": state.uploads.len()},
         "clock": {"now": state.now(), "offset_seconds": state.clock.offset_seconds()},
         "process": {"rss_bytes": resident_memory_bytes()},
+        "mtproto": {
+            "listening": state.mtproto.addr.get().map(ToString::to_string),
+            "auth_keys": state.mtproto.keys.snapshot(),
+        },
     })
 }
 

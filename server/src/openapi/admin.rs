@@ -372,7 +372,7 @@ fn state_schema() -> Value {
         }),
     );
     object(
-        &["users", "chats", "files", "clock", "process"],
+        &["users", "chats", "files", "clock", "process", "mtproto"],
         json!({
             "users": {"type": "array", "items": user},
             "chats": {"type": "array", "items": chat},
@@ -384,7 +384,63 @@ fn state_schema() -> Value {
                 "now": int(), "offset_seconds": {"type": "integer", "format": "int64"},
             })),
             "process": object(&["rss_bytes"], json!({"rss_bytes": nullable(unsigned(u64::MAX))})),
+            "mtproto": mtproto_schema(),
         }),
+    )
+}
+
+/// The MTProto door in `/admin/state`: its address and every auth key.
+fn mtproto_schema() -> Value {
+    let text = json!({"type": "string"});
+    let client = object(
+        &[
+            "api_id",
+            "app_version",
+            "device_model",
+            "system_version",
+            "lang_code",
+        ],
+        json!({"api_id": int(), "app_version": text, "device_model": text,
+               "system_version": text, "lang_code": text}),
+    );
+    let connection = object(
+        &["id", "transport", "peer"],
+        json!({"id": unsigned(u64::MAX), "transport": text, "peer": text}),
+    );
+    let auth_key = object(
+        &[
+            "auth_key_id",
+            "kind",
+            "device_id",
+            "layer",
+            "client",
+            "sessions",
+            "connections",
+            "bound_to",
+        ],
+        json!({
+            "auth_key_id": text, "kind": {"type": "string", "enum": ["permanent", "temporary"]},
+            "device_id": nullable(json!({"type": "string", "pattern": long_pattern()})),
+            "layer": nullable(int()), "client": nullable(client),
+            "sessions": {"type": "array", "items": text},
+            "connections": {"type": "array", "items": connection},
+            "bound_to": nullable(text.clone()),
+        }),
+    );
+    object(
+        &["listening", "auth_keys"],
+        json!({"listening": nullable(text), "auth_keys": {"type": "array", "items": auth_key}}),
+    )
+}
+
+/// `GET /mtproto/public-key` and `/admin/mtproto/public-key`.
+pub fn public_key_schema() -> Value {
+    let text = json!({"type": "string"});
+    object(
+        &["pem", "fingerprint", "fingerprint_hex", "mtproto_addr"],
+        json!({"pem": text, "fingerprint": {"type": "string", "pattern": long_pattern()},
+               "fingerprint_hex": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+               "mtproto_addr": nullable(text.clone())}),
     )
 }
 
@@ -411,6 +467,11 @@ pub fn document(_limits: &Limits) -> Result<Value, String> {
             "admin.reset",
             "Forgets every user, device, chat, file, fault rule, hostile mode and event; real time again.",
             answer("done", object(&["reset"], json!({"reset": {"type": "boolean", "enum": [true]}}))),
+        )),
+        ("/admin/mtproto/public-key", "get", Operation::new(
+            "admin.mtprotoPublicKey",
+            "The MTProto door's RSA public key (PKCS#1 PEM) and fingerprint, for installing in a client.",
+            answer("the public key", public_key_schema()),
         )),
         ("/admin/faults", "post", Operation::new(
             "admin.installFault",

@@ -16,6 +16,7 @@ use crate::config::Limits;
 use crate::error::ErrorKind;
 use crate::files::MAX_PART_BYTES;
 use crate::methods::{self, updates_stream, MethodDoc, Tag};
+use crate::mtproto::server_key::PUBLIC_KEY_PATH;
 
 /// The `/api/` methods that need no bearer token.
 pub const PUBLIC_METHODS: &[&str] = &["auth.signIn"];
@@ -222,6 +223,22 @@ fn event_stream() -> Value {
     }})
 }
 
+fn public_key() -> Value {
+    json!({"get": {
+        "operationId": "mtproto.publicKey",
+        "tags": [tag_name(Tag::Auth)],
+        "summary": "The MTProto door's RSA public key and fingerprint, for installing in an MTProto client (no token).",
+        "description": "`pem` is PKCS#1 (`BEGIN RSA PUBLIC KEY`, what Telethon's `rsa.add_key` takes); \
+            `fingerprint` is the signed 64-bit value clients key their tables by, as decimal text; \
+            `mtproto_addr` is where the door listens (null while it does not). docs/mtproto.md shows \
+            how to install it in Telethon and Pyrogram.",
+        "responses": {"200": {
+            "description": "the public key",
+            "content": {"application/json": {"schema": super::admin::public_key_schema()}},
+        }},
+    }})
+}
+
 /// The client API's document, for a server with these limits.
 pub fn document(limits: &Limits) -> Result<Value, String> {
     let mut schemas = Schemas::default();
@@ -231,6 +248,7 @@ pub fn document(limits: &Limits) -> Result<Value, String> {
         paths.insert(format!("/api/{method}"), json!({"post": operation}));
     }
     paths.insert(updates_stream::PATH.to_owned(), event_stream());
+    paths.insert(PUBLIC_KEY_PATH.to_owned(), public_key());
     let mut components = schemas.into_components();
     components.insert("rpc_error".into(), rpc_error_component());
     Ok(json!({
