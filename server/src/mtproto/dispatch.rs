@@ -49,6 +49,19 @@ pub fn handle_timeout(server: &Server, record: &Arc<AuthKeyRecord>, now: SystemT
     drive(server, record, &mut state, now);
 }
 
+/// Sends `updates` (a boxed `Updates`) to every session of `record` that asked for updates.
+pub fn push(server: &Server, record: &Arc<AuthKeyRecord>, updates: &[u8], now: SystemTime) {
+    let mut state = record.lock();
+    let sessions = state.update_sessions.clone();
+    for session_id in sessions {
+        if state.sessions.push(now, session_id, updates.to_vec()).is_err() {
+            // The session is gone: stop pushing to it.
+            state.update_sessions.retain(|&id| id != session_id);
+        }
+    }
+    drive(server, record, &mut state, now);
+}
+
 /// `connection` closed: the key's sessions wait for another one.
 pub fn connection_closed(record: &AuthKeyRecord, connection: ConnectionId) {
     let mut state = record.lock();
