@@ -58,6 +58,12 @@ pub enum LogEvent {
         max_qts: i32,
         messages: usize,
     },
+    /// A client of the MTProto door called a method the door does not serve.
+    UnsupportedMethod {
+        device: Option<DeviceId>,
+        method: String,
+        layer: i32,
+    },
     /// Updates older than 7 days were deleted.
     Expired { removed: usize },
     /// A fault rule acted, or a hostile mode substituted something: the details are JSON
@@ -106,6 +112,17 @@ impl LogEvent {
                 "device": device.0.to_string(),
                 "max_qts": max_qts,
                 "messages": messages,
+            }),
+            LogEvent::UnsupportedMethod {
+                device,
+                method,
+                layer,
+            } => json!({
+                "event": "unsupported_method",
+                "door": "mtproto",
+                "device": device.map(|d| d.0.to_string()),
+                "method": method,
+                "layer": layer,
             }),
             LogEvent::Expired { removed } => json!({"event": "expired", "removed": removed}),
             LogEvent::Fault(detail) => detail.clone(),
