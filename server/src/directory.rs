@@ -17,7 +17,7 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use sha2::{Digest, Sha256};
 
-use crate::device::{DeviceId, DeviceRecord};
+use crate::device::{DeviceDoor, DeviceId, DeviceRecord};
 use crate::error::RpcError;
 
 /// A user and the ids of its signed-in devices.
@@ -143,6 +143,7 @@ impl Directory {
                     DeviceId(fresh.device_id),
                     user_id,
                     device_name.to_owned(),
+                    DeviceDoor::Http,
                 ));
                 self.devices.insert(device.id, Arc::clone(&device));
                 user.devices.push(device.id);
@@ -206,6 +207,7 @@ impl Directory {
             DeviceId(device_id),
             user_id,
             device_name.to_owned(),
+            DeviceDoor::Mtproto,
         ));
         self.devices.insert(device.id, Arc::clone(&device));
         user.devices.push(device.id);

@@ -26,7 +26,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use crate::device::DeviceId;
+use crate::device::{DeviceDoor, DeviceId};
 
 /// How many events the log keeps.
 pub const CAPACITY: usize = 100_000;
@@ -47,6 +47,8 @@ pub enum LogEvent {
     /// An update went into a device's queue (or, for typing, out on its live stream).
     Delivered {
         device: DeviceId,
+        /// The door the device goes out through (pushed there, or fetched by it).
+        door: DeviceDoor,
         update: &'static str,
         chat_id: Option<i32>,
         /// `("qts", n)` for messages, `("pts", n)` for other updates, none for typing.
@@ -88,6 +90,7 @@ impl LogEvent {
             }),
             LogEvent::Delivered {
                 device,
+                door,
                 update,
                 chat_id,
                 counter,
@@ -96,6 +99,7 @@ impl LogEvent {
                     "event": "delivered",
                     "update": update,
                     "device": device.0.to_string(),
+                    "door": door.name(),
                     "chat_id": chat_id,
                 });
                 if let Some((name, n)) = counter {
