@@ -266,14 +266,14 @@ fn a_reflected_message_aborts_tdlib_and_is_dropped_by_android() {
     }
 }
 
-/// L3 — SPEC §3.4 ("tdlib also aborts if the peer's layer decreases"; tdlib
-/// SecretChatActor.cpp `check_seq_no` l.898 "his_layer is not monotonic"): the spec
-/// profile aborts; the default keeps the higher layer and shows the message (SPEC §5), as
-/// Telegram Android does (`applyPeerLayer` ignores a lower value).
+/// Row L3: a wrapped message at a lower layer than the last (SPEC §3.4; tdlib
+/// SecretChatActor.cpp `check_seq_no` l.898 "his_layer is not monotonic", fatal): tdlib and
+/// the spec profile abort; Telegram Android keeps the higher layer and shows the message
+/// (`applyPeerLayer` ignores a lower value).
 #[test]
-fn a_message_at_a_lower_layer_aborts_the_spec_profile_and_is_shown_by_the_others() {
+fn a_message_at_a_lower_layer_aborts_tdlib_and_the_spec_profile_and_is_shown_by_android() {
     for (profile, aborts) in [
-        (Profile::Tdlib, false),
+        (Profile::Tdlib, true),
         (Profile::Android, false),
         (Profile::Spec, true),
     ] {
@@ -295,7 +295,9 @@ fn a_message_at_a_lower_layer_aborts_the_spec_profile_and_is_shown_by_the_others
             );
             let lines = profile_lines(&mut pair.b);
             assert!(
-                lines.iter().any(|line| line.starts_with("spec: layer ")),
+                lines
+                    .iter()
+                    .any(|line| line.starts_with(&format!("{profile}: layer "))),
                 "{lines:?}"
             );
         } else {
@@ -303,4 +305,199 @@ fn a_message_at_a_lower_layer_aborts_the_spec_profile_and_is_shown_by_the_others
             assert_eq!(pair.b.layers().remote(), Layer(144));
         }
     }
+}
+
+/// B's events since `from`, after A performed `action` and everything was delivered.
+fn after(pair: &mut Pair, action: HostileAction) -> Vec<ChatEvent> {
+    let from = pair.events_b.len();
+    let now = pair.now;
+    pair.a.hostile(now, action, &mut pair.rng_a).unwrap();
+    pair.collect();
+    pair.drive();
+    pair.events_b[from..].to_vec()
+}
+
+fn texts(events: &[ChatEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            ChatEvent::MessageReceived { message, .. } => Some(message.text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Row E7: random_bytes of 14 bytes. tdlib has no length check (SecretChatActor.cpp:
+/// `random_bytes` appears only in `create_encrypted_message` l.215): the message is shown
+/// and uses up its numbers, so the honest message that takes them next is dropped as old.
+/// The spec (§2.1) and Telegram Android (`decryptMessage`: `random_bytes.length < 15` →
+/// `return null`) ignore it, and the honest one is shown.
+#[test]
+fn short_random_bytes_are_shown_by_tdlib_and_ignored_by_the_spec_profile() {
+    for (profile, shown) in [(Profile::Tdlib, true), (Profile::Spec, false)] {
+        let mut pair = pair(profile, 30);
+        let mut events = after(&mut pair, HostileAction::ShortRandomBytes);
+        pair.send_text(Side::Creator, "honest");
+        pair.drive();
+        events.extend(pair.events_b.iter().rev().take(4).rev().cloned());
+        let shown_texts = texts(&pair.events_b);
+        if shown {
+            assert!(
+                shown_texts.contains(&"short-random-bytes".to_owned()),
+                "{shown_texts:?}"
+            );
+            assert!(
+                !shown_texts.contains(&"honest".to_owned()),
+                "{shown_texts:?}"
+            );
+            assert!(profile_lines(&mut pair.b)
+                .iter()
+                .any(|line| line.starts_with("tdlib: random_bytes of 14 bytes")));
+        } else {
+            assert!(!shown_texts.contains(&"short-random-bytes".to_owned()));
+            assert!(
+                shown_texts.contains(&"honest".to_owned()),
+                "{shown_texts:?}"
+            );
+            assert!(ignored(&events)
+                .iter()
+                .any(|r| matches!(r, IgnoreReason::RandomBytesTooShort { got: 14, .. })));
+        }
+    }
+}
+
+/// Row E9: an inner message with an unknown constructor. tdlib's parser fails on the whole
+/// `decryptedMessageLayer` ("Unknown constructor found", code 0: fatal —
+/// SecretChatActor.cpp do_inbound_message_encrypted l.840–866); the spec (§5) and Android
+/// use up its seq number and ignore it.
+#[test]
+fn an_unknown_inner_constructor_aborts_tdlib_and_is_ignored_by_the_spec_profile() {
+    let mut tdlib = pair(Profile::Tdlib, 31);
+    let events = after(&mut tdlib, HostileAction::UnknownConstructor);
+    assert!(
+        matches!(abort_of(&events), Some(AbortReason::UndecodableInnerMessage { error }) if error.contains("0badc0de")),
+        "{events:?}"
+    );
+    let mut spec = pair(Profile::Spec, 31);
+    let events = after(&mut spec, HostileAction::UnknownConstructor);
+    assert!(abort_of(&events).is_none(), "{events:?}");
+    assert!(ignored(&events)
+        .iter()
+        .any(|r| matches!(r, IgnoreReason::UndecodableMessage { .. })));
+    spec.send_text(Side::Creator, "after");
+    spec.drive();
+    assert_eq!(
+        texts(&spec.events_b).last().map(String::as_str),
+        Some("after")
+    );
+}
+
+/// Row S3: an out_seq_no with the receiver's own parity. tdlib: "Bad seq_no parity"
+/// (check_seq_no l.882, fatal). Telegram Android checks no parity (`decryptMessage`): the
+/// number is above the last one processed, so it is a gap — `sendResendMessage(seq_in + 2,
+/// out_seq_no − 2)`, an inverted range — and the message waits for ever; the chat goes on.
+#[test]
+fn a_wrong_parity_aborts_tdlib_and_is_held_as_a_gap_by_android() {
+    let action = HostileAction::WrongSeqParity {
+        field: SeqField::Out,
+    };
+    let mut tdlib = pair(Profile::Tdlib, 32);
+    let events = after(&mut tdlib, action.clone());
+    assert!(
+        matches!(abort_of(&events), Some(AbortReason::SeqNo(_))),
+        "{events:?}"
+    );
+
+    // Only B's side is driven: A, a tdlib chat, would abort on Android's inverted Resend.
+    let mut android = pair(Profile::Android, 32);
+    let from = android.events_b.len();
+    let now = android.now;
+    android.a.hostile(now, action, &mut android.rng_a).unwrap();
+    android.collect();
+    while android.deliver_one_to_b() {}
+    let events = android.events_b[from..].to_vec();
+    assert!(abort_of(&events).is_none(), "{events:?}");
+    let resend = events.iter().find_map(|event| match event {
+        ChatEvent::ResendRequested {
+            start_seq_no,
+            end_seq_no,
+        } => Some((start_seq_no.0, end_seq_no.0)),
+        _ => None,
+    });
+    let Some((start, end)) = resend else {
+        panic!("no Resend: {events:?}");
+    };
+    assert!(
+        end < start,
+        "Android's Resend for a mis-parity number is inverted: {start}..={end}"
+    );
+    assert!(ignored(&events)
+        .iter()
+        .any(|r| matches!(r, IgnoreReason::WrongParity { held: true, .. })));
+    android.send_text(Side::Creator, "honest");
+    while android.deliver_one_to_b() {}
+    assert_eq!(
+        texts(&android.events_b).last().map(String::as_str),
+        Some("honest")
+    );
+}
+
+/// Row F1: a photo whose key is 31 bytes and IV 16. tdlib shows the message with a file it
+/// never downloads (FileEncryptionKey.cpp "Wrong key/iv sizes", Type::None); Telegram
+/// Android drops the whole message (`processDecryptedObject`: key/iv length != 32 →
+/// `return null`, after the seq update).
+#[test]
+fn a_media_key_of_the_wrong_length_is_shown_without_a_file_by_tdlib_and_dropped_by_android() {
+    let mut tdlib = pair(Profile::Tdlib, 33);
+    let events = after(&mut tdlib, HostileAction::MediaWrongKeyLengths);
+    assert!(events.iter().any(|event| matches!(event,
+        ChatEvent::MessageReceived { message, .. } if message.media.as_ref().is_some_and(|m| m.is_file_with_bad_key()))));
+
+    let mut android = pair(Profile::Android, 33);
+    let events = after(&mut android, HostileAction::MediaWrongKeyLengths);
+    assert!(!events
+        .iter()
+        .any(|event| matches!(event, ChatEvent::MessageReceived { .. })));
+    assert!(ignored(&events)
+        .iter()
+        .any(|r| matches!(r, IgnoreReason::MediaKeyLength { .. })));
+    // Its seq number was used up: the next message is in order.
+    android.send_text(Side::Creator, "next");
+    android.drive();
+    assert_eq!(
+        texts(&android.events_b).last().map(String::as_str),
+        Some("next")
+    );
+}
+
+/// Rows K3–K7: an AcceptKey for an exchange nobody started. tdlib: "AcceptKey: unexpected"
+/// (on_inbound_action l.2094, fatal). Telegram Android (`processDecryptedObject`,
+/// ActionAcceptKey): the ids differ, so it resets and sends AbortKey for their id; the chat
+/// goes on with the old key.
+#[test]
+fn an_accept_key_nobody_asked_for_aborts_tdlib_and_gets_an_abort_key_from_android() {
+    let mut tdlib = pair(Profile::Tdlib, 34);
+    let events = after(&mut tdlib, HostileAction::AcceptKeyUnknownExchange);
+    assert!(
+        matches!(
+            abort_of(&events),
+            Some(AbortReason::UnexpectedAcceptKey { .. })
+        ),
+        "{events:?}"
+    );
+
+    let mut android = pair(Profile::Android, 34);
+    let key = current_key(&android.b);
+    let events = after(&mut android, HostileAction::AcceptKeyUnknownExchange);
+    assert!(abort_of(&events).is_none(), "{events:?}");
+    assert!(events
+        .iter()
+        .any(|event| matches!(event, ChatEvent::RekeyRejected { .. })));
+    assert_eq!(current_key(&android.b), key);
+    android.send_text(Side::Creator, "still here");
+    android.drive();
+    assert_eq!(
+        texts(&android.events_b).last().map(String::as_str),
+        Some("still here")
+    );
 }

@@ -537,6 +537,7 @@ mod crafted {
 
 mod known_answers {
     use secretchat_common::chat::agreement::{compute_key, public_value};
+    use secretchat_common::chat::profile::PublicValueRange;
     use secretchat_common::chat::{DhParams, SecretExponent};
 
     fn rekey_vector() -> serde_json::Value {
@@ -565,8 +566,22 @@ mod known_answers {
         let b = SecretExponent::from_be_bytes(&bytes(&inputs["b_prime"])).unwrap();
         assert_eq!(public_value(&params, &a), bytes(&outputs["g_a"]));
         assert_eq!(public_value(&params, &b), bytes(&outputs["g_b"]));
-        let initiator = compute_key(&params, &a, &bytes(&outputs["g_b"]), "g_b").unwrap();
-        let responder = compute_key(&params, &b, &bytes(&outputs["g_a"]), "g_a").unwrap();
+        let initiator = compute_key(
+            &params,
+            &a,
+            &bytes(&outputs["g_b"]),
+            "g_b",
+            PublicValueRange::Both,
+        )
+        .unwrap();
+        let responder = compute_key(
+            &params,
+            &b,
+            &bytes(&outputs["g_a"]),
+            "g_a",
+            PublicValueRange::Both,
+        )
+        .unwrap();
         assert_eq!(initiator.as_bytes().to_vec(), bytes(&outputs["new_key"]));
         assert_eq!(initiator, responder);
         assert_eq!(

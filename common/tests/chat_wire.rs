@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::chat::{
     AbortReason, ChatConfig, ChatError, ChatEvent, DhParams, FileKind, FileMedia, IgnoreReason,
-    Layer, Media, Message, SecretChat, SendMethod,
+    Layer, Media, Message, Profile, SecretChat, SendMethod,
 };
 use secretchat_common::envelope::{self, Version};
 use secretchat_common::seq_no::{RawSeqNo, SeqField, SeqNoError, WireSeqNo};
@@ -363,7 +363,12 @@ fn sealed_by_a(pair: &Pair, tl: &[u8]) -> Vec<u8> {
 
 #[test]
 fn a_message_with_14_random_bytes_is_ignored() {
-    let mut pair = Pair::new(config(144), config(144), 670);
+    // The spec's reading (SPEC §2.1); tdlib processes it (tests/chat_profiles.rs).
+    let spec = ChatConfig {
+        profile: Profile::Spec,
+        ..config(144)
+    };
+    let mut pair = Pair::new(spec, spec, 670);
     pair.drive();
     let (_, received) = pair.b.seq_counters();
     let tl = types::DecryptedMessageLayer {
@@ -394,7 +399,12 @@ fn a_message_with_14_random_bytes_is_ignored() {
 
 #[test]
 fn an_unknown_inner_message_uses_up_its_seq_number_and_is_ignored() {
-    let mut pair = Pair::new(config(144), config(144), 671);
+    // The spec's reading (SPEC §5); tdlib aborts (tests/chat_profiles.rs).
+    let spec = ChatConfig {
+        profile: Profile::Spec,
+        ..config(144)
+    };
+    let mut pair = Pair::new(spec, spec, 671);
     pair.drive();
     let (_, received) = pair.b.seq_counters();
     let out_seq_no = received.to_wire(SeqField::Out, Side::Creator).unwrap();

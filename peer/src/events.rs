@@ -89,6 +89,13 @@ pub enum PeerEvent {
     },
     /// The peer aborted our re-keying request.
     RekeyAborted { chat_id: i32, exchange_id: i64 },
+    /// We refused a re-key message that did not fit with AbortKey and kept the old key
+    /// (profile android).
+    RekeyRejected {
+        chat_id: i32,
+        exchange_id: i64,
+        why: String,
+    },
     /// We saw a hole in the peer's sequence and asked for it (`decryptedMessageActionResend`,
     /// numbers in the peer's wire form).
     ResendRequested {
@@ -136,6 +143,7 @@ impl PeerEvent {
             | PeerEvent::PeerIsNewer { chat_id, .. }
             | PeerEvent::KeyChanged { chat_id, .. }
             | PeerEvent::RekeyAborted { chat_id, .. }
+            | PeerEvent::RekeyRejected { chat_id, .. }
             | PeerEvent::ResendRequested { chat_id, .. }
             | PeerEvent::PeerAskedForResend { chat_id, .. }
             | PeerEvent::Aborted { chat_id, .. }
@@ -161,6 +169,7 @@ impl PeerEvent {
             PeerEvent::PeerIsNewer { .. } => "peer_is_newer",
             PeerEvent::KeyChanged { .. } => "key_changed",
             PeerEvent::RekeyAborted { .. } => "rekey_aborted",
+            PeerEvent::RekeyRejected { .. } => "rekey_rejected",
             PeerEvent::ResendRequested { .. } => "resend_requested",
             PeerEvent::PeerAskedForResend { .. } => "peer_asked_for_resend",
             PeerEvent::Aborted { .. } => "aborted",
@@ -265,6 +274,12 @@ impl fmt::Display for PeerEvent {
             PeerEvent::RekeyAborted { exchange_id, .. } => {
                 write!(f, "{kind} chat={chat} exchange_id={exchange_id}")
             }
+            PeerEvent::RekeyRejected {
+                exchange_id, why, ..
+            } => write!(
+                f,
+                "{kind} chat={chat} exchange_id={exchange_id} why={why:?}"
+            ),
             PeerEvent::ResendRequested {
                 start_seq_no,
                 end_seq_no,

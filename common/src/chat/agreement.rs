@@ -17,6 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::keys::hex_array;
+use super::profile::PublicValueRange;
 use super::violation::AbortReason;
 use crate::dh::{self, CheckedConfig, Exponent, P_LEN};
 use crate::key::ChatKey;
@@ -135,16 +136,23 @@ pub fn public_value(params: &DhParams, exponent: &SecretExponent) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// `key = pow(g_b, a) mod p` after the full range check of `g_b` (SPEC §1.3, §1.5).
-/// `value` names the received number in the error ("g_a", "g_b").
+/// `key = pow(g_b, a) mod p` after the range checks of `g_b` the profile applies (SPEC
+/// §1.3, §1.5; row D2 of the profiles: both ranges, or the mandatory one only as Telegram
+/// Android). `value` names the received number in the error ("g_a", "g_b").
 pub fn compute_key(
     params: &DhParams,
     exponent: &SecretExponent,
     peer_value: &[u8],
     value: &'static str,
+    range: PublicValueRange,
 ) -> Result<ChatKey, AbortReason> {
-    let checked = dh::check_public_value(&params.0, peer_value)
-        .map_err(|error| AbortReason::InvalidPublicValue { value, error })?;
+    let checked = match range {
+        PublicValueRange::Both => dh::check_public_value(&params.0, peer_value),
+        PublicValueRange::MandatoryOnly => {
+            dh::check_public_value_mandatory_only(&params.0, peer_value)
+        }
+    }
+    .map_err(|error| AbortReason::InvalidPublicValue { value, error })?;
     let exponent = exponent
         .to_exponent()
         .map_err(|error| AbortReason::InvalidPublicValue { value, error })?;

@@ -102,6 +102,13 @@ pub enum IgnoreReason {
     RequestKeySameExchangeId { exchange_id: i64 },
     /// An AbortKey naming no exchange we know.
     UnknownAbortKey { exchange_id: i64 },
+    /// An out_seq_no with the parity of our own numbers, not checked (profile `android`,
+    /// row S3): `held` — it is above the last one processed, so it waits behind a gap that
+    /// never fills; otherwise it is dropped as old.
+    WrongParity { out_seq_no: WireSeqNo, held: bool },
+    /// A media message whose file key or IV is not 32 bytes, dropped whole (profile
+    /// `android`, row F1); its seq number is used up.
+    MediaKeyLength { random_id: i64 },
     /// A message under a key we hold that does not open, dropped silently: Telegram
     /// Android's reading (profile `android`; the default aborts, SPEC §2.6).
     Undecryptable {
@@ -152,6 +159,26 @@ impl std::fmt::Display for IgnoreReason {
             IgnoreReason::UnknownAbortKey { exchange_id } => {
                 write!(f, "AbortKey for unknown exchange {exchange_id}")
             }
+            IgnoreReason::WrongParity {
+                out_seq_no,
+                held: true,
+            } => write!(
+                f,
+                "out_seq_no {} has our parity: held behind a gap that never fills",
+                out_seq_no.0
+            ),
+            IgnoreReason::WrongParity {
+                out_seq_no,
+                held: false,
+            } => write!(
+                f,
+                "out_seq_no {} has our parity and is not above the last processed: dropped",
+                out_seq_no.0
+            ),
+            IgnoreReason::MediaKeyLength { random_id } => write!(
+                f,
+                "message {random_id}: its media key or IV is not 32 bytes, the message is dropped"
+            ),
             IgnoreReason::Undecryptable {
                 key_fingerprint,
                 error,
@@ -186,6 +213,9 @@ pub enum ChatEvent {
     },
     /// The peer aborted our re-keying request.
     RekeyAborted { exchange_id: i64 },
+    /// We refused a re-key message that did not fit with `AbortKey{exchange_id}` and keep
+    /// the old key (profile `android`, rows K3–K7).
+    RekeyRejected { exchange_id: i64, why: String },
     /// We found a hole in the peer's sequence and asked for it with
     /// `decryptedMessageActionResend` (numbers in the peer's wire form, SPEC §3.3).
     ResendRequested {

@@ -117,7 +117,7 @@ impl SecretChat {
         let g_a = g_a.clone();
         let b = SecretExponent::generate(rng, server_random);
         // key = pow(g_a, b) mod p
-        let key = match agreement::compute_key(&self.dh, &b, &g_a, "g_a") {
+        let key = match self.compute_key(&b, &g_a, "g_a") {
             Ok(key) => key,
             Err(reason) => return Err(self.abort(reason)),
         };
@@ -152,6 +152,7 @@ impl SecretChat {
         let State::AwaitingAccepted { a } = &self.state else {
             return Err(self.wrong_state("awaiting encryptedChat"));
         };
+        let a = a.clone();
         if accepted.id != self.id {
             return Err(self.abort(AbortReason::ChatIdMismatch {
                 expected: self.id,
@@ -159,7 +160,7 @@ impl SecretChat {
             }));
         }
         // key = pow(g_b, a) mod p
-        let key = match agreement::compute_key(&self.dh, a, &accepted.g_a_or_b, "g_b") {
+        let key = match self.compute_key(&a, &accepted.g_a_or_b, "g_b") {
             Ok(key) => key,
             Err(reason) => return Err(self.abort(reason)),
         };

@@ -65,6 +65,7 @@ pub mod pfs;
 pub mod profile;
 pub mod receive;
 pub mod rekey;
+mod rekey_android;
 pub mod send;
 pub mod sequence;
 pub mod time;
@@ -178,6 +179,10 @@ struct Queued {
     /// would not do: a message queued behind a gap before a switch was opened by the key
     /// that was current *then*, which is the previous one by the time it is processed.
     key_fingerprint: KeyFingerprint,
+    /// The layer of its `decryptedMessageLayer` (none for a bare message): checked when
+    /// its turn comes, as tdlib's `check_seq_no` does (row L3).
+    #[serde(default)]
+    layer: Option<Layer>,
 }
 
 /// The `msg_key` of a sealed blob (bytes 8..24), for the explain trace.
@@ -413,7 +418,7 @@ impl SecretChat {
                                 hole.start_raw.0, hole.end_raw.0
                             )
                         });
-                        self.send_resend_request(now, hole, rng)?;
+                        self.send_resend_request(now, hole.start_seq_no, hole.end_seq_no, rng)?;
                     }
                 }
                 Err(reason) => return Err(self.abort(reason)),
@@ -626,26 +631,32 @@ impl SecretChat {
         Ok(())
     }
 
+    /// Asks for the peer's numbers `start_seq_no..=end_seq_no` (its wire form). Under
+    /// [`profile::GapResend::PerHole`] a hole still open is asked again after
+    /// `resend_retry_seconds`; Android never asks again.
     fn send_resend_request(
         &mut self,
         now: UnixTime,
-        hole: sequence::ResendRequest,
+        start_seq_no: crate::seq_no::WireSeqNo,
+        end_seq_no: crate::seq_no::WireSeqNo,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), ChatError> {
         self.send_payload(
             now,
             Payload::Service(ServiceAction::Resend {
-                start_seq_no: hole.start_seq_no,
-                end_seq_no: hole.end_seq_no,
+                start_seq_no,
+                end_seq_no,
             }),
             SendMethod::SendEncryptedService,
             rng,
         )?;
         self.emit(ChatEvent::ResendRequested {
-            start_seq_no: hole.start_seq_no,
-            end_seq_no: hole.end_seq_no,
+            start_seq_no,
+            end_seq_no,
         });
-        self.resend_retry_at = Some(now.plus_seconds(self.config.resend_retry_seconds));
+        if self.rules().gap_resend == profile::GapResend::PerHole {
+            self.resend_retry_at = Some(now.plus_seconds(self.config.resend_retry_seconds));
+        }
         Ok(())
     }
 

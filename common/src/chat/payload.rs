@@ -73,6 +73,30 @@ pub enum Media {
     Other(Box<enums::DecryptedMessageMedia>),
 }
 
+impl Media {
+    /// A photo, video, document or audio whose key or IV is not 32 bytes: it stayed
+    /// [`Media::Other`] because no file can be decrypted with it (SPEC §6).
+    pub fn is_file_with_bad_key(&self) -> bool {
+        use enums::DecryptedMessageMedia as M;
+        let Media::Other(raw) = self else {
+            return false;
+        };
+        matches!(
+            **raw,
+            M::DecryptedMessageMediaPhoto23(_)
+                | M::DecryptedMessageMediaPhoto(_)
+                | M::DecryptedMessageMediaVideo8(_)
+                | M::DecryptedMessageMediaVideo23(_)
+                | M::DecryptedMessageMediaVideo(_)
+                | M::DecryptedMessageMediaAudio8(_)
+                | M::DecryptedMessageMediaAudio(_)
+                | M::DecryptedMessageMediaDocument8(_)
+                | M::DecryptedMessageMediaDocument46(_)
+                | M::DecryptedMessageMediaDocument(_)
+        )
+    }
+}
+
 /// Which `decryptedMessageMedia*` constructor a file goes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FileKind {

@@ -10,6 +10,9 @@
 //!   new key, and answers with a Noop under the new key so the other side can drop its
 //!   old key; it too drops the old key at the first in-order message under the new one.
 //!
+//! Under the android profile, a re-key message that does not fit is answered with AbortKey
+//! instead of closing the chat ([`super::rekey_android`]).
+//!
 //! A new exchange starts only when none is running, no old key is held, the common layer
 //! has PFS (≥ 20), and [`super::rekey::RekeyPolicy`] says the key is due — or on demand
 //! with [`SecretChat::rekey_now`].
@@ -20,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::agreement::{self, SecretExponent};
 use super::events::{ChatEvent, IgnoreReason, SendMethod};
 use super::payload::{Payload, ServiceAction};
+use super::profile::{OnRekeyMismatch, PublicValueRange, Row};
 use super::receive::Failure;
 use super::rekey::{OnAbortKey, OnRequestKey};
 use super::time::UnixTime;
@@ -108,7 +112,7 @@ impl SecretChat {
         }
     }
 
-    fn send_service(
+    pub(super) fn send_service(
         &mut self,
         now: UnixTime,
         action: ServiceAction,
@@ -133,6 +137,9 @@ impl SecretChat {
         if self.keys.as_ref().is_some_and(|k| k.holds_previous()) {
             return Err(AbortReason::RequestKeyWhileOldKeyHeld { exchange_id }.into());
         }
+        if self.rules().rekey_mismatch == OnRekeyMismatch::AbortKey {
+            return self.android_on_request_key(now, exchange_id, g_a, rng);
+        }
         let ours = match &self.exchange {
             super::rekey::Exchange::AwaitingAccept { exchange_id, .. } => Some(*exchange_id),
             _ => None,
@@ -153,7 +160,7 @@ impl SecretChat {
                     None => SecretExponent::generate(rng, &[]),
                 };
                 // new_key = pow(g_a, b) mod p, after the range checks on g_a
-                let new_key = agreement::compute_key(&self.dh, &b, g_a, "g_a")?;
+                let new_key = self.compute_key(&b, g_a, "g_a")?;
                 let g_b = agreement::public_value(&self.dh, &b);
                 let key_fingerprint = new_key.fingerprint();
                 self.step("rekey", || {
@@ -183,9 +190,12 @@ impl SecretChat {
         announced: KeyFingerprint,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), Failure> {
+        if self.rules().rekey_mismatch == OnRekeyMismatch::AbortKey {
+            return self.android_on_accept_key(now, exchange_id, g_b, announced, rng);
+        }
         let a = self.exchange.on_accept_key(exchange_id)?;
         // new_key = pow(g_b, a) mod p, after the range checks on g_b
-        let new_key = agreement::compute_key(&self.dh, &a, g_b, "g_b")?;
+        let new_key = self.compute_key(&a, g_b, "g_b")?;
         let computed = new_key.fingerprint();
         if computed != announced {
             return Err(AbortReason::NewKeyFingerprintMismatch {
@@ -194,6 +204,19 @@ impl SecretChat {
             }
             .into());
         }
+        self.commit(now, exchange_id, new_key, rng)
+    }
+
+    /// Our request was answered with a key that checks out: CommitKey, then switch.
+    pub(super) fn commit(
+        &mut self,
+        now: UnixTime,
+        exchange_id: i64,
+        new_key: ChatKey,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), Failure> {
+        let computed = new_key.fingerprint();
+        self.exchange.reset();
         self.step("rekey", || format!("CommitKey, exchange {exchange_id}"));
         let commit = self.history.sent();
         // The CommitKey still goes under the old key; everything after under the new one.
@@ -228,6 +251,11 @@ impl SecretChat {
             }
             return Ok(());
         }
+        if self.rules().rekey_mismatch == OnRekeyMismatch::AbortKey
+            && self.android_rejects_commit_key(now, exchange_id, announced, rng)?
+        {
+            return Ok(());
+        }
         let new_key = self.exchange.on_commit_key(exchange_id)?;
         let computed = new_key.fingerprint();
         if computed != announced {
@@ -245,6 +273,10 @@ impl SecretChat {
     /// comes from a side that had sent AcceptKey or CommitKey for it, which may not abort
     /// (SPEC §4): a violation, as tdlib treats it, not an unknown exchange.
     pub(super) fn on_abort_key(&mut self, exchange_id: i64) -> Result<(), Failure> {
+        if self.rules().rekey_mismatch == OnRekeyMismatch::AbortKey {
+            self.android_on_abort_key(exchange_id);
+            return Ok(());
+        }
         let finished = self.committed.is_some_and(|(id, _)| id == exchange_id);
         if finished && self.exchange.is_idle() {
             return Err(AbortReason::AbortAfterCommit { exchange_id }.into());
@@ -282,6 +314,27 @@ impl SecretChat {
             self.send_service(now, ServiceAction::Noop, rng)?;
         }
         Ok(())
+    }
+
+    /// `key = pow(g_x, exponent) mod p` after the range checks the profile applies to the
+    /// peer's `g_x` (row D2): both ranges, or only the mandatory one (Telegram Android),
+    /// which the trace notes when it lets through a value the recommended range refuses.
+    pub(super) fn compute_key(
+        &mut self,
+        exponent: &SecretExponent,
+        peer_value: &[u8],
+        value: &'static str,
+    ) -> Result<ChatKey, AbortReason> {
+        let range = self.rules().public_values;
+        let key = agreement::compute_key(&self.dh, exponent, peer_value, value, range)?;
+        if range == PublicValueRange::MandatoryOnly
+            && crate::dh::check_recommended_range(self.dh.checked(), peer_value).is_err()
+        {
+            self.decided(Row::D2, || {
+                format!("{value} is outside the recommended range: accepted (mandatory range only)")
+            });
+        }
+        Ok(key)
     }
 
     fn ignore_event(&mut self, reason: IgnoreReason) {

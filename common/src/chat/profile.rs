@@ -8,8 +8,9 @@
 //! [`Profile`] names one reading:
 //!
 //! ```text
-//!   tdlib     the reference peer as it has always been: tdlib's SecretChatActor, with
-//!             the spec's stricter readings where tdlib is laxer (the default)
+//!   tdlib     tdlib's SecretChatActor (the default): as strict as tdlib wherever tdlib
+//!             closes the chat, as lenient where tdlib checks nothing (random_bytes);
+//!             elsewhere the reference peer's own, spec-based reading
 //!   android   Telegram Android's SecretChatHelper, where its source shows a difference
 //!   spec      the strictest reading of the spec, where it is stricter than the default
 //! ```
@@ -30,7 +31,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
-    /// tdlib's `SecretChatActor` with the spec's stricter readings (the default).
+    /// tdlib's `SecretChatActor` (the default).
     #[default]
     Tdlib,
     /// Telegram Android's `SecretChatHelper`.
@@ -118,6 +119,89 @@ pub enum OnLayerDecrease {
     Abort,
 }
 
+/// A `decryptedMessageLayer` whose `random_bytes` has fewer than 15 bytes (row E7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnShortRandomBytes {
+    /// Drop it before the seq checks: it uses up no seq number.
+    Ignore,
+    /// No length check: process it like any other message.
+    Process,
+}
+
+/// A `decryptedMessageLayer` whose inner message has a constructor we cannot read (row E9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnUnknownConstructor {
+    /// Use up its seq number, ignore its content.
+    Ignore,
+    /// A parse error: close the chat before any seq check.
+    Abort,
+}
+
+/// An `out_seq_no` with the parity of our own numbers (row S3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnWrongParity {
+    /// Close the chat.
+    Abort,
+    /// No parity check: compare the wire numbers as they are. Not above the last one
+    /// processed ⇒ dropped as old; otherwise a gap: a Resend from the next expected number
+    /// to `out_seq_no − 2` (inverted, as the numbers fall), and the message waits for a
+    /// turn that never comes.
+    HoldAsGap,
+}
+
+/// When a gap in the peer's sequence is asked for (row S5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GapResend {
+    /// One Resend per hole, for exactly the missing numbers; asked again after
+    /// `resend_retry_seconds` while a hole stays open.
+    PerHole,
+    /// On every arrival behind a gap, a Resend from the first missing number up to just
+    /// below the arrival — unless one with the same start was already sent in this chat.
+    /// Never asked again.
+    OncePerStart,
+}
+
+/// A `decryptedMessageActionResend` we cannot satisfy from what we hold (rows R1, R2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnResend {
+    /// More than 1000 messages, numbers never sent, already confirmed, or inverted: close
+    /// the chat.
+    Strict,
+    /// No limit: the range is clamped below to the peer's last in_seq_no, an inverted
+    /// range or one ending below it is dropped, held messages are re-sent as they were and
+    /// every number we do not hold gets a `DeleteMessages` placeholder under that number.
+    FillWithDeletes,
+}
+
+/// A re-key message that does not fit the exchange (rows K3–K7): a RequestKey while one
+/// is pending, an AcceptKey or CommitKey for another exchange or with a wrong
+/// fingerprint, an AbortKey after the switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnRekeyMismatch {
+    /// Close the chat.
+    Abort,
+    /// Answer with `AbortKey` (or drop it) and go on with the old key.
+    AbortKey,
+}
+
+/// Which ranges a received DH public value (`g_a`, `g_b`) must lie in (row D2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicValueRange {
+    /// Mandatory `1 < g_x < p − 1` and recommended `2^(2048−64) < g_x < p − 2^(2048−64)`.
+    Both,
+    /// Only the mandatory `1 < g_x < p − 1`.
+    MandatoryOnly,
+}
+
+/// A file's media whose key or IV is not 32 bytes (row F1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnBadMediaKey {
+    /// Show the message; the file cannot be fetched.
+    ShowWithoutFile,
+    /// Drop the whole message (its seq number is used up).
+    DropMessage,
+}
+
 /// One profile's behaviour at every decision where the readings differ. Each field names
 /// its row of `docs/profiles.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,30 +210,71 @@ pub struct Rules {
     pub versions: VersionPolicy,
     /// E4: a message under a known key that does not open.
     pub undecryptable: OnUndecryptable,
+    /// E7: random_bytes shorter than 15 bytes.
+    pub short_random_bytes: OnShortRandomBytes,
+    /// E9: an inner message with an unknown constructor.
+    pub unknown_constructor: OnUnknownConstructor,
     /// L3: a message at a lower layer than the last one.
     pub layer_decrease: OnLayerDecrease,
+    /// S3: an out_seq_no with the wrong parity.
+    pub wrong_parity: OnWrongParity,
+    /// S5: how gaps are asked for.
+    pub gap_resend: GapResend,
+    /// R1, R2: a Resend we cannot satisfy.
+    pub resend: OnResend,
+    /// K3–K7: re-key messages that do not fit.
+    pub rekey_mismatch: OnRekeyMismatch,
+    /// D2: the ranges a received public value must lie in.
+    pub public_values: PublicValueRange,
+    /// F1: a media key or IV that is not 32 bytes.
+    pub bad_media_key: OnBadMediaKey,
 }
 
 impl Rules {
-    /// The default: what the reference peer has always done.
+    /// tdlib's `SecretChatActor` at 022d6020, where the audit found it differs from the
+    /// spec's strictest reading (E7, E9, L3); elsewhere the reference peer's own reading.
     pub const TDLIB: Rules = Rules {
         versions: VersionPolicy::ByLayer,
         undecryptable: OnUndecryptable::Abort,
-        layer_decrease: OnLayerDecrease::Keep,
+        short_random_bytes: OnShortRandomBytes::Process,
+        unknown_constructor: OnUnknownConstructor::Abort,
+        layer_decrease: OnLayerDecrease::Abort,
+        wrong_parity: OnWrongParity::Abort,
+        gap_resend: GapResend::PerHole,
+        resend: OnResend::Strict,
+        rekey_mismatch: OnRekeyMismatch::Abort,
+        public_values: PublicValueRange::Both,
+        bad_media_key: OnBadMediaKey::ShowWithoutFile,
     };
 
     /// Telegram Android, `SecretChatHelper.java` at dff21c0a.
     pub const ANDROID: Rules = Rules {
         versions: VersionPolicy::V2ThenV1UntilFirstInOrderV2,
         undecryptable: OnUndecryptable::Drop,
+        short_random_bytes: OnShortRandomBytes::Ignore,
+        unknown_constructor: OnUnknownConstructor::Ignore,
         layer_decrease: OnLayerDecrease::Keep,
+        wrong_parity: OnWrongParity::HoldAsGap,
+        gap_resend: GapResend::OncePerStart,
+        resend: OnResend::FillWithDeletes,
+        rekey_mismatch: OnRekeyMismatch::AbortKey,
+        public_values: PublicValueRange::MandatoryOnly,
+        bad_media_key: OnBadMediaKey::DropMessage,
     };
 
     /// The strictest reading of SPEC.md.
     pub const SPEC: Rules = Rules {
         versions: VersionPolicy::ByLayer,
         undecryptable: OnUndecryptable::Abort,
+        short_random_bytes: OnShortRandomBytes::Ignore,
+        unknown_constructor: OnUnknownConstructor::Ignore,
         layer_decrease: OnLayerDecrease::Abort,
+        wrong_parity: OnWrongParity::Abort,
+        gap_resend: GapResend::PerHole,
+        resend: OnResend::Strict,
+        rekey_mismatch: OnRekeyMismatch::Abort,
+        public_values: PublicValueRange::Both,
+        bad_media_key: OnBadMediaKey::ShowWithoutFile,
     };
 }
 
@@ -162,13 +287,60 @@ pub enum Row {
     E2,
     /// E4: a message under a key we hold does not open.
     E4,
+    /// E7: random_bytes shorter than 15 bytes.
+    E7,
+    /// E9: an inner message with an unknown constructor.
+    E9,
     /// L3: a message at a lower layer than the last.
     L3,
+    /// S3: an out_seq_no with the wrong parity.
+    S3,
+    /// S5: how a gap is asked for.
+    S5,
+    /// R1, R2: a Resend we cannot satisfy.
+    R1,
+    /// K3–K7: re-key messages that do not fit the exchange.
+    K3,
+    /// D2: the range of a received public value.
+    D2,
+    /// F1: a media key or IV that is not 32 bytes.
+    F1,
 }
 
 impl Row {
     /// Every row, in the order of `docs/profiles.md`.
-    pub const ALL: [Row; 4] = [Row::E1, Row::E2, Row::E4, Row::L3];
+    pub const ALL: [Row; 12] = [
+        Row::E1,
+        Row::E2,
+        Row::E4,
+        Row::E7,
+        Row::E9,
+        Row::L3,
+        Row::S3,
+        Row::S5,
+        Row::R1,
+        Row::K3,
+        Row::D2,
+        Row::F1,
+    ];
+
+    /// The row's name in `docs/profiles.md`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Row::E1 => "E1",
+            Row::E2 => "E2",
+            Row::E4 => "E4",
+            Row::E7 => "E7",
+            Row::E9 => "E9",
+            Row::L3 => "L3",
+            Row::S3 => "S3",
+            Row::S5 => "S5",
+            Row::R1 => "R1/R2",
+            Row::K3 => "K3–K7",
+            Row::D2 => "D2",
+            Row::F1 => "F1",
+        }
+    }
 
     /// The decision, in a few words.
     pub const fn decision(self) -> &'static str {
@@ -176,7 +348,15 @@ impl Row {
             Row::E1 => "which envelope versions are tried, in which order",
             Row::E2 => "an MTProto 1.0 message that says layer 73 or more",
             Row::E4 => "a message under a key we hold does not open",
+            Row::E7 => "random_bytes shorter than 15 bytes",
+            Row::E9 => "an inner message with an unknown constructor",
             Row::L3 => "a message at a lower layer than the last",
+            Row::S3 => "an out_seq_no with the parity of our own numbers",
+            Row::S5 => "how a gap in the peer's sequence is asked for",
+            Row::R1 => "a Resend we cannot satisfy from what we hold",
+            Row::K3 => "a re-key message that does not fit the exchange",
+            Row::D2 => "the range a received DH public value must lie in",
+            Row::F1 => "a media key or IV that is not 32 bytes",
         }
     }
 
@@ -193,8 +373,32 @@ impl Row {
             (Profile::Tdlib, Row::E4) => {
                 "tdlib td/telegram/SecretChatActor.cpp decrypt → check_status (fatal)"
             }
+            (Profile::Tdlib, Row::E7) => {
+                "tdlib td/telegram/SecretChatActor.cpp: random_bytes only in create_encrypted_message l.215, never checked on receipt"
+            }
+            (Profile::Tdlib, Row::E9) => {
+                "tdlib td/telegram/SecretChatActor.cpp do_inbound_message_encrypted l.840–866 (parser error, code 0: fatal); td/generate/tl_writer_cpp.cpp gen_fetch_switch_end \"Unknown constructor found\""
+            }
             (Profile::Tdlib, Row::L3) => {
-                "SPEC §5 (the remote layer is only raised); tdlib check_seq_no l.898 aborts"
+                "tdlib td/telegram/SecretChatActor.cpp check_seq_no l.898 \"his_layer is not monotonic\" (fatal)"
+            }
+            (Profile::Tdlib, Row::S3) => {
+                "tdlib td/telegram/SecretChatActor.cpp check_seq_no l.882 \"Bad seq_no parity\" (fatal)"
+            }
+            (Profile::Tdlib, Row::S5) => {
+                "repo sequence.rs (one Resend per hole, retried); tdlib SecretChatActor.cpp run_fill_gaps asks hole by hole"
+            }
+            (Profile::Tdlib, Row::R1) => {
+                "tdlib td/telegram/SecretChatActor.cpp do_inbound_message_decrypted_unchecked l.951–960 \"Can't resend too many messages\", \"Can't resend query\" (fatal)"
+            }
+            (Profile::Tdlib, Row::K3) => {
+                "tdlib td/telegram/SecretChatActor.cpp on_inbound_action l.2070–2134 (\"Unexpected RequestKey\", \"AcceptKey: unexpected\", \"CommitKey: unexpected\", \"AbortKey: unexpected\": fatal)"
+            }
+            (Profile::Tdlib, Row::D2) => {
+                "tdlib td/mtproto/DhHandshake.cpp dh_check (recommended range); repo dh public_value.rs (both ranges)"
+            }
+            (Profile::Tdlib, Row::F1) => {
+                "tdlib td/telegram/files/FileEncryptionKey.cpp (\"Wrong key/iv sizes\", Type::None: shown, never downloaded)"
             }
             (Profile::Android, Row::E1 | Row::E2) => {
                 "Telegram Android SecretChatHelper.java decryptMessage (tryAnotherDecrypt, mtproto_seq)"
@@ -202,17 +406,49 @@ impl Row {
             (Profile::Android, Row::E4) => {
                 "Telegram Android SecretChatHelper.java decryptMessage (return null)"
             }
+            (Profile::Android, Row::E7) => {
+                "Telegram Android SecretChatHelper.java decryptMessage (random_bytes.length < 15: return null)"
+            }
+            (Profile::Android, Row::E9) => {
+                "Telegram Android SecretChatHelper.java decryptMessage, processDecryptedObject (unknown object: return null after the seq update)"
+            }
             (Profile::Android, Row::L3) => "Telegram Android SecretChatHelper.java applyPeerLayer",
+            (Profile::Android, Row::S3) => {
+                "Telegram Android SecretChatHelper.java decryptMessage (no parity check: out_seq_no <= seq_in, seq_in != out_seq_no - 2 → sendResendMessage, secretHolesQueue)"
+            }
+            (Profile::Android, Row::S5) => {
+                "Telegram Android SecretChatHelper.java sendResendMessage (requestedHoles: one Resend per start), decryptMessage"
+            }
+            (Profile::Android, Row::R1) => {
+                "Telegram Android SecretChatHelper.java processDecryptedObject (ActionResend), resendMessages, createDeleteMessage"
+            }
+            (Profile::Android, Row::K3) => {
+                "Telegram Android SecretChatHelper.java processDecryptedObject (ActionRequestKey/AcceptKey/CommitKey/AbortKey, sendAbortKeyMessage)"
+            }
+            (Profile::Android, Row::D2) => {
+                "Telegram Android SecretChatHelper.java acceptSecretChat, processAcceptedSecretChat, ActionRequestKey/AcceptKey → Utilities.java isGoodGaAndGb (1 < g_x < p − 1)"
+            }
+            (Profile::Android, Row::F1) => {
+                "Telegram Android SecretChatHelper.java processDecryptedObject (media key/iv length != 32: return null)"
+            }
             (Profile::Spec, Row::E1 | Row::E2) => "SPEC §2.5",
             (Profile::Spec, Row::E4) => "SPEC §2.6",
+            (Profile::Spec, Row::E7) => "SPEC §2.1 (\"messages with fewer must be ignored\")",
+            (Profile::Spec, Row::E9) => "SPEC §5 (an unknown inner message uses up its seq number)",
             (Profile::Spec, Row::L3) => "SPEC §3.4 (\"aborts if the peer's layer decreases\")",
+            (Profile::Spec, Row::S3) => "SPEC §3.1",
+            (Profile::Spec, Row::S5) => "SPEC §3.2–3.3",
+            (Profile::Spec, Row::R1) => "SPEC §3.3",
+            (Profile::Spec, Row::K3) => "SPEC §4",
+            (Profile::Spec, Row::D2) => "SPEC §1.3",
+            (Profile::Spec, Row::F1) => "SPEC §6",
         }
     }
 }
 
 impl fmt::Display for Row {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
+        f.write_str(self.name())
     }
 }
 
@@ -231,11 +467,20 @@ mod tests {
     }
 
     #[test]
-    fn the_default_profile_is_tdlib_with_the_rules_the_peer_always_had() {
+    fn the_default_profile_is_tdlib_and_as_strict_as_tdlib_where_tdlib_aborts() {
         assert_eq!(Profile::default(), Profile::Tdlib);
-        assert_eq!(Profile::Tdlib.rules().versions, VersionPolicy::ByLayer);
-        assert_eq!(Profile::Tdlib.rules().undecryptable, OnUndecryptable::Abort);
-        assert_eq!(Profile::Tdlib.rules().layer_decrease, OnLayerDecrease::Keep);
+        let tdlib = Profile::Tdlib.rules();
+        assert_eq!(tdlib.versions, VersionPolicy::ByLayer);
+        assert_eq!(tdlib.undecryptable, OnUndecryptable::Abort);
+        // SecretChatActor.cpp check_seq_no l.898, do_inbound_message_encrypted l.840–866.
+        assert_eq!(tdlib.layer_decrease, OnLayerDecrease::Abort);
+        assert_eq!(tdlib.unknown_constructor, OnUnknownConstructor::Abort);
+        // tdlib never checks random_bytes on receipt: the spec's ignore lives in `spec`.
+        assert_eq!(tdlib.short_random_bytes, OnShortRandomBytes::Process);
+        assert_eq!(
+            Profile::Spec.rules().short_random_bytes,
+            OnShortRandomBytes::Ignore
+        );
     }
 
     #[test]

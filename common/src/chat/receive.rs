@@ -6,16 +6,18 @@
 //!     │ open: the versions the profile tries                  fails ⇒ abort (mirrored?),
 //!     │                                                         android: ignore
 //!     │ decode TL                                              malformed ⇒ abort
-//!     │ random_bytes ≥ 15                                      fewer ⇒ ignore
+//!     │   unknown inner constructor (tdlib: abort; others: ignore below, seq used up)
+//!     │ random_bytes ≥ 15                  fewer ⇒ ignore (tdlib: no check, processed)
 //!     │ bare (layer 8)?  ──▶ drop a replayed random_id, process at once
 //!     │ seq numbers: parity, in_seq_no ≤ what we sent          violation ⇒ abort
+//!     │   (android: out_seq_no parity unchecked — old, or a gap that never fills)
 //!     │ version rules (no v1 at layer ≥ 73 or after v2)        violation ⇒ abort
 //!     │                                         (android: none; see super::version)
 //!     │ duplicate out_seq_no                                   ⇒ ignore, unseen
 //!     │ pending key ⇒ the peer committed: switch now
 //!     │ layer ⇒ raise the remote layer
 //!     │ Resend ⇒ answer at once, even if queued
-//!     │ in order, profile spec: a lower layer than the last    ⇒ abort
+//!     │ in order, tdlib and spec: a lower layer than the last  ⇒ abort
 //!     ▼ in order ⇒ process, then drain the queue; gap ⇒ queue + Resend
 //!
 //! Where the profiles differ ([`super::profile`]), the trace line names the profile.
@@ -28,13 +30,17 @@ use super::events::{ChatEvent, IgnoreReason, UserAction};
 use super::keys::KeySlot;
 use super::layer::{self, Layer, RemoteLayerChange};
 use super::payload::{Payload, ServiceAction};
-use super::profile::{OnLayerDecrease, OnUndecryptable, Row, VersionPolicy};
-use super::sequence::Arrival;
+use super::profile::{
+    GapResend, OnBadMediaKey, OnLayerDecrease, OnShortRandomBytes, OnUndecryptable,
+    OnUnknownConstructor, OnWrongParity, Row, VersionPolicy,
+};
+use super::sequence::{Arrival, Misparity};
 use super::time::UnixTime;
 use super::violation::AbortReason;
 use super::{wire_msg_key, ChatError, Queued, SecretChat, SEEN_BARE_LIMIT};
 use crate::envelope::{self, OpenError, Version};
 use crate::key::{ChatKey, KeyFingerprint};
+use crate::seq_no::{SeqField, WireSeqNo};
 
 impl SecretChat {
     /// An `encryptedMessage(.Service).bytes` arrived. Violations abort the chat (an
@@ -105,12 +111,34 @@ impl SecretChat {
             )
         });
         let inbound = codec::decode(&tl).map_err(|error| AbortReason::Malformed { error })?;
+        if let Content::Undecodable { error } = &inbound.content {
+            if self.rules().unknown_constructor == OnUnknownConstructor::Abort {
+                self.decided(Row::E9, || {
+                    format!("the inner message does not decode ({error}): a fatal parse error")
+                });
+                return Err(AbortReason::UndecodableInnerMessage {
+                    error: error.clone(),
+                }
+                .into());
+            }
+        }
         if inbound.random_bytes_len < MIN_RANDOM_BYTES {
-            self.ignore(IgnoreReason::RandomBytesTooShort {
-                got: inbound.random_bytes_len,
-                min: MIN_RANDOM_BYTES,
-            });
-            return Ok(());
+            let got = inbound.random_bytes_len;
+            match self.rules().short_random_bytes {
+                OnShortRandomBytes::Ignore => {
+                    self.decided(Row::E7, || {
+                        format!("random_bytes of {got} bytes, fewer than {MIN_RANDOM_BYTES}: ignored, no seq number used")
+                    });
+                    self.ignore(IgnoreReason::RandomBytesTooShort {
+                        got,
+                        min: MIN_RANDOM_BYTES,
+                    });
+                    return Ok(());
+                }
+                OnShortRandomBytes::Process => self.decided(Row::E7, || {
+                    format!("random_bytes of {got} bytes, fewer than {MIN_RANDOM_BYTES}: not checked, processed")
+                }),
+            }
         }
 
         let Some(wrapper) = inbound.wrapper else {
@@ -133,10 +161,19 @@ impl SecretChat {
                 in_seq_no: self.incoming.received().min(self.history.sent()),
                 content: inbound.content,
                 key_fingerprint: fingerprint,
+                layer: None,
             };
             return self.process(now, queued, false, rng);
         };
 
+        if self.rules().wrong_parity == OnWrongParity::HoldAsGap
+            && wrapper
+                .out_seq_no
+                .to_raw(SeqField::Out, self.side.peer())
+                .is_err()
+        {
+            return self.hold_misparity(now, wrapper.out_seq_no, rng);
+        }
         let seq =
             self.incoming
                 .check(wrapper.in_seq_no, wrapper.out_seq_no, self.history.sent())?;
@@ -183,10 +220,10 @@ impl SecretChat {
             in_seq_no: seq.in_seq_no,
             content: inbound.content,
             key_fingerprint: fingerprint,
+            layer: Some(wrapper.layer),
         };
-        match self.incoming.arrive(seq, queued)? {
+        match self.incoming.arrive(seq, queued, self.rules().gap_resend)? {
             Arrival::InOrder(queued) => {
-                self.check_layer_decrease(wrapper.layer)?;
                 self.versions.processed_in_order(version);
                 self.process(now, queued, true, rng)?;
                 while let Some(next) = self.incoming.pop_ready()? {
@@ -198,8 +235,20 @@ impl SecretChat {
             }
             Arrival::Queued { out_seq_no, resend } => {
                 self.step("seq", || format!("gap: out raw {} queued", out_seq_no.0));
-                if let Some(hole) = resend {
-                    self.send_resend_request(now, hole, rng)?;
+                match resend {
+                    Some(hole) => {
+                        self.send_resend_request(now, hole.start_seq_no, hole.end_seq_no, rng)?
+                    }
+                    None if self.rules().gap_resend == GapResend::OncePerStart => {
+                        let start = self.incoming.received();
+                        self.decided(Row::S5, || {
+                            format!(
+                                "a Resend from raw {} was sent already: not asked again",
+                                start.0
+                            )
+                        });
+                    }
+                    None => {}
                 }
             }
             Arrival::Duplicate { out_seq_no } => {
@@ -286,9 +335,41 @@ impl SecretChat {
         .into())
     }
 
+    /// Row S3 of the profiles, Telegram Android: an out_seq_no with our parity is not
+    /// refused; compared as a plain number it is old (dropped) or behind a gap, which is
+    /// asked for (an inverted range) and never fills.
+    fn hold_misparity(
+        &mut self,
+        now: UnixTime,
+        out_seq_no: WireSeqNo,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), Failure> {
+        let misparity = self.incoming.misparity(out_seq_no)?;
+        let held = matches!(misparity, Misparity::Held { .. });
+        self.decided(Row::S3, || {
+            format!(
+                "out_seq_no {} has our parity: not checked, {}",
+                out_seq_no.0,
+                if held {
+                    "a gap that never fills"
+                } else {
+                    "old"
+                }
+            )
+        });
+        if let Misparity::Held {
+            resend: Some((start, end)),
+        } = misparity
+        {
+            self.send_resend_request(now, start, end, rng)?;
+        }
+        self.ignore(IgnoreReason::WrongParity { out_seq_no, held });
+        Ok(())
+    }
+
     /// Row L3 of the profiles: a wrapped message processed in order at a lower layer than
-    /// the last one. The default keeps the higher layer and processes it (SPEC §5); the
-    /// spec profile aborts (SPEC §3.4, as tdlib's `check_seq_no` does).
+    /// the last one. tdlib (`check_seq_no`) and the spec profile (SPEC §3.4) abort;
+    /// Android keeps the higher layer and processes it (SPEC §5's "only ever raised").
     fn check_layer_decrease(&mut self, layer: Layer) -> Result<(), Failure> {
         let last = self
             .last_in_order_layer
@@ -403,6 +484,9 @@ impl SecretChat {
         wrapped: bool,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), Failure> {
+        if let Some(layer) = queued.layer {
+            self.check_layer_decrease(layer)?;
+        }
         if wrapped {
             self.history.forget_confirmed(queued.in_seq_no);
         }
@@ -419,6 +503,20 @@ impl SecretChat {
             }
         }
         match queued.content {
+            Content::Payload {
+                random_id,
+                payload: Payload::Message(message),
+            } if self.rules().bad_media_key == OnBadMediaKey::DropMessage
+                && message
+                    .media
+                    .as_ref()
+                    .is_some_and(|m| m.is_file_with_bad_key()) =>
+            {
+                self.decided(Row::F1, || {
+                    "media key or IV not 32 bytes: the whole message is dropped".to_owned()
+                });
+                self.ignore(IgnoreReason::MediaKeyLength { random_id });
+            }
             Content::Payload {
                 random_id,
                 payload: Payload::Message(message),

@@ -96,6 +96,21 @@ impl<S> Exchange<S> {
         }
     }
 
+    /// The exchange in progress, ours or the peer's (Telegram Android's `chat.exchange_id`).
+    pub fn exchange_id(&self) -> Option<i64> {
+        match self {
+            Exchange::Idle => None,
+            Exchange::AwaitingAccept { exchange_id, .. }
+            | Exchange::AwaitingCommit { exchange_id, .. } => Some(*exchange_id),
+        }
+    }
+
+    /// Forgets the exchange in progress, whatever it was (Telegram Android resets
+    /// `exchange_id`, `future_auth_key` and `future_key_fingerprint` together).
+    pub fn reset(&mut self) {
+        *self = Exchange::Idle;
+    }
+
     /// We sent `RequestKey{exchange_id, g_a}`.
     pub fn requested(&mut self, exchange_id: i64, a: S) {
         *self = Exchange::AwaitingAccept { exchange_id, a };

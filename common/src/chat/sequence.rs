@@ -19,11 +19,17 @@
 //! The tracker is generic over the queued item so it can be tested with plain numbers and
 //! used by the chat with decoded messages. It never asks for the same seq numbers twice on
 //! its own; [`IncomingSequence::holes`] lists what is still missing for a retry timer.
+//!
+//! Two profile rows live here ([`super::profile`]): how a gap is asked for (S5 —
+//! [`GapResend::PerHole`], or Telegram Android's one Resend per start number,
+//! [`GapResend::OncePerStart`]) and Android's unchecked parity (S3,
+//! [`IncomingSequence::misparity`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::profile::GapResend;
 use super::violation::AbortReason;
 use crate::seq_no::{RawSeqNo, SeqField, WireSeqNo};
 use crate::side::Side;
@@ -78,6 +84,24 @@ pub struct IncomingSequence<T> {
     queue: BTreeMap<u32, (CheckedSeqNo, T)>,
     /// The highest raw out_seq_no we have already asked for with a Resend.
     requested_up_to: Option<RawSeqNo>,
+    /// [`GapResend::OncePerStart`]: the raw start numbers already asked for (Android's
+    /// `requestedHoles`, never cleared while the chat runs).
+    #[serde(default)]
+    requested_starts: BTreeSet<u32>,
+}
+
+/// Where an out_seq_no with the wrong parity falls when parity is not checked (Telegram
+/// Android compares the wire numbers as they are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Misparity {
+    /// Not above the last number processed: dropped as old.
+    Old,
+    /// Above it, but never the next one: a gap. `resend` is the Resend Android sends, from
+    /// the next expected wire number to `out_seq_no − 2` (inverted when the two are
+    /// adjacent), unless a Resend with that start was already sent.
+    Held {
+        resend: Option<(WireSeqNo, WireSeqNo)>,
+    },
 }
 
 impl<T> IncomingSequence<T> {
@@ -89,6 +113,7 @@ impl<T> IncomingSequence<T> {
             last_in: RawSeqNo(0),
             queue: BTreeMap::new(),
             requested_up_to: None,
+            requested_starts: BTreeSet::new(),
         }
     }
 
@@ -136,8 +161,14 @@ impl<T> IncomingSequence<T> {
         seq.out_seq_no < self.next_out || self.queue.contains_key(&seq.out_seq_no.0)
     }
 
-    /// Sorts a checked message: in order, duplicate, or queued behind a hole.
-    pub fn arrive(&mut self, seq: CheckedSeqNo, item: T) -> Result<Arrival<T>, AbortReason> {
+    /// Sorts a checked message: in order, duplicate, or queued behind a hole; a hole is
+    /// asked for as `policy` says.
+    pub fn arrive(
+        &mut self,
+        seq: CheckedSeqNo,
+        item: T,
+        policy: GapResend,
+    ) -> Result<Arrival<T>, AbortReason> {
         if self.is_duplicate(seq) {
             return Ok(Arrival::Duplicate {
                 out_seq_no: seq.out_seq_no,
@@ -151,7 +182,13 @@ impl<T> IncomingSequence<T> {
             return Err(AbortReason::TooManyQueued { limit: MAX_QUEUED });
         }
         self.queue.insert(seq.out_seq_no.0, (seq, item));
-        let resend = self.request_for_hole_below(seq.out_seq_no)?;
+        let resend = match policy {
+            GapResend::PerHole => self.request_for_hole_below(seq.out_seq_no)?,
+            GapResend::OncePerStart => self
+                .request_once_per_start(RawSeqNo(seq.out_seq_no.0 - 1))
+                .map(|(start, end)| self.request(start, end))
+                .transpose()?,
+        };
         Ok(Arrival::Queued {
             out_seq_no: seq.out_seq_no,
             resend,
@@ -228,6 +265,36 @@ impl<T> IncomingSequence<T> {
         self.request(hole_start, end).map(Some)
     }
 
+    /// Telegram Android's Resend for a gap (`sendResendMessage(chat, seq_in + 2,
+    /// out_seq_no − 2)`): from the first number not processed up to `end`, whatever is
+    /// queued in between — unless a Resend with this start was sent before
+    /// (`requestedHoles`).
+    fn request_once_per_start(&mut self, end: RawSeqNo) -> Option<(RawSeqNo, RawSeqNo)> {
+        let start = self.next_out;
+        self.requested_starts
+            .insert(start.0)
+            .then_some((start, end))
+    }
+
+    /// An `out_seq_no` whose parity is wrong, when parity is not checked (Telegram Android,
+    /// `decryptMessage`): compared as a plain number with the last one processed.
+    pub fn misparity(&mut self, out_seq_no: WireSeqNo) -> Result<Misparity, AbortReason> {
+        let wire = |raw: RawSeqNo| {
+            raw.to_wire(SeqField::Out, self.sender)
+                .map_err(AbortReason::SeqNo)
+        };
+        let expected = wire(self.next_out)?;
+        // Android's `seq_in`: the last processed number, `expected − 2` on the wire.
+        if i64::from(out_seq_no.0) <= i64::from(expected.0) - 2 {
+            return Ok(Misparity::Old);
+        }
+        let resend = self
+            .requested_starts
+            .insert(self.next_out.0)
+            .then(|| (expected, WireSeqNo(out_seq_no.0.saturating_sub(2))));
+        Ok(Misparity::Held { resend })
+    }
+
     fn request(&self, start: RawSeqNo, end: RawSeqNo) -> Result<ResendRequest, AbortReason> {
         let wire = |raw: RawSeqNo| {
             raw.to_wire(SeqField::Out, self.sender)
@@ -247,6 +314,68 @@ mod tests {
     use super::*;
     use crate::seq_no::SeqNoError;
 
+    const PER_HOLE: GapResend = GapResend::PerHole;
+    const ONCE_PER_START: GapResend = GapResend::OncePerStart;
+
+    /// Telegram Android SecretChatHelper.java decryptMessage / sendResendMessage: every
+    /// arrival behind a gap asks from `seq_in + 2` up to `out_seq_no − 2`, and a start
+    /// already in `requestedHoles` is not asked again — so a second hole opened while the
+    /// first is open is not asked for.
+    #[test]
+    fn android_asks_once_per_start_so_a_second_hole_behind_the_first_is_not_asked_for() {
+        let mut incoming = from_creator();
+        incoming.arrive(seq(0, 0), 10, ONCE_PER_START).unwrap();
+        let Ok(Arrival::Queued { resend, .. }) = incoming.arrive(seq(0, 2), 12, ONCE_PER_START)
+        else {
+            panic!("queued");
+        };
+        let first = resend.expect("the first hole is asked for");
+        assert_eq!((first.start_raw, first.end_raw), (RawSeqNo(1), RawSeqNo(1)));
+        // 3 is missing too: Android would ask 1..=3, but start 1 was asked already.
+        let Ok(Arrival::Queued { resend, .. }) = incoming.arrive(seq(0, 4), 14, ONCE_PER_START)
+        else {
+            panic!("queued");
+        };
+        assert_eq!(resend, None);
+        // The first hole fills: 1 and 2 are processed, 4 still waits; nothing asks for 3.
+        assert_eq!(
+            incoming.arrive(seq(0, 1), 11, ONCE_PER_START),
+            Ok(Arrival::InOrder(11))
+        );
+        assert_eq!(incoming.pop_ready(), Ok(Some(12)));
+        assert_eq!(incoming.pop_ready(), Ok(None));
+        // Another arrival behind the gap has a new start (3) and asks from there.
+        let Ok(Arrival::Queued { resend, .. }) = incoming.arrive(seq(0, 5), 15, ONCE_PER_START)
+        else {
+            panic!("queued");
+        };
+        let again = resend.expect("a new start is asked for");
+        assert_eq!((again.start_raw, again.end_raw), (RawSeqNo(3), RawSeqNo(4)));
+    }
+
+    /// Telegram Android SecretChatHelper.java decryptMessage has no parity check: an
+    /// out_seq_no of the wrong parity is either old (`out_seq_no <= seq_in`) or a gap that
+    /// never fills, asked for with an inverted Resend.
+    #[test]
+    fn android_treats_a_wrong_parity_out_seq_no_as_old_or_as_a_gap_that_never_fills() {
+        let mut incoming = from_creator();
+        incoming.arrive(seq(0, 0), 10, ONCE_PER_START).unwrap();
+        // From the creator the wire out_seq_no is 2·raw + 1: 1 was processed, 3 is next.
+        assert_eq!(incoming.misparity(WireSeqNo(0)), Ok(Misparity::Old));
+        assert_eq!(
+            incoming.misparity(WireSeqNo(4)),
+            Ok(Misparity::Held {
+                resend: Some((WireSeqNo(3), WireSeqNo(2)))
+            })
+        );
+        // Same start again: Android's requestedHoles suppresses the Resend.
+        assert_eq!(
+            incoming.misparity(WireSeqNo(6)),
+            Ok(Misparity::Held { resend: None })
+        );
+        assert!(!incoming.has_gap(), "a held message is never processed");
+    }
+
     /// Messages from the creator, as the participant sees them.
     fn from_creator() -> IncomingSequence<u32> {
         IncomingSequence::new(Side::Creator)
@@ -262,17 +391,23 @@ mod tests {
     #[test]
     fn messages_in_order_are_processed_at_once() {
         let mut incoming = from_creator();
-        assert_eq!(incoming.arrive(seq(0, 0), 10), Ok(Arrival::InOrder(10)));
-        assert_eq!(incoming.arrive(seq(0, 1), 11), Ok(Arrival::InOrder(11)));
+        assert_eq!(
+            incoming.arrive(seq(0, 0), 10, PER_HOLE),
+            Ok(Arrival::InOrder(10))
+        );
+        assert_eq!(
+            incoming.arrive(seq(0, 1), 11, PER_HOLE),
+            Ok(Arrival::InOrder(11))
+        );
         assert_eq!(incoming.received(), RawSeqNo(2));
     }
 
     #[test]
     fn duplicate_out_seq_no_is_dropped() {
         let mut incoming = from_creator();
-        incoming.arrive(seq(0, 0), 10).unwrap();
+        incoming.arrive(seq(0, 0), 10, PER_HOLE).unwrap();
         assert_eq!(
-            incoming.arrive(seq(0, 0), 99),
+            incoming.arrive(seq(0, 0), 99, PER_HOLE),
             Ok(Arrival::Duplicate {
                 out_seq_no: RawSeqNo(0)
             })
@@ -284,9 +419,9 @@ mod tests {
     fn gap_triggers_resend_request_in_the_senders_wire_form() {
         // SPEC §3.6: B received A's out 1 (raw 0), then out 7 (raw 3): Resend(3, 5).
         let mut incoming = from_creator();
-        incoming.arrive(seq(0, 0), 10).unwrap();
+        incoming.arrive(seq(0, 0), 10, PER_HOLE).unwrap();
         assert_eq!(
-            incoming.arrive(seq(0, 3), 13),
+            incoming.arrive(seq(0, 3), 13, PER_HOLE),
             Ok(Arrival::Queued {
                 out_seq_no: RawSeqNo(3),
                 resend: Some(ResendRequest {
@@ -302,9 +437,9 @@ mod tests {
     #[test]
     fn later_messages_behind_the_same_hole_do_not_ask_again() {
         let mut incoming = from_creator();
-        incoming.arrive(seq(0, 2), 12).unwrap();
+        incoming.arrive(seq(0, 2), 12, PER_HOLE).unwrap();
         assert_eq!(
-            incoming.arrive(seq(0, 3), 13),
+            incoming.arrive(seq(0, 3), 13, PER_HOLE),
             Ok(Arrival::Queued {
                 out_seq_no: RawSeqNo(3),
                 resend: None
@@ -315,8 +450,8 @@ mod tests {
     #[test]
     fn a_second_hole_gets_its_own_resend() {
         let mut incoming = from_creator();
-        incoming.arrive(seq(0, 2), 12).unwrap(); // hole 0..=1
-        let Ok(Arrival::Queued { resend, .. }) = incoming.arrive(seq(0, 5), 15) else {
+        incoming.arrive(seq(0, 2), 12, PER_HOLE).unwrap(); // hole 0..=1
+        let Ok(Arrival::Queued { resend, .. }) = incoming.arrive(seq(0, 5), 15, PER_HOLE) else {
             panic!("expected the message to be queued");
         };
         let resend = resend.expect("the hole 3..=4 is new");
@@ -329,10 +464,13 @@ mod tests {
     #[test]
     fn filling_the_hole_releases_the_queue_in_order() {
         let mut incoming = from_creator();
-        incoming.arrive(seq(0, 2), 12).unwrap();
-        incoming.arrive(seq(0, 1), 11).unwrap();
+        incoming.arrive(seq(0, 2), 12, PER_HOLE).unwrap();
+        incoming.arrive(seq(0, 1), 11, PER_HOLE).unwrap();
         assert_eq!(incoming.pop_ready(), Ok(None));
-        assert_eq!(incoming.arrive(seq(0, 0), 10), Ok(Arrival::InOrder(10)));
+        assert_eq!(
+            incoming.arrive(seq(0, 0), 10, PER_HOLE),
+            Ok(Arrival::InOrder(10))
+        );
         assert_eq!(incoming.pop_ready(), Ok(Some(11)));
         assert_eq!(incoming.pop_ready(), Ok(Some(12)));
         assert_eq!(incoming.pop_ready(), Ok(None));
@@ -343,9 +481,9 @@ mod tests {
     #[test]
     fn a_message_already_in_the_queue_is_a_duplicate() {
         let mut incoming = from_creator();
-        incoming.arrive(seq(0, 2), 12).unwrap();
+        incoming.arrive(seq(0, 2), 12, PER_HOLE).unwrap();
         assert_eq!(
-            incoming.arrive(seq(0, 2), 12),
+            incoming.arrive(seq(0, 2), 12, PER_HOLE),
             Ok(Arrival::Duplicate {
                 out_seq_no: RawSeqNo(2)
             })
@@ -383,9 +521,9 @@ mod tests {
     #[test]
     fn decreasing_in_seq_no_aborts() {
         let mut incoming = from_creator();
-        incoming.arrive(seq(2, 0), 10).unwrap();
+        incoming.arrive(seq(2, 0), 10, PER_HOLE).unwrap();
         assert_eq!(
-            incoming.arrive(seq(1, 1), 11),
+            incoming.arrive(seq(1, 1), 11, PER_HOLE),
             Err(AbortReason::InSeqNoDecreased {
                 got: RawSeqNo(1),
                 previous: RawSeqNo(2)
@@ -396,8 +534,8 @@ mod tests {
     #[test]
     fn holes_lists_every_missing_range() {
         let mut incoming = from_creator();
-        incoming.arrive(seq(0, 2), 12).unwrap();
-        incoming.arrive(seq(0, 5), 15).unwrap();
+        incoming.arrive(seq(0, 2), 12, PER_HOLE).unwrap();
+        incoming.arrive(seq(0, 5), 15, PER_HOLE).unwrap();
         let holes: Vec<_> = incoming
             .holes()
             .unwrap()
@@ -411,10 +549,10 @@ mod tests {
     fn too_many_queued_messages_abort() {
         let mut incoming = from_creator();
         for raw in 1..=MAX_QUEUED as u32 {
-            incoming.arrive(seq(0, raw), raw).unwrap();
+            incoming.arrive(seq(0, raw), raw, PER_HOLE).unwrap();
         }
         assert_eq!(
-            incoming.arrive(seq(0, MAX_QUEUED as u32 + 1), 0),
+            incoming.arrive(seq(0, MAX_QUEUED as u32 + 1), 0, PER_HOLE),
             Err(AbortReason::TooManyQueued { limit: MAX_QUEUED })
         );
     }

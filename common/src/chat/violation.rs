@@ -59,15 +59,21 @@ pub enum AbortReason {
         out_seq_no: RawSeqNo,
         v2_from: RawSeqNo,
     },
-    /// A wrapped message at a lower layer than the last one processed in order (the spec
-    /// profile's reading of SPEC §3.4; the default keeps the higher layer).
+    /// A wrapped message at a lower layer than the last one processed in order (tdlib's
+    /// `check_seq_no` and the spec profile's reading of SPEC §3.4; Android keeps the
+    /// higher layer).
     #[error("the peer's layer went down from {from} to {to}")]
     LayerDecreased { from: Layer, to: Layer },
     /// The decrypted TL is not a message: it does not decode, or it is another object.
     /// (A `decryptedMessageLayer` that decodes up to an unknown inner message is not this:
-    /// it is ignored, see [`super::events::IgnoreReason::UndecodableMessage`].)
+    /// see [`AbortReason::UndecodableInnerMessage`].)
     #[error("the decrypted message does not decode: {error}")]
     Malformed { error: super::codec::CodecError },
+    /// A `decryptedMessageLayer` whose inner message does not decode (an unknown
+    /// constructor): tdlib's parser fails on the whole message, fatally. The spec and
+    /// Android ignore it instead ([`super::events::IgnoreReason::UndecodableMessage`]).
+    #[error("the inner message does not decode: {error}")]
+    UndecodableInnerMessage { error: String },
 
     // ---- sequence numbers (SPEC §3) ----
     /// Wrong parity (a mirrored or forged message) or a negative number. SPEC §3.1.

@@ -42,8 +42,8 @@ pub use config::{check_config, check_config_with, CheckedConfig, TELEGRAM_G, TEL
 pub use exponent::Exponent;
 pub use prime::{PrimeCache, PrimeVerdict};
 pub use public_value::{
-    check_mandatory_range, check_public_value, check_recommended_range, public_value,
-    CheckedPublicValue, RangeRule,
+    check_mandatory_range, check_public_value, check_public_value_mandatory_only,
+    check_recommended_range, public_value, CheckedPublicValue, RangeRule,
 };
 pub use shared_key::compute_key;
 

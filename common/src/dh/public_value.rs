@@ -89,6 +89,19 @@ pub fn check_public_value(
     Ok(CheckedPublicValue { value })
 }
 
+/// Checks a received `g_x` against the mandatory range only, `1 < g_x < p − 1`, and hands
+/// it over for [`compute_key`](super::compute_key): what Telegram Android accepts
+/// (`Utilities.isGoodGaAndGb`). Values in `(1, 2^(2048−64)]` pass; the spec and tdlib
+/// refuse them ([`check_public_value`]).
+pub fn check_public_value_mandatory_only(
+    config: &CheckedConfig,
+    g_x: &[u8],
+) -> Result<CheckedPublicValue, DhError> {
+    let value = parse(g_x)?;
+    mandatory_range(config, &value)?;
+    Ok(CheckedPublicValue { value })
+}
+
 /// Only the mandatory range, `1 < g_x < p − 1`.
 pub fn check_mandatory_range(config: &CheckedConfig, g_x: &[u8]) -> Result<(), DhError> {
     mandatory_range(config, &parse(g_x)?)

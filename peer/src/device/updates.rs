@@ -438,6 +438,11 @@ impl Device {
                     chat_id,
                     exchange_id,
                 },
+                ChatEvent::RekeyRejected { exchange_id, why } => PeerEvent::RekeyRejected {
+                    chat_id,
+                    exchange_id,
+                    why,
+                },
                 ChatEvent::ResendRequested {
                     start_seq_no,
                     end_seq_no,

@@ -413,6 +413,7 @@ fn observed(event: PeerEvent) -> Observed {
             end_seq_no,
         },
         PeerEvent::RekeyAborted { chat_id, .. } => Observed::RekeyRefused { chat_id },
+        PeerEvent::RekeyRejected { chat_id, why, .. } => Observed::RekeyRejected { chat_id, why },
         other => Observed::Other {
             chat_id: other.chat_id(),
             description,

@@ -100,6 +100,11 @@ pub enum Observed {
     RekeyRefused {
         chat_id: i32,
     },
+    /// This side refused the peer's re-key message with AbortKey and kept its key.
+    RekeyRejected {
+        chat_id: i32,
+        why: String,
+    },
     /// Anything else the device reported (ignored messages, refused sends, ...), in its
     /// own words; no expectation matches it, but failures list it.
     Other {
@@ -127,6 +132,7 @@ impl Observed {
             | Observed::ResendRequested { chat_id, .. }
             | Observed::PeerAskedForResend { chat_id, .. }
             | Observed::RekeyRefused { chat_id }
+            | Observed::RekeyRejected { chat_id, .. }
             | Observed::Other { chat_id, .. } => *chat_id,
         }
     }
@@ -189,6 +195,9 @@ impl Observed {
                 ..
             } => format!("the peer asked for a resend of seq_no {start_seq_no}..={end_seq_no}"),
             Observed::RekeyRefused { .. } => "the peer refused our re-key (AbortKey)".to_owned(),
+            Observed::RekeyRejected { why, .. } => {
+                format!("refused the peer's re-key message with AbortKey: {why}")
+            }
             Observed::Other { description, .. } => description.clone(),
         }
     }

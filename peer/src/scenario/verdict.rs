@@ -6,7 +6,8 @@
 //!
 //! ```text
 //!   from the inside   this process plays that side: its own events tell — an abort and
-//!                     its reason, a message it ignored and why, a Resend it sent, a file
+//!                     its reason, a message it ignored and why, a Resend it sent, an
+//!                     AbortKey it answered a re-key message with, a file
 //!                     it refused, a message it processed (and the layer it kept)
 //!   from the outside  another process plays it (your client, with `secretchat-peer actor`
 //!                     playing the other side): the other party sees the chat discarded,
@@ -109,6 +110,14 @@ fn observe_inside(
         find(|e| matches!(e, Observed::ResendRequested { .. }))
     {
         return seen(Some(Reaction::RequestResend), event.describe());
+    }
+    if let Some(Observed::RekeyRejected { why, .. }) =
+        find(|e| matches!(e, Observed::RekeyRejected { .. }))
+    {
+        return seen(
+            Some(Reaction::RejectKey),
+            format!("refused the re-key with AbortKey ({why}), keeping the old key"),
+        );
     }
     if let Some(Observed::FileRefused { reason, .. }) =
         find(|e| matches!(e, Observed::FileRefused { .. }))
