@@ -1,0 +1,144 @@
+"""Pyrogram 2.0.106 (with TgCrypto 1.2.5), unmodified, on the MTProto door: its only transport
+(abridged), key creation on a connection of its own, sign-in of new and returning users, an
+exported session string, get_me, usernames across both doors."""
+
+import pytest
+import tgcrypto
+from pyrogram import errors, raw, types
+
+import harness
+from harness import with_deadline
+
+
+async def started_client(name, phone):
+    """A fresh in-memory client (new auth key) started with a phone and its code."""
+    app = harness.pyrogram_client(name, phone=phone)
+    await harness.start_pyrogram(app)
+    return app
+
+
+def test_tgcrypto_is_the_one_pyrogram_uses():
+    # Pyrogram falls back to pure-Python AES when TgCrypto is missing; this suite pins the
+    # C extension and makes sure it is what runs.
+    from pyrogram.crypto import aes
+
+    assert aes.tgcrypto is tgcrypto
+
+
+@with_deadline(15)
+async def test_a_new_user_starts_with_the_test_code_and_get_me_returns_that_phone(door):
+    phone = harness.new_phone()
+    app = harness.pyrogram_client("new_user", phone=phone)
+    try:
+        await harness.start_pyrogram(app)
+        me = await app.get_me()
+        assert isinstance(me, types.User)
+        assert me.is_self
+        assert me.phone_number == phone
+        assert me.id > 0
+        assert await app.storage.user_id() == me.id
+        assert len(await app.storage.auth_key()) == 256
+    finally:
+        if app.is_connected:
+            await app.stop()
+
+
+@with_deadline(15)
+async def test_a_wrong_code_is_refused_and_the_right_one_then_signs_in(door):
+    phone = harness.new_phone()
+    app = harness.pyrogram_client("wrong_code")
+    try:
+        assert not await app.connect()
+        sent = await app.send_code(phone)
+        assert sent.phone_code_hash
+        with pytest.raises(errors.PhoneCodeInvalid):
+            await app.sign_in(phone, sent.phone_code_hash, "11111")
+        user = await app.sign_in(phone, sent.phone_code_hash, harness.code_for(phone))
+        if user is False:
+            # The server asked for a sign-up (auth.authorizationSignUpRequired).
+            user = await app.sign_up(phone, sent.phone_code_hash, "Pyro", "Interop")
+        assert isinstance(user, types.User)
+        assert user.phone_number == phone
+    finally:
+        if app.is_connected:
+            await app.disconnect()
+
+
+@with_deadline(25)
+async def test_an_exported_session_string_restarts_with_the_same_key_without_signing_in(door):
+    phone = harness.new_phone()
+    first = await started_client("first_run", phone)
+    try:
+        me = await first.get_me()
+        saved = await first.export_session_string()
+        key = await first.storage.auth_key()
+    finally:
+        await first.stop()
+
+    # No phone and no code: a prompt would mean the session was not taken as signed in.
+    again = harness.pyrogram_client("second_run", session_string=saved)
+    try:
+        asked = await harness.start_pyrogram(again)
+        assert not asked
+        assert await again.storage.auth_key() == key
+        returned = await again.get_me()
+        assert returned.id == me.id
+        assert returned.phone_number == phone
+    finally:
+        if again.is_connected:
+            await again.stop()
+
+
+@with_deadline(25)
+async def test_a_returning_user_with_a_new_key_gets_the_same_user_id(door):
+    phone = harness.new_phone()
+    first = await started_client("first_key", phone)
+    try:
+        me = await first.get_me()
+        first_key = await first.storage.auth_key()
+    finally:
+        await first.stop()
+
+    second = await started_client("second_key", phone)
+    try:
+        assert await second.storage.auth_key() != first_key
+        returning = await second.get_me()
+        assert returning.id == me.id
+        assert returning.phone_number == phone
+    finally:
+        await second.stop()
+
+
+@with_deadline(15)
+async def test_a_username_set_by_pyrogram_shows_in_get_me_and_resolves_from_the_http_door(
+    door, http_user, new_username
+):
+    username = new_username("pyrogram")
+    app = await started_client("set_username", harness.new_phone())
+    try:
+        me = await app.get_me()
+        assert await app.set_username(username) is True
+        assert (await app.get_me()).username == username
+    finally:
+        await app.stop()
+
+    _, _, token = http_user
+    found = harness.http_call("contacts.resolveUsername", {"username": username}, token)
+    assert int(found["id"]) == me.id, found
+
+
+@with_deadline(15)
+async def test_an_http_users_username_resolves_with_get_users(door, http_user):
+    username, user_id, _ = http_user
+    app = await started_client("resolve_http_user", harness.new_phone())
+    try:
+        user = await app.get_users(username)
+        assert isinstance(user, types.User)
+        assert user.id == user_id
+        assert user.username == username
+        resolved = await app.invoke(raw.functions.contacts.ResolveUsername(username=username))
+        assert resolved.peer == raw.types.PeerUser(user_id=user_id)
+        with pytest.raises(errors.UsernameNotOccupied):
+            await app.get_users("nobody_has_this_name")
+    finally:
+        await app.stop()

@@ -1,0 +1,186 @@
+"""Telethon 1.45.0, unmodified, on the MTProto door: its default transport (full) and the
+other three it offers, key creation, sign-in of new and returning users, a saved session,
+get_me, usernames across both doors."""
+
+import pytest
+from telethon import errors, functions, types
+from telethon.network import (
+    ConnectionTcpAbridged,
+    ConnectionTcpFull,
+    ConnectionTcpIntermediate,
+    ConnectionTcpObfuscated,
+)
+
+import harness
+from harness import with_deadline
+
+
+async def signed_in_client(phone, **settings):
+    """A fresh client (new auth key) signed in with ``client.start``, as a user would."""
+    client = harness.telethon_client(**settings)
+    await client.start(phone=phone, code_callback=lambda: harness.code_for(phone))
+    return client
+
+
+@with_deadline(15)
+async def test_a_new_user_signs_in_with_the_test_code_and_get_me_returns_that_phone(door):
+    phone = harness.new_phone()
+    client = harness.telethon_client()
+    try:
+        await client.connect()
+        assert client.session.auth_key is not None and client.session.auth_key.key is not None
+        assert not await client.is_user_authorized()
+        await client.start(phone=phone, code_callback=lambda: harness.code_for(phone))
+        me = await client.get_me()
+        assert isinstance(me, types.User)
+        assert me.is_self
+        assert me.phone == phone
+        assert me.id > 0
+        assert await client.is_user_authorized()
+    finally:
+        await client.disconnect()
+
+
+@with_deadline(15)
+async def test_a_wrong_code_is_refused_and_the_right_one_then_signs_in(door):
+    phone = harness.new_phone()
+    client = harness.telethon_client()
+    try:
+        await client.connect()
+        await client.send_code_request(phone)
+        wrong = "1" * 5 if harness.code_for(phone) != "1" * 5 else "3" * 5
+        with pytest.raises(errors.PhoneCodeInvalidError):
+            await client.sign_in(phone, code=wrong)
+        assert await client.get_me() is None
+        me = await client.sign_in(phone, code=harness.code_for(phone))
+        assert me.phone == phone
+    finally:
+        await client.disconnect()
+
+
+@with_deadline(25)
+async def test_a_saved_session_file_reconnects_with_the_same_key_and_stays_signed_in(door, tmp_path):
+    phone = harness.new_phone()
+    path = tmp_path / "telethon.session"
+    first = harness.telethon_client(session=path)
+    try:
+        await first.start(phone=phone, code_callback=lambda: harness.code_for(phone))
+        me = await first.get_me()
+        key = first.session.auth_key.key
+    finally:
+        await first.disconnect()
+
+    again = harness.telethon_client(session=path)
+    try:
+        await again.connect()
+        assert again.session.server_address == harness.mtproto_address()[0]
+        assert again.session.port == harness.mtproto_address()[1]
+        # The saved key is used as it is: no new handshake, and the server still knows it.
+        assert again.session.auth_key.key == key
+        assert await again.is_user_authorized()
+        returned = await again.get_me()
+        assert returned.id == me.id
+        assert returned.phone == phone
+        assert again.session.auth_key.key == key
+    finally:
+        await again.disconnect()
+
+
+@with_deadline(25)
+async def test_a_saved_string_session_reconnects_with_the_same_key_and_stays_signed_in(door):
+    phone = harness.new_phone()
+    first = await signed_in_client(phone)
+    try:
+        me = await first.get_me()
+        saved = first.session.save()
+        key = first.session.auth_key.key
+    finally:
+        await first.disconnect()
+
+    again = harness.telethon_client(session=saved)
+    try:
+        await again.connect()
+        assert again.session.auth_key.key == key
+        returned = await again.get_me()
+        assert returned is not None, "the saved key is no longer signed in"
+        assert returned.id == me.id
+    finally:
+        await again.disconnect()
+
+
+@with_deadline(25)
+async def test_a_returning_user_signing_in_with_a_new_key_gets_the_same_user_id(door):
+    phone = harness.new_phone()
+    first = await signed_in_client(phone)
+    try:
+        me = await first.get_me()
+        first_key = first.session.auth_key.key
+    finally:
+        await first.disconnect()
+
+    second = await signed_in_client(phone)
+    try:
+        assert second.session.auth_key.key != first_key
+        returning = await second.get_me()
+        assert returning.id == me.id
+        assert returning.phone == phone
+    finally:
+        await second.disconnect()
+
+
+@with_deadline(15)
+async def test_a_username_set_over_mtproto_shows_in_get_me_and_resolves_from_the_http_door(
+    door, http_user, new_username
+):
+    username = new_username("telethon")
+    client = await signed_in_client(harness.new_phone())
+    try:
+        me = await client.get_me()
+        updated = await client(functions.account.UpdateUsernameRequest(username=username))
+        assert isinstance(updated, types.User)
+        assert updated.id == me.id
+        assert updated.username == username
+        assert (await client.get_me()).username == username
+    finally:
+        await client.disconnect()
+
+    _, _, token = http_user
+    found = harness.http_call("contacts.resolveUsername", {"username": username}, token)
+    assert int(found["id"]) == me.id, found
+
+
+@with_deadline(15)
+async def test_an_http_users_username_resolves_to_its_id(door, http_user):
+    username, user_id, _ = http_user
+    client = await signed_in_client(harness.new_phone())
+    try:
+        resolved = await client(functions.contacts.ResolveUsernameRequest(username=username))
+        assert resolved.peer == types.PeerUser(user_id=user_id)
+        assert [user.id for user in resolved.users] == [user_id]
+        assert resolved.users[0].username == username
+        assert resolved.users[0].access_hash is not None
+        entity = await client.get_entity(username)
+        assert isinstance(entity, types.User)
+        assert entity.id == user_id
+        with pytest.raises(errors.UsernameNotOccupiedError):
+            await client(functions.contacts.ResolveUsernameRequest(username="nobody_has_this_name"))
+    finally:
+        await client.disconnect()
+
+
+@pytest.mark.parametrize(
+    "connection",
+    [ConnectionTcpFull, ConnectionTcpAbridged, ConnectionTcpIntermediate, ConnectionTcpObfuscated],
+    ids=["full", "abridged", "intermediate", "obfuscated2"],
+)
+@with_deadline(15)
+async def test_each_transport_creates_a_key_signs_in_and_gets_me(door, connection):
+    phone = harness.new_phone()
+    client = harness.telethon_client(connection=connection)
+    try:
+        await client.start(phone=phone, code_callback=lambda: harness.code_for(phone))
+        me = await client.get_me()
+        assert me.phone == phone
+        assert client.session.auth_key.key is not None
+    finally:
+        await client.disconnect()
