@@ -4,7 +4,7 @@
 #   docker compose up            # the server and two actors of a demo scenario
 #
 # Stage 1 builds the two binaries; stage 2 is a slim runtime with nothing but them and the
-# scenario library. No TLS anywhere (the server speaks plain HTTP), so no OpenSSL.
+# scenario library. No TLS anywhere (plain HTTP, and MTProto over plain TCP), so no OpenSSL.
 
 # The toolchain the project is developed and tested with (workspace rust-version is the
 # floor: the locked dependencies need 1.88 or newer).
@@ -19,6 +19,6 @@ RUN useradd --system --user-group --no-create-home secretchat
 COPY --from=build /usr/local/bin/secretchat-server /usr/local/bin/secretchat-peer /usr/local/bin/
 COPY scenarios /scenarios
 USER secretchat
-# The client API (the admin surface, 8081, stays on the container's loopback).
-EXPOSE 8080
+# The client API and the MTProto door (the admin surface, 8081, stays on the container's loopback).
+EXPOSE 8080 8443
 CMD ["secretchat-server"]

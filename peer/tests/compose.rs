@@ -27,6 +27,7 @@ fn the_compose_file_runs_the_demo_with_these_commands() {
         r#"SECRETCHAT_BIND: "0.0.0.0""#,
         r#"SECRETCHAT_PORT: "8080""#,
         r#"SECRETCHAT_ADMIN_PORT: "8081""#,
+        r#"SECRETCHAT_MTPROTO_PORT: "8443""#,
         r#"SECRETCHAT_SEED: "1""#,
         r#"command: ["secretchat-peer", "actor", "--scenario", "/scenarios/demo_alice_and_bob_chat.toml", "--as", "alice"]"#,
         r#"command: ["secretchat-peer", "actor", "--scenario", "/scenarios/demo_alice_and_bob_chat.toml", "--as", "bob"]"#,
@@ -48,7 +49,7 @@ fn the_compose_file_runs_the_demo_with_these_commands() {
 
 #[test]
 fn compose_up_server_and_two_actors_hold_the_demo_conversation() {
-    let (port, admin_port) = (free_port(), free_port());
+    let (port, admin_port, mtproto_port) = (free_port(), free_port(), free_port());
     let server_url = format!("http://127.0.0.1:{port}");
     let scenario = repo().join("scenarios").join(SCENARIO);
 
@@ -77,6 +78,7 @@ fn compose_up_server_and_two_actors_hold_the_demo_conversation() {
             .env("SECRETCHAT_BIND", "127.0.0.1")
             .env("SECRETCHAT_PORT", port.to_string())
             .env("SECRETCHAT_ADMIN_PORT", admin_port.to_string())
+            .env("SECRETCHAT_MTPROTO_PORT", mtproto_port.to_string())
             .env("SECRETCHAT_SEED", "1")
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())

@@ -164,6 +164,27 @@ pub enum Pushed {
     Typing { chat_id: i32 },
 }
 
+impl Pushed {
+    /// The update as Telegram pushes it: `updateNewEncryptedMessage{message, qts}`, the
+    /// queued update itself, or `updateEncryptedChatTyping{chat_id}`.
+    pub fn update(&self) -> enums::Update {
+        match self {
+            Pushed::Message { qts, message } => {
+                enums::Update::UpdateNewEncryptedMessage(types::UpdateNewEncryptedMessage {
+                    message: message.as_ref().clone(),
+                    qts: *qts,
+                })
+            }
+            Pushed::Other(update) => update.as_ref().clone(),
+            Pushed::Typing { chat_id } => {
+                enums::Update::UpdateEncryptedChatTyping(types::UpdateEncryptedChatTyping {
+                    chat_id: *chat_id,
+                })
+            }
+        }
+    }
+}
+
 /// Who hears that something landed for one device: long-polls waiting for a wake-up, and
 /// live connections of any door.
 #[derive(Debug)]

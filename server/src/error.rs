@@ -147,6 +147,18 @@ pub enum RpcError {
         current: i32,
     },
 
+    // ---- the MTProto door -----------------------------------------------------------------
+    /// `auth.bindTempAuthKey`: the binding message does not check out under the permanent
+    /// key (unknown key, bad msg_key, fields that do not repeat the call's).
+    #[error("{detail}")]
+    EncryptedMessageInvalid { detail: String },
+    /// `auth.bindTempAuthKey` sent under a permanent key.
+    #[error("auth.bindTempAuthKey must be sent under a temporary auth key")]
+    TempAuthKeyEmpty,
+    /// `auth.bindTempAuthKey` for a temporary key bound already.
+    #[error("this temporary key is bound already")]
+    TempAuthKeyAlreadyBound,
+
     // ---- the fault engine ----------------------------------------------------------------
     /// *Injected* by a fault rule's `error` action (`docs/faults.md`): the code and
     /// message the test operator chose, e.g. `420 FLOOD_WAIT_5` or `500 INTERNAL`.
@@ -255,6 +267,9 @@ impl ErrorKind {
             ErrorKind::MaxQtsInvalid => "MAX_QTS_INVALID",
             ErrorKind::MaxDateInvalid => "MAX_DATE_INVALID",
             ErrorKind::PersistentTimestampInvalid => "PERSISTENT_TIMESTAMP_INVALID",
+            ErrorKind::EncryptedMessageInvalid => "ENCRYPTED_MESSAGE_INVALID",
+            ErrorKind::TempAuthKeyEmpty => "TEMP_AUTH_KEY_EMPTY",
+            ErrorKind::TempAuthKeyAlreadyBound => "TEMP_AUTH_KEY_ALREADY_BOUND",
             ErrorKind::Injected => "INJECTED",
         }
     }

@@ -127,7 +127,7 @@ async fn the_stream_sends_the_state_then_each_new_event_as_it_is_logged() {
 #[tokio::test]
 async fn the_server_log_prints_a_dashboard_link_that_opens_as_it_is() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_secretchat-server"))
-        .args(["--port", "0", "--admin-port", "0"])
+        .args(["--port", "0", "--admin-port", "0", "--mtproto-port", "0"])
         .env("RUST_LOG", "info")
         .env_remove("SECRETCHAT_ADMIN_TOKEN")
         .stdout(Stdio::piped())

@@ -18,6 +18,7 @@
 //! nothing about where the packet ends; the packet's own structure does
 //! ([`without_transport_padding`]).
 
+pub mod binding;
 pub mod encrypted;
 pub mod unencrypted;
 

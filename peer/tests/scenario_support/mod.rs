@@ -77,6 +77,7 @@ pub fn start_server() -> Server {
         .env("SECRETCHAT_BIND", "127.0.0.1")
         .env("SECRETCHAT_PORT", port.to_string())
         .env("SECRETCHAT_ADMIN_PORT", admin_port.to_string())
+        .env("SECRETCHAT_MTPROTO_PORT", "0")
         .env("SECRETCHAT_ADMIN_TOKEN", &admin_token)
         .env("SECRETCHAT_SEED", "1")
         .stdout(Stdio::null())

@@ -38,16 +38,7 @@ pub async fn handle(
 
 fn event(pushed: Result<Pushed, BroadcastStreamRecvError>) -> Event {
     let update = match pushed {
-        Ok(Pushed::Message { qts, message }) => {
-            enums::Update::UpdateNewEncryptedMessage(types::UpdateNewEncryptedMessage {
-                message: message.as_ref().clone(),
-                qts,
-            })
-        }
-        Ok(Pushed::Other(update)) => update.as_ref().clone(),
-        Ok(Pushed::Typing { chat_id }) => {
-            enums::Update::UpdateEncryptedChatTyping(types::UpdateEncryptedChatTyping { chat_id })
-        }
+        Ok(pushed) => pushed.update(),
         Err(BroadcastStreamRecvError::Lagged(_)) => {
             let too_long = enums::Updates::UpdatesTooLong(types::UpdatesTooLong {});
             return Event::default()

@@ -55,6 +55,8 @@ pub struct KeyState {
     /// Sessions that asked for updates (`updates.getState` or `getDifference` outside
     /// `invokeWithoutUpdates`): the ones pushes go to.
     pub update_sessions: Vec<i64>,
+    /// The device whose updates a pusher task sends to this key ([`super::pushes`]).
+    pub pushing: Option<DeviceId>,
     /// `auth.bindTempAuthKey`: the permanent key this temporary key stands for.
     pub bound_to: Option<AuthKeyId>,
     /// `destroy_auth_key` was asked: forget the key once its answer is out.
@@ -139,6 +141,7 @@ impl AuthKeys {
                 client: None,
                 links: BTreeMap::new(),
                 update_sessions: Vec::new(),
+                pushing: None,
                 bound_to: None,
                 destroyed: false,
             }),

@@ -47,7 +47,7 @@ use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 
 use super::auth_keys::{AuthKeyRecord, Link, Outbound};
-use super::dispatch;
+use super::{dispatch, pushes};
 use crate::state::Server;
 
 /// Why a connection ended (logged at debug level; the client sees −404 or a close).
@@ -149,7 +149,7 @@ struct Written {
 
 impl Connection {
     /// Reads every complete frame in the buffer.
-    fn read_frames(&mut self, server: &Server) -> Written {
+    fn read_frames(&mut self, server: &Arc<Server>) -> Written {
         let mut out = Written::default();
         loop {
             match self.transport.poll_frame() {
@@ -182,7 +182,7 @@ impl Connection {
 
     fn handle_frame(
         &mut self,
-        server: &Server,
+        server: &Arc<Server>,
         frame: &Frame,
         out: &mut Vec<u8>,
     ) -> Result<(), String> {
@@ -207,6 +207,7 @@ impl Connection {
         }
         self.attach(&record);
         dispatch::handle_message(server, &record, self.id, opened.message, now);
+        pushes::ensure_pusher(server, &record);
         Ok(())
     }
 

@@ -20,6 +20,7 @@ use secretchat_mtproto::session::{ConnectionId, Event, PlainMessage, RpcCall};
 
 use super::api::{self, ApiAnswer, ApiCall};
 use super::auth_keys::{AuthKeyRecord, KeyState, Outbound};
+use super::bind_temp;
 use crate::error::RpcError;
 use crate::state::Server;
 
@@ -48,6 +49,19 @@ pub fn handle_timeout(server: &Server, record: &Arc<AuthKeyRecord>, now: SystemT
     drive(server, record, &mut state, now);
 }
 
+/// Sends `updates` (a boxed `Updates`) to every session of `record` that asked for updates.
+pub fn push(server: &Server, record: &Arc<AuthKeyRecord>, updates: &[u8], now: SystemTime) {
+    let mut state = record.lock();
+    let sessions = state.update_sessions.clone();
+    for session_id in sessions {
+        if state.sessions.push(now, session_id, updates.to_vec()).is_err() {
+            // The session is gone: stop pushing to it.
+            state.update_sessions.retain(|&id| id != session_id);
+        }
+    }
+    drive(server, record, &mut state, now);
+}
+
 /// `connection` closed: the key's sessions wait for another one.
 pub fn connection_closed(record: &AuthKeyRecord, connection: ConnectionId) {
     let mut state = record.lock();
@@ -64,7 +78,7 @@ fn drive(server: &Server, record: &Arc<AuthKeyRecord>, state: &mut KeyState, now
             match event {
                 Event::Call(call) => {
                     let (session_id, msg_id) = (call.session_id, call.msg_id);
-                    let answer = run_call(server, state, call);
+                    let answer = run_call(server, record, state, call);
                     if let Err(error) = state.sessions.answer(now, session_id, msg_id, answer) {
                         tracing::debug!(%error, "mtproto: answer not queued");
                     }
@@ -110,32 +124,46 @@ fn drive(server: &Server, record: &Arc<AuthKeyRecord>, state: &mut KeyState, now
     }
 }
 
-/// One API call: what the wrappers said is remembered, the query goes to [`api::handle`].
-fn run_call(server: &Server, state: &mut KeyState, call: RpcCall) -> RpcAnswer {
+/// One API call: what the wrappers said is remembered, the query goes to [`api::handle`]
+/// (or, for `auth.bindTempAuthKey`, to [`bind_temp`]).
+fn run_call(
+    server: &Server,
+    record: &AuthKeyRecord,
+    state: &mut KeyState,
+    call: RpcCall,
+) -> RpcAnswer {
     let RpcCall {
         session_id,
+        msg_id,
         query,
         invocation,
         layer,
-        ..
     } = call;
     if let Some(init) = invocation.init_connection {
         state.client = Some(init);
     }
-    let device = state.device.and_then(|id| server.directory.device(id));
-    if device.is_none() {
-        // Logged out through another door, or the server was reset.
-        state.device = None;
-    }
     let id = query
         .get(..4)
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    if id == Some(bind_temp::BIND_TEMP_AUTH_KEY_ID) {
+        return match bind_temp::bind(server, record, state, session_id, msg_id, &query) {
+            Ok(result) => RpcAnswer::Object(result),
+            Err(error) => RpcAnswer::Error(tl_error(&error)),
+        };
+    }
     if id.is_some_and(|id| UPDATE_STATE_CALLS.contains(&id))
         && !invocation.without_updates
         && !state.update_sessions.contains(&session_id)
     {
         state.update_sessions.push(session_id);
     }
+    // A bound temporary key uses its permanent key's sign-in.
+    let permanent = bind_temp::authorization_key(server, state);
+    let signed_in_as = match &permanent {
+        Some(perm) => perm.lock().device,
+        None => state.device,
+    };
+    let device = signed_in_as.and_then(|id| server.directory.device(id));
     let answer = api::handle(ApiCall {
         server,
         layer: layer.unwrap_or(0),
@@ -143,18 +171,17 @@ fn run_call(server: &Server, state: &mut KeyState, call: RpcCall) -> RpcAnswer {
         device,
         query: &query,
     });
-    match answer {
-        ApiAnswer::Result(result) => RpcAnswer::Object(result),
-        ApiAnswer::Error(error) => RpcAnswer::Error(tl_error(&error)),
-        ApiAnswer::SignedIn { device, result } => {
-            state.device = Some(device.id);
-            RpcAnswer::Object(result)
-        }
-        ApiAnswer::LoggedOut { result } => {
-            state.device = None;
-            RpcAnswer::Object(result)
-        }
+    let (result, signed_in) = match answer {
+        ApiAnswer::Result(result) => return RpcAnswer::Object(result),
+        ApiAnswer::Error(error) => return RpcAnswer::Error(tl_error(&error)),
+        ApiAnswer::SignedIn { device, result } => (result, Some(device.id)),
+        ApiAnswer::LoggedOut { result } => (result, None),
+    };
+    match &permanent {
+        Some(perm) => perm.lock().device = signed_in,
+        None => state.device = signed_in,
     }
+    RpcAnswer::Object(result)
 }
 
 /// The server's error as MTProto's `rpc_error`. HTTP-only statuses (413 for an oversized

@@ -17,6 +17,9 @@
 //!   (once signed in) its device;
 //! * [`dispatch`] — an auth key's sessions driven: calls out to the API, answers and
 //!   service messages back to the right connection;
+//! * [`pushes`] — updates sent to a signed-in key's sessions the moment they land;
+//! * [`bind_temp`] — `auth.bindTempAuthKey`: a temporary key (tdlib's perfect forward
+//!   secrecy) takes on its permanent key's sign-in;
 //! * [`api`] — the calls at the layer the connection declared (sign-in by phone, users,
 //!   config, and every method of the HTTP door).
 //!
@@ -26,8 +29,10 @@
 
 pub mod api;
 pub mod auth_keys;
+pub mod bind_temp;
 pub mod connection;
 pub mod dispatch;
+pub mod pushes;
 pub mod server_key;
 
 use std::future::Future;

@@ -253,6 +253,25 @@ impl Client {
         }
     }
 
+    /// Sends a prepared call message and returns its answer (no resend: the salt must be
+    /// right).
+    pub async fn call_message(&mut self, message: &PlainMessage) -> RpcAnswer {
+        self.send_message(message).await;
+        loop {
+            for event in self
+                .events()
+                .await
+                .expect("an answer, not a closed connection")
+            {
+                if let ClientEvent::Result { req_msg_id, answer } = event {
+                    if req_msg_id == message.msg_id {
+                        return answer;
+                    }
+                }
+            }
+        }
+    }
+
     /// `invokeWithLayer(layer, initConnection(query))`, as clients send their first call.
     pub async fn call_with_layer(&mut self, layer: i32, query: Vec<u8>) -> RpcAnswer {
         self.call(ClientSession::wrap_with_layer(layer, &test_app(), query))

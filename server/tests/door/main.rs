@@ -254,3 +254,88 @@ async fn a_half_open_connection_is_closed_after_the_idle_timeout_and_others_go_o
     let mut good = door.client(Transport::Intermediate).await;
     ping(&mut good, 1).await;
 }
+
+/// `auth.bindTempAuthKey` for the temporary key of `temp`, signed by `perm_key`, with
+/// `tweak` applied to the inner data before sealing.
+async fn bind(
+    temp: &mut Client,
+    perm_key: &secretchat_mtproto::auth_key::AuthKey,
+    tweak: impl FnOnce(&mut secretchat_mtproto::service::types::BindAuthKeyInner),
+) -> RpcAnswer {
+    use secretchat_mtproto::api::layer229::functions::AuthBindTempAuthKey;
+    let mut message = temp.session.call(SystemTime::now(), Vec::new());
+    let expires_at = 2_000_000_000;
+    let mut inner = secretchat_mtproto::service::types::BindAuthKeyInner {
+        nonce: 77,
+        temp_auth_key_id: temp.key.as_ref().unwrap().id().as_i64(),
+        perm_auth_key_id: perm_key.id().as_i64(),
+        temp_session_id: temp.session.session_id(),
+        expires_at,
+    };
+    tweak(&mut inner);
+    let encrypted_message = secretchat_mtproto::message::binding::seal(
+        perm_key,
+        message.msg_id,
+        &inner,
+        &mut rand::rngs::OsRng,
+    );
+    message.body = AuthBindTempAuthKey {
+        perm_auth_key_id: perm_key.id().as_i64(),
+        nonce: 77,
+        expires_at,
+        encrypted_message,
+    }
+    .to_bytes();
+    temp.call_message(&message).await
+}
+
+fn error_message(answer: &RpcAnswer) -> &str {
+    match answer {
+        RpcAnswer::Error(error) => &error.error_message,
+        RpcAnswer::Object(_) => "",
+    }
+}
+
+#[tokio::test]
+async fn a_temporary_key_binds_to_a_permanent_one_once_and_only_with_a_valid_binding() {
+    use secretchat_mtproto::handshake::client::{InnerDataForm, RsaPadding};
+    let door = Door::start(ServerConfig::for_tests()).await;
+    let mut perm = door.client(Transport::Intermediate).await;
+    ping(&mut perm, 1).await;
+    let perm_key = perm.key.clone().unwrap();
+
+    let mut temp = Client::connect(door.addr, Transport::Intermediate, true).await;
+    let options = ClientOptions {
+        inner_data: InnerDataForm::TempDc {
+            dc: 2,
+            expires_in: 86_400,
+        },
+        padding: RsaPadding::RsaPad,
+    };
+    let key = temp.create_key(&door.public_key(), options).await;
+    temp.use_key(key.auth_key, key.server_salt);
+
+    let wrong_nonce = bind(&mut temp, &perm_key, |inner| inner.nonce = 78).await;
+    assert_eq!(error_message(&wrong_nonce), "ENCRYPTED_MESSAGE_INVALID");
+    let wrong_session = bind(&mut temp, &perm_key, |inner| inner.temp_session_id ^= 1).await;
+    assert_eq!(error_message(&wrong_session), "ENCRYPTED_MESSAGE_INVALID");
+    let temp_key = temp.key.clone().unwrap();
+    let under_temp_itself = bind(&mut temp, &temp_key, |_| {}).await;
+    assert_eq!(
+        error_message(&under_temp_itself),
+        "ENCRYPTED_MESSAGE_INVALID"
+    );
+
+    let bound = bind(&mut temp, &perm_key, |_| {}).await;
+    assert_eq!(bound, RpcAnswer::Object(true.to_bytes()));
+    let again = bind(&mut temp, &perm_key, |_| {}).await;
+    assert_eq!(error_message(&again), "TEMP_AUTH_KEY_ALREADY_BOUND");
+
+    let from_permanent = bind(&mut perm, &perm_key, |_| {}).await;
+    assert_eq!(error_message(&from_permanent), "TEMP_AUTH_KEY_EMPTY");
+
+    let state = secretchat_server::admin::state::snapshot(&door.server);
+    let keys = state["mtproto"]["auth_keys"].as_array().unwrap().clone();
+    let temp_view = keys.iter().find(|k| k["kind"] == "temporary").unwrap();
+    assert_eq!(temp_view["bound_to"], perm_key.id().to_string());
+}
