@@ -293,6 +293,7 @@ pub fn land(
         now,
         LogEvent::Delivered {
             device: device.id,
+            door: device.door,
             update,
             chat_id,
             counter,
@@ -339,6 +340,7 @@ impl Server {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::DeviceDoor;
 
     fn message(random_id: i64) -> Arc<enums::EncryptedMessage> {
         Arc::new(enums::EncryptedMessage::EncryptedMessageService(
@@ -352,7 +354,7 @@ mod tests {
     }
 
     fn device() -> DeviceRecord {
-        DeviceRecord::new(DeviceId(1), 1, "phone".into())
+        DeviceRecord::new(DeviceId(1), 1, "phone".into(), DeviceDoor::Http)
     }
 
     #[test]

@@ -27,22 +27,43 @@ pub struct DeviceId(pub i64);
 /// The queue type of a device.
 pub type DeviceQueue = UpdateQueue<enums::EncryptedMessage, enums::Update>;
 
+/// Which front door a device signed in through: where its deliveries go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceDoor {
+    /// The HTTP/JSON API (a bearer token).
+    Http,
+    /// The MTProto door (an auth key).
+    Mtproto,
+}
+
+impl DeviceDoor {
+    pub const fn name(self) -> &'static str {
+        match self {
+            DeviceDoor::Http => "http",
+            DeviceDoor::Mtproto => "mtproto",
+        }
+    }
+}
+
 /// A signed-in device: who it is, what it was sent, who listens for it.
 #[derive(Debug)]
 pub struct DeviceRecord {
     pub id: DeviceId,
     pub user_id: i64,
     pub name: String,
+    pub door: DeviceDoor,
     pub mailbox: Mailbox,
     pub listeners: Listeners,
 }
 
 impl DeviceRecord {
-    pub fn new(id: DeviceId, user_id: i64, name: String) -> Self {
+    pub fn new(id: DeviceId, user_id: i64, name: String, door: DeviceDoor) -> Self {
         Self {
             id,
             user_id,
             name,
+            door,
             mailbox: Mailbox::new(),
             listeners: Listeners::new(),
         }

@@ -17,14 +17,24 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use sha2::{Digest, Sha256};
 
-use crate::device::{DeviceId, DeviceRecord};
+use crate::device::{DeviceDoor, DeviceId, DeviceRecord};
 use crate::error::RpcError;
 
 /// A user and the ids of its signed-in devices.
+///
+/// Users of the HTTP door are made by username; users of the MTProto door by phone number
+/// (`auth.signIn`), with a username only once they set one (`account.updateUsername`) —
+/// empty until then. Either door finds a user by username.
 #[derive(Debug, Clone)]
 pub struct User {
     pub id: i64,
+    /// Empty for a user who has none (an MTProto user before `account.updateUsername`).
     pub username: String,
+    /// Digits only; `None` for users of the HTTP door.
+    pub phone: Option<String>,
+    /// As `auth.signUp` gave it (or as the mock named an account `auth.signIn` created).
+    pub first_name: String,
+    pub last_name: String,
     pub devices: Vec<DeviceId>,
 }
 
@@ -34,6 +44,7 @@ pub struct Directory {
     secret: [u8; 32],
     users: DashMap<i64, User>,
     usernames: DashMap<String, i64>,
+    phones: DashMap<String, i64>,
     devices: DashMap<DeviceId, Arc<DeviceRecord>>,
     tokens: DashMap<String, DeviceId>,
 }
@@ -73,6 +84,7 @@ impl Directory {
             secret,
             users: DashMap::new(),
             usernames: DashMap::new(),
+            phones: DashMap::new(),
             devices: DashMap::new(),
             tokens: DashMap::new(),
         }
@@ -108,6 +120,9 @@ impl Directory {
         let mut user = self.users.entry(user_id).or_insert_with(|| User {
             id: user_id,
             username: username.to_owned(),
+            phone: None,
+            first_name: username.to_owned(),
+            last_name: String::new(),
             devices: Vec::new(),
         });
         let existing = user
@@ -128,6 +143,7 @@ impl Directory {
                     DeviceId(fresh.device_id),
                     user_id,
                     device_name.to_owned(),
+                    DeviceDoor::Http,
                 ));
                 self.devices.insert(device.id, Arc::clone(&device));
                 user.devices.push(device.id);
@@ -140,6 +156,99 @@ impl Directory {
             device,
             token: fresh.token,
         })
+    }
+
+    /// The secret the mock's derived values start from (access hashes, phone code hashes).
+    pub fn secret(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
+    /// The user with this phone number (digits only).
+    pub fn user_by_phone(&self, phone: &str) -> Option<User> {
+        let id = *self.phones.get(phone)?;
+        self.user(id)
+    }
+
+    /// Creates a user known by `phone` (the MTProto door's `auth.signIn` / `auth.signUp`),
+    /// or answers the one who has it.
+    pub fn user_for_phone(&self, phone: &str, names: (&str, &str), fresh_user_id: i64) -> User {
+        let user_id = *self.phones.entry(phone.to_owned()).or_insert(fresh_user_id);
+        self.users
+            .entry(user_id)
+            .or_insert_with(|| User {
+                id: user_id,
+                username: String::new(),
+                phone: Some(phone.to_owned()),
+                first_name: names.0.to_owned(),
+                last_name: names.1.to_owned(),
+                devices: Vec::new(),
+            })
+            .clone()
+    }
+
+    /// A new device of `user_id`, with no token: an MTProto auth key signing in is always a
+    /// device of its own.
+    pub fn add_device(
+        &self,
+        user_id: i64,
+        device_name: &str,
+        max_devices: usize,
+        device_id: i64,
+    ) -> Result<Arc<DeviceRecord>, RpcError> {
+        check_name("device", device_name)?;
+        let mut user = self
+            .users
+            .get_mut(&user_id)
+            .ok_or(RpcError::UserIdInvalid { user_id })?;
+        if user.devices.len() >= max_devices {
+            return Err(RpcError::DevicesTooMany { max: max_devices });
+        }
+        let device = Arc::new(DeviceRecord::new(
+            DeviceId(device_id),
+            user_id,
+            device_name.to_owned(),
+            DeviceDoor::Mtproto,
+        ));
+        self.devices.insert(device.id, Arc::clone(&device));
+        user.devices.push(device.id);
+        Ok(device)
+    }
+
+    /// `account.updateUsername`: an empty name removes the user's username.
+    pub fn set_username(&self, user_id: i64, username: &str) -> Result<User, RpcError> {
+        if !username.is_empty() {
+            check_name("username", username)?;
+        }
+        let current = self
+            .user(user_id)
+            .ok_or(RpcError::UserIdInvalid { user_id })?
+            .username;
+        if current == username {
+            return Err(RpcError::UsernameNotModified {
+                username: username.to_owned(),
+            });
+        }
+        if !username.is_empty() {
+            match self.usernames.entry(username.to_owned()) {
+                dashmap::mapref::entry::Entry::Occupied(_) => {
+                    return Err(RpcError::UsernameOccupied {
+                        username: username.to_owned(),
+                    })
+                }
+                dashmap::mapref::entry::Entry::Vacant(slot) => {
+                    slot.insert(user_id);
+                }
+            }
+        }
+        if !current.is_empty() {
+            self.usernames.remove(&current);
+        }
+        let mut user = self
+            .users
+            .get_mut(&user_id)
+            .ok_or(RpcError::UserIdInvalid { user_id })?;
+        user.username = username.to_owned();
+        Ok(user.clone())
     }
 
     /// The device a bearer token stands for.
@@ -195,6 +304,7 @@ impl Directory {
         self.devices.clear();
         self.users.clear();
         self.usernames.clear();
+        self.phones.clear();
     }
 }
 

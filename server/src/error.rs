@@ -148,6 +148,32 @@ pub enum RpcError {
     },
 
     // ---- the MTProto door -----------------------------------------------------------------
+    /// `invokeWithLayer` named a layer whose schema the door does not have (Telegram's
+    /// string).
+    #[error("layer {layer} is not served; the door speaks layers {served}")]
+    ConnectionLayerInvalid { layer: i32, served: &'static str },
+    /// Sign-in by phone: not a phone number.
+    #[error("{phone:?} is not a phone number of 7 to 15 digits")]
+    PhoneNumberInvalid { phone: String },
+    /// `auth.signUp` for a phone that has an account.
+    #[error("phone {phone} has an account already: sign in")]
+    PhoneNumberOccupied { phone: String },
+    #[error("no phone_code was given")]
+    PhoneCodeEmpty,
+    #[error("wrong code for {phone}")]
+    PhoneCodeInvalid { phone: String },
+    #[error("no phone_code_hash was given")]
+    PhoneCodeHashEmpty,
+    /// The phone_code_hash is not the one auth.sendCode gave for this phone.
+    #[error("phone_code_hash is not the one auth.sendCode gave for {phone}")]
+    PhoneCodeExpired { phone: String },
+    #[error("first_name must be 1 to 64 characters")]
+    FirstnameInvalid,
+    #[error("username {username:?} belongs to another user")]
+    UsernameOccupied { username: String },
+    #[error("the username is {username:?} already")]
+    UsernameNotModified { username: String },
+
     /// `auth.bindTempAuthKey`: the binding message does not check out under the permanent
     /// key (unknown key, bad msg_key, fields that do not repeat the call's).
     #[error("{detail}")]
@@ -267,6 +293,16 @@ impl ErrorKind {
             ErrorKind::MaxQtsInvalid => "MAX_QTS_INVALID",
             ErrorKind::MaxDateInvalid => "MAX_DATE_INVALID",
             ErrorKind::PersistentTimestampInvalid => "PERSISTENT_TIMESTAMP_INVALID",
+            ErrorKind::ConnectionLayerInvalid => "CONNECTION_LAYER_INVALID",
+            ErrorKind::PhoneNumberInvalid => "PHONE_NUMBER_INVALID",
+            ErrorKind::PhoneNumberOccupied => "PHONE_NUMBER_OCCUPIED",
+            ErrorKind::PhoneCodeEmpty => "PHONE_CODE_EMPTY",
+            ErrorKind::PhoneCodeInvalid => "PHONE_CODE_INVALID",
+            ErrorKind::PhoneCodeHashEmpty => "PHONE_CODE_HASH_EMPTY",
+            ErrorKind::PhoneCodeExpired => "PHONE_CODE_EXPIRED",
+            ErrorKind::FirstnameInvalid => "FIRSTNAME_INVALID",
+            ErrorKind::UsernameOccupied => "USERNAME_OCCUPIED",
+            ErrorKind::UsernameNotModified => "USERNAME_NOT_MODIFIED",
             ErrorKind::EncryptedMessageInvalid => "ENCRYPTED_MESSAGE_INVALID",
             ErrorKind::TempAuthKeyEmpty => "TEMP_AUTH_KEY_EMPTY",
             ErrorKind::TempAuthKeyAlreadyBound => "TEMP_AUTH_KEY_ALREADY_BOUND",

@@ -26,7 +26,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use crate::device::DeviceId;
+use crate::device::{DeviceDoor, DeviceId};
 
 /// How many events the log keeps.
 pub const CAPACITY: usize = 100_000;
@@ -47,6 +47,8 @@ pub enum LogEvent {
     /// An update went into a device's queue (or, for typing, out on its live stream).
     Delivered {
         device: DeviceId,
+        /// The door the device goes out through (pushed there, or fetched by it).
+        door: DeviceDoor,
         update: &'static str,
         chat_id: Option<i32>,
         /// `("qts", n)` for messages, `("pts", n)` for other updates, none for typing.
@@ -57,6 +59,12 @@ pub enum LogEvent {
         device: DeviceId,
         max_qts: i32,
         messages: usize,
+    },
+    /// A client of the MTProto door called a method the door does not serve.
+    UnsupportedMethod {
+        device: Option<DeviceId>,
+        method: String,
+        layer: i32,
     },
     /// Updates older than 7 days were deleted.
     Expired { removed: usize },
@@ -82,6 +90,7 @@ impl LogEvent {
             }),
             LogEvent::Delivered {
                 device,
+                door,
                 update,
                 chat_id,
                 counter,
@@ -90,6 +99,7 @@ impl LogEvent {
                     "event": "delivered",
                     "update": update,
                     "device": device.0.to_string(),
+                    "door": door.name(),
                     "chat_id": chat_id,
                 });
                 if let Some((name, n)) = counter {
@@ -106,6 +116,17 @@ impl LogEvent {
                 "device": device.0.to_string(),
                 "max_qts": max_qts,
                 "messages": messages,
+            }),
+            LogEvent::UnsupportedMethod {
+                device,
+                method,
+                layer,
+            } => json!({
+                "event": "unsupported_method",
+                "door": "mtproto",
+                "device": device.map(|d| d.0.to_string()),
+                "method": method,
+                "layer": layer,
             }),
             LogEvent::Expired { removed } => json!({"event": "expired", "removed": removed}),
             LogEvent::Fault(detail) => detail.clone(),

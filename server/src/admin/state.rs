@@ -33,6 +33,7 @@ pub fn snapshot(state: &Server) -> Value {
                     json!({
                         "id": device.id.0.to_string(),
                         "name": device.name,
+                        "door": device.door.name(),
                         "qts": counters.qts,
                         "pts": counters.pts,
                         "queued_messages": queue.message_count(),
@@ -40,7 +41,8 @@ pub fn snapshot(state: &Server) -> Value {
                     })
                 })
                 .collect();
-            json!({"id": user.id.to_string(), "username": user.username, "devices": devices})
+            json!({"id": user.id.to_string(), "username": user.username, "phone": user.phone,
+                   "devices": devices})
         })
         .collect();
     let mut chats: Vec<Value> = state

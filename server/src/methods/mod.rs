@@ -102,6 +102,59 @@ methods!(
     UploadGetFile => upload_get_file,
 );
 
+/// Runs `$module::apply` for a call given as JSON, its answer as JSON.
+macro_rules! device_methods {
+    ($($ty:ident => $module:ident),* $(,)?) => {
+        /// The methods [`apply_json`] runs.
+        ///
+        /// **The other doors' way in**: runs the method called `method` for `device`, with
+        /// its fields as the HTTP door's JSON (`"_"` may be left out), and answers the
+        /// result as JSON — the same parse and the same `apply` as `POST /api/<method>`.
+        /// `None` for a method that is not one of the device methods listed here (sign-in,
+        /// log-out and finding users belong to each door; `updates.getDifference` has
+        /// [`updates_get_difference::apply`] for its long-poll).
+        pub fn device_method_names() -> impl Iterator<Item = &'static str> {
+            [$(functions::$ty::NAME),*].into_iter()
+        }
+
+        /// See [`device_method_names`].
+        pub fn apply_json(
+            server: &Server,
+            device: &DeviceRecord,
+            method: &str,
+            fields: serde_json::Map<String, serde_json::Value>,
+        ) -> Option<Result<serde_json::Value, RpcError>> {
+            match method {
+                $(functions::$ty::NAME => Some(
+                    crate::extract::parse_call::<functions::$ty>(fields)
+                        .and_then(|call| $module::apply(server, device, call))
+                        .map(|answer| serde_json::to_value(AsJson(&answer)).unwrap_or_default()),
+                ),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+device_methods!(
+    MessagesGetDhConfig => messages_get_dh_config,
+    MessagesRequestEncryption => messages_request_encryption,
+    MessagesAcceptEncryption => messages_accept_encryption,
+    MessagesDiscardEncryption => messages_discard_encryption,
+    MessagesSendEncrypted => messages_send_encrypted,
+    MessagesSendEncryptedService => messages_send_encrypted_service,
+    MessagesSendEncryptedFile => messages_send_encrypted_file,
+    MessagesUploadEncryptedFile => messages_upload_encrypted_file,
+    MessagesReadEncryptedHistory => messages_read_encrypted_history,
+    MessagesSetEncryptedTyping => messages_set_encrypted_typing,
+    MessagesReportEncryptedSpam => messages_report_encrypted_spam,
+    MessagesReceivedQueue => messages_received_queue,
+    UpdatesGetState => updates_get_state,
+    UploadSaveFilePart => upload_save_file_part,
+    UploadSaveBigFilePart => upload_save_big_file_part,
+    UploadGetFile => upload_get_file,
+);
+
 /// The group a method is listed under in the OpenAPI document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tag {

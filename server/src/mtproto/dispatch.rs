@@ -54,7 +54,11 @@ pub fn push(server: &Server, record: &Arc<AuthKeyRecord>, updates: &[u8], now: S
     let mut state = record.lock();
     let sessions = state.update_sessions.clone();
     for session_id in sessions {
-        if state.sessions.push(now, session_id, updates.to_vec()).is_err() {
+        if state
+            .sessions
+            .push(now, session_id, updates.to_vec())
+            .is_err()
+        {
             // The session is gone: stop pushing to it.
             state.update_sessions.retain(|&id| id != session_id);
         }

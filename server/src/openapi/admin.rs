@@ -342,17 +342,21 @@ fn state_schema() -> Value {
         &[
             "id",
             "name",
+            "door",
             "qts",
             "pts",
             "queued_messages",
             "queued_other_updates",
         ],
-        json!({"id": id, "name": {"type": "string"}, "qts": int(), "pts": int(),
+        json!({"id": id, "name": {"type": "string"},
+               "door": {"type": "string", "enum": ["http", "mtproto"]}, "qts": int(), "pts": int(),
                "queued_messages": unsigned(u64::MAX), "queued_other_updates": unsigned(u64::MAX)}),
     );
     let user = object(
-        &["id", "username", "devices"],
-        json!({"id": id, "username": {"type": "string"}, "devices": {"type": "array", "items": device}}),
+        &["id", "username", "phone", "devices"],
+        json!({"id": id, "username": {"type": "string"},
+               "phone": nullable(json!({"type": "string", "pattern": "^[0-9]{7,15}$"})),
+               "devices": {"type": "array", "items": device}}),
     );
     let chat = object(
         &[

@@ -2,6 +2,7 @@
 //! kind of bad input gets Telegram's answer without touching the server's state or any other
 //! connection.
 
+mod api;
 mod client;
 
 use std::time::{Duration, SystemTime};
