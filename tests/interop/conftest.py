@@ -3,9 +3,8 @@ signed in over the HTTP door (see harness.py for how the clients are pointed at 
 
 import itertools
 
-import pytest
-
 import harness
+import pytest
 
 
 @pytest.fixture(scope="session")

@@ -114,6 +114,23 @@ def admin_state():
     return _request(f"{env('SECRETCHAT_ADMIN_URL')}/admin/state", token=env("SECRETCHAT_ADMIN_TOKEN"))
 
 
+def admin_auth_key(key):
+    """The entry of ``/admin/state`` ``mtproto.auth_keys`` for a client's auth key (found by
+    its auth_key_id as it starts every packet: 8 bytes, shown in hex)."""
+    wanted = hashlib.sha1(key).digest()[-8:].hex()
+    keys = admin_state()["mtproto"]["auth_keys"]
+    found = [entry for entry in keys if entry["auth_key_id"] == wanted]
+    assert len(found) == 1, f"auth key {wanted} not listed once in {[entry['auth_key_id'] for entry in keys]}"
+    return found[0]
+
+
+def admin_user(user_id):
+    """The entry of ``/admin/state`` ``users`` for a user (ids are decimal text there)."""
+    found = [user for user in admin_state()["users"] if user["id"] == str(user_id)]
+    assert len(found) == 1, f"user {user_id} not listed once in /admin/state"
+    return found[0]
+
+
 # --- the server's RSA key ------------------------------------------------------------------
 
 
@@ -158,12 +175,18 @@ def install_key_in_pyrogram(pem, fingerprint):
     pyrogram_rsa.server_public_keys[fingerprint] = pyrogram_rsa.PublicKey(key.n, key.e)
 
 
+# Where Pyrogram's sessions go: the door, or a test's relay in front of it.
+pyrogram_address = None
+
+
 def point_pyrogram_at(host, port):
     """Pyrogram's addresses come from a table with the port hard-coded (80 / 443);
     replacing the table's constructor sends every session there, media sessions too."""
     from pyrogram.session.internals import data_center
 
-    data_center.DataCenter.__new__ = staticmethod(lambda cls, dc_id, test_mode, ipv6, media: (host, port))
+    global pyrogram_address
+    pyrogram_address = (host, port)
+    data_center.DataCenter.__new__ = staticmethod(lambda cls, dc_id, test_mode, ipv6, media: pyrogram_address)
 
 
 def report_pyrogram_session_start_errors():
@@ -183,7 +206,7 @@ def report_pyrogram_session_start_errors():
     async def send(self, data, *args, **kwargs):
         try:
             return await original(self, data, *args, **kwargs)
-        except (RPCError, TimeoutError, asyncio.TimeoutError) as error:
+        except (RPCError, TimeoutError, asyncio.TimeoutError) as error:  # noqa: UP041 (distinct before 3.11)
             said = (type(data).__name__, repr(error))
             if not self.is_started.is_set() and said not in seen:
                 seen.add(said)
@@ -219,10 +242,10 @@ TELETHON_DEVICE = "telethon-interop"
 PYROGRAM_DEVICE = "pyrogram-interop"
 
 
-def telethon_client(session=None, connection=None, **settings):
+def telethon_client(session=None, connection=None, address=None, **settings):
     """A Telethon client on the door. ``session``: None (a fresh StringSession, set to the
-    door's address), a fresh SQLite file path (set to the door's address), or a saved
-    session (string or file), which must already hold the address."""
+    door's address or ``address``), a fresh SQLite file path (the same), or a saved session
+    (string or file), which must already hold the address."""
     from telethon import TelegramClient
     from telethon.network import ConnectionTcpFull
     from telethon.sessions import StringSession
@@ -234,24 +257,24 @@ def telethon_client(session=None, connection=None, **settings):
         session = StringSession(session)
     elif isinstance(session, os.PathLike):
         session = os.fspath(session)
-    options = dict(
-        connection=connection or ConnectionTcpFull,
-        device_model=TELETHON_DEVICE,
-        app_version=APP_VERSION,
-        timeout=5,
+    options = {
+        "connection": connection or ConnectionTcpFull,
+        "device_model": TELETHON_DEVICE,
+        "app_version": APP_VERSION,
+        "timeout": 5,
         # A few connection attempts: Telethon redoes the handshake itself when its own key
         # encoding loses a leading zero byte (about 1 key in 256; see README.md).
-        connection_retries=2,
-        retry_delay=0,
-        request_retries=1,
-        flood_sleep_threshold=0,
-        auto_reconnect=False,
-        raise_last_call_error=True,
-    )
+        "connection_retries": 2,
+        "retry_delay": 0,
+        "request_retries": 1,
+        "flood_sleep_threshold": 0,
+        "auto_reconnect": False,
+        "raise_last_call_error": True,
+    }
     options.update(settings)
     client = TelegramClient(session, API_ID, API_HASH, **options)
     if fresh:
-        client.session.set_dc(DC_ID, *mtproto_address())
+        client.session.set_dc(DC_ID, *(address or mtproto_address()))
     return client
 
 
@@ -261,12 +284,12 @@ def pyrogram_client(name, session_string=None, phone=None, **settings):
     convention)."""
     from pyrogram import Client
 
-    options = dict(
-        in_memory=True,
-        device_model=PYROGRAM_DEVICE,
-        app_version=APP_VERSION,
-        sleep_threshold=0,
-    )
+    options = {
+        "in_memory": True,
+        "device_model": PYROGRAM_DEVICE,
+        "app_version": APP_VERSION,
+        "sleep_threshold": 0,
+    }
     if session_string is not None:
         options["session_string"] = session_string
     if phone is not None:
@@ -294,6 +317,60 @@ def auth_key_id(key):
     """auth_key_id = the lower 64 bits of SHA1(auth_key), as an unsigned little-endian int
     (core.telegram.org/mtproto/description)."""
     return struct.unpack("<Q", hashlib.sha1(key).digest()[-8:])[0]
+
+
+class Relay:
+    """A TCP relay in front of the door whose connections a test can cut, as a network
+    would: the client sees its connection drop and must come back by itself."""
+
+    def __init__(self):
+        self.accepted = 0
+        self._pairs = []
+        self._server = None
+        self.address = None
+
+    async def start(self):
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.address = self._server.sockets[0].getsockname()[:2]
+        return self
+
+    async def _serve(self, client_reader, client_writer):
+        self.accepted += 1
+        door_reader, door_writer = await asyncio.open_connection(*mtproto_address())
+        self._pairs.append((client_writer, door_writer))
+        await asyncio.gather(
+            _pipe(client_reader, door_writer), _pipe(door_reader, client_writer), return_exceptions=True
+        )
+
+    def cut(self):
+        """Drops every connection open now (both sides at once, like a reset)."""
+        for client_writer, door_writer in self._pairs:
+            client_writer.transport.abort()
+            door_writer.transport.abort()
+        self._pairs.clear()
+
+    async def close(self):
+        self.cut()
+        self._server.close()
+        await self._server.wait_closed()
+
+
+async def eventually(condition, what, seconds=10):
+    """Waits until ``condition()`` holds (polling: the clients offer no event for it)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{what}: not within {seconds} s")
+        await asyncio.sleep(0.02)
+
+
+async def _pipe(reader, writer):
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        writer.close()
 
 
 # --- running coroutines with a deadline ----------------------------------------------------

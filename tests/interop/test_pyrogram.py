@@ -2,12 +2,11 @@
 (abridged), key creation on a connection of its own, sign-in of new and returning users, an
 exported session string, get_me, usernames across both doors."""
 
+import harness
 import pytest
 import tgcrypto
-from pyrogram import errors, raw, types
-
-import harness
 from harness import with_deadline
+from pyrogram import errors, raw, types
 
 
 async def started_client(name, phone):
@@ -26,7 +25,7 @@ def test_tgcrypto_is_the_one_pyrogram_uses():
 
 
 @with_deadline(15)
-async def test_a_new_user_starts_with_the_test_code_and_get_me_returns_that_phone(door):
+async def test_a_new_user_starts_with_the_test_code_gets_me_and_shows_in_the_admin_state(door):
     phone = harness.new_phone()
     app = harness.pyrogram_client("new_user", phone=phone)
     try:
@@ -37,7 +36,18 @@ async def test_a_new_user_starts_with_the_test_code_and_get_me_returns_that_phon
         assert me.phone_number == phone
         assert me.id > 0
         assert await app.storage.user_id() == me.id
-        assert len(await app.storage.auth_key()) == 256
+        key = await app.storage.auth_key()
+        assert len(key) == 256
+        seen = harness.admin_auth_key(key)
+        assert seen["layer"] == 158
+        assert seen["client"]["api_id"] == harness.API_ID
+        assert seen["client"]["device_model"] == harness.PYROGRAM_DEVICE
+        assert seen["client"]["app_version"] == harness.APP_VERSION
+        # The handshake's connection is closed; the session's own one remains.
+        assert [link["transport"] for link in seen["connections"]] == ["abridged"]
+        user = harness.admin_user(me.id)
+        assert user["phone"] == phone
+        assert [(device["id"], device["door"]) for device in user["devices"]] == [(seen["device_id"], "mtproto")]
     finally:
         if app.is_connected:
             await app.stop()
@@ -142,3 +152,31 @@ async def test_an_http_users_username_resolves_with_get_users(door, http_user):
             await app.get_users("nobody_has_this_name")
     finally:
         await app.stop()
+
+
+@with_deadline(25)
+async def test_after_the_network_drops_pyrogram_restarts_its_session_on_the_same_key(door):
+    relay = await harness.Relay().start()
+    door_address, harness.pyrogram_address = harness.pyrogram_address, relay.address
+    app = harness.pyrogram_client("network_drop", phone=harness.new_phone())
+    try:
+        await harness.start_pyrogram(app)
+        me = await app.get_me()
+        key = await app.storage.auth_key()
+        accepted = relay.accepted
+        relay.cut()
+        # A request written to the dead connection is lost and sent again only after
+        # Pyrogram's 15 s WAIT_TIMEOUT (see README.md): ask once it has reconnected.
+        await harness.eventually(lambda: relay.accepted > accepted, "Pyrogram reconnects")
+        again = await app.get_me()
+        assert again.id == me.id
+        assert relay.accepted == accepted + 1
+        assert await app.storage.auth_key() == key
+        seen = harness.admin_auth_key(key)
+        assert seen["layer"] == 158
+        assert len(seen["connections"]) == 1
+    finally:
+        harness.pyrogram_address = door_address
+        if app.is_connected:
+            await app.stop()
+        await relay.close()

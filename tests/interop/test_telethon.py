@@ -2,7 +2,9 @@
 other three it offers, key creation, sign-in of new and returning users, a saved session,
 get_me, usernames across both doors."""
 
+import harness
 import pytest
+from harness import with_deadline
 from telethon import errors, functions, types
 from telethon.network import (
     ConnectionTcpAbridged,
@@ -10,9 +12,6 @@ from telethon.network import (
     ConnectionTcpIntermediate,
     ConnectionTcpObfuscated,
 )
-
-import harness
-from harness import with_deadline
 
 
 async def signed_in_client(phone, **settings):
@@ -124,6 +123,12 @@ async def test_a_returning_user_signing_in_with_a_new_key_gets_the_same_user_id(
         returning = await second.get_me()
         assert returning.id == me.id
         assert returning.phone == phone
+        # Each signed-in key is a device of the one user.
+        devices = {device["id"] for device in harness.admin_user(me.id)["devices"]}
+        assert devices == {
+            harness.admin_auth_key(first_key)["device_id"],
+            harness.admin_auth_key(second.session.auth_key.key)["device_id"],
+        }
     finally:
         await second.disconnect()
 
@@ -169,18 +174,57 @@ async def test_an_http_users_username_resolves_to_its_id(door, http_user):
 
 
 @pytest.mark.parametrize(
-    "connection",
-    [ConnectionTcpFull, ConnectionTcpAbridged, ConnectionTcpIntermediate, ConnectionTcpObfuscated],
+    "connection, transport",
+    [
+        (ConnectionTcpFull, "full"),
+        (ConnectionTcpAbridged, "abridged"),
+        (ConnectionTcpIntermediate, "intermediate"),
+        (ConnectionTcpObfuscated, "abridged (obfuscated2)"),
+    ],
     ids=["full", "abridged", "intermediate", "obfuscated2"],
 )
 @with_deadline(15)
-async def test_each_transport_creates_a_key_signs_in_and_gets_me(door, connection):
+async def test_each_transport_creates_a_key_signs_in_and_shows_in_the_admin_state(door, connection, transport):
     phone = harness.new_phone()
     client = harness.telethon_client(connection=connection)
     try:
         await client.start(phone=phone, code_callback=lambda: harness.code_for(phone))
         me = await client.get_me()
         assert me.phone == phone
-        assert client.session.auth_key.key is not None
+        seen = harness.admin_auth_key(client.session.auth_key.key)
+        assert seen["kind"] == "permanent"
+        assert seen["layer"] == 229
+        assert seen["client"]["api_id"] == harness.API_ID
+        assert seen["client"]["device_model"] == harness.TELETHON_DEVICE
+        assert seen["client"]["app_version"] == harness.APP_VERSION
+        assert [link["transport"] for link in seen["connections"]] == [transport]
+        user = harness.admin_user(me.id)
+        assert user["phone"] == phone
+        assert [(device["id"], device["door"]) for device in user["devices"]] == [(seen["device_id"], "mtproto")]
     finally:
         await client.disconnect()
+
+
+@with_deadline(20)
+async def test_after_the_network_drops_telethon_reconnects_by_itself_on_the_same_key_and_layer(door):
+    # Telethon's automatic reconnect opens a new session and sends get_me without
+    # invokeWithLayer (telethon/client/updates.py _handle_auto_reconnect): the server must
+    # keep the layer per auth key.
+    relay = await harness.Relay().start()
+    phone = harness.new_phone()
+    client = harness.telethon_client(address=relay.address, auto_reconnect=True)
+    try:
+        await client.start(phone=phone, code_callback=lambda: harness.code_for(phone))
+        me = await client.get_me()
+        key = client.session.auth_key.key
+        relay.cut()
+        again = await client.get_me()
+        assert again.id == me.id
+        assert relay.accepted == 2
+        assert client.session.auth_key.key == key
+        seen = harness.admin_auth_key(key)
+        assert seen["layer"] == 229
+        assert len(seen["connections"]) == 1
+    finally:
+        await client.disconnect()
+        await relay.close()
