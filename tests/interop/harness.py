@@ -99,6 +99,16 @@ def http_sign_in(username, device="interop"):
     return int(answer["user"]["id"]), answer["token"]
 
 
+def assert_the_http_door_resolves(username, user_id, http_user):
+    """``contacts.resolveUsername`` on the HTTP door, as the HTTP user ``http_user``
+    (the fixture's tuple), finds ``username`` as ``user_id``."""
+    _, _, token = http_user
+    found = http_call("contacts.resolveUsername", {"username": username}, token)
+    assert found["_"] == "user", found
+    assert int(found["id"]) == user_id, found
+    assert found["username"] == username, found
+
+
 def public_key_document(admin=False):
     """``GET /mtproto/public-key`` (or its admin twin)."""
     if admin:

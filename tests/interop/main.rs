@@ -13,7 +13,7 @@
 
 use std::fs::File;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,12 +32,7 @@ fn here() -> PathBuf {
 
 /// A scratch folder under `target/` for one run's output and temporary files.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("interop")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create a scratch folder under target/");
-    dir
+    secretchat_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), "interop", name)
 }
 
 /// The server's three listeners; it stops when the test's runtime ends.

@@ -16,6 +16,15 @@ async def started_client(name, phone):
     return app
 
 
+async def first_run(name, phone):
+    """Starts a client, then stops it: ``(me, auth key, exported session string)``."""
+    app = await started_client(name, phone)
+    try:
+        return await app.get_me(), await app.storage.auth_key(), await app.export_session_string()
+    finally:
+        await app.stop()
+
+
 def test_tgcrypto_is_the_one_pyrogram_uses():
     # Pyrogram falls back to pure-Python AES when TgCrypto is missing; this suite pins the
     # C extension and makes sure it is what runs.
@@ -77,13 +86,7 @@ async def test_a_wrong_code_is_refused_and_the_right_one_then_signs_in(door):
 @with_deadline(25)
 async def test_an_exported_session_string_restarts_with_the_same_key_without_signing_in(door):
     phone = harness.new_phone()
-    first = await started_client("first_run", phone)
-    try:
-        me = await first.get_me()
-        saved = await first.export_session_string()
-        key = await first.storage.auth_key()
-    finally:
-        await first.stop()
+    me, key, saved = await first_run("first_run", phone)
 
     # No phone and no code: a prompt would mean the session was not taken as signed in.
     again = harness.pyrogram_client("second_run", session_string=saved)
@@ -102,12 +105,7 @@ async def test_an_exported_session_string_restarts_with_the_same_key_without_sig
 @with_deadline(25)
 async def test_a_returning_user_with_a_new_key_gets_the_same_user_id(door):
     phone = harness.new_phone()
-    first = await started_client("first_key", phone)
-    try:
-        me = await first.get_me()
-        first_key = await first.storage.auth_key()
-    finally:
-        await first.stop()
+    me, first_key, _ = await first_run("first_key", phone)
 
     second = await started_client("second_key", phone)
     try:
@@ -132,9 +130,7 @@ async def test_a_username_set_by_pyrogram_shows_in_get_me_and_resolves_from_the_
     finally:
         await app.stop()
 
-    _, _, token = http_user
-    found = harness.http_call("contacts.resolveUsername", {"username": username}, token)
-    assert int(found["id"]) == me.id, found
+    harness.assert_the_http_door_resolves(username, me.id, http_user)
 
 
 @with_deadline(15)

@@ -15,10 +15,20 @@ from telethon.network import (
 
 
 async def signed_in_client(phone, **settings):
-    """A fresh client (new auth key) signed in with ``client.start``, as a user would."""
+    """A fresh client (new auth key, unless ``session`` holds one) signed in with
+    ``client.start``, as a user would."""
     client = harness.telethon_client(**settings)
     await client.start(phone=phone, code_callback=lambda: harness.code_for(phone))
     return client
+
+
+async def first_run(phone, **settings):
+    """Signs a client in, then disconnects: ``(me, auth key, saved session)``."""
+    client = await signed_in_client(phone, **settings)
+    try:
+        return await client.get_me(), client.session.auth_key.key, client.session.save()
+    finally:
+        await client.disconnect()
 
 
 @with_deadline(15)
@@ -61,13 +71,7 @@ async def test_a_wrong_code_is_refused_and_the_right_one_then_signs_in(door):
 async def test_a_saved_session_file_reconnects_with_the_same_key_and_stays_signed_in(door, tmp_path):
     phone = harness.new_phone()
     path = tmp_path / "telethon.session"
-    first = harness.telethon_client(session=path)
-    try:
-        await first.start(phone=phone, code_callback=lambda: harness.code_for(phone))
-        me = await first.get_me()
-        key = first.session.auth_key.key
-    finally:
-        await first.disconnect()
+    me, key, _ = await first_run(phone, session=path)
 
     again = harness.telethon_client(session=path)
     try:
@@ -87,14 +91,7 @@ async def test_a_saved_session_file_reconnects_with_the_same_key_and_stays_signe
 
 @with_deadline(25)
 async def test_a_saved_string_session_reconnects_with_the_same_key_and_stays_signed_in(door):
-    phone = harness.new_phone()
-    first = await signed_in_client(phone)
-    try:
-        me = await first.get_me()
-        saved = first.session.save()
-        key = first.session.auth_key.key
-    finally:
-        await first.disconnect()
+    me, key, saved = await first_run(harness.new_phone())
 
     again = harness.telethon_client(session=saved)
     try:
@@ -110,12 +107,7 @@ async def test_a_saved_string_session_reconnects_with_the_same_key_and_stays_sig
 @with_deadline(25)
 async def test_a_returning_user_signing_in_with_a_new_key_gets_the_same_user_id(door):
     phone = harness.new_phone()
-    first = await signed_in_client(phone)
-    try:
-        me = await first.get_me()
-        first_key = first.session.auth_key.key
-    finally:
-        await first.disconnect()
+    me, first_key, _ = await first_run(phone)
 
     second = await signed_in_client(phone)
     try:
@@ -149,9 +141,7 @@ async def test_a_username_set_over_mtproto_shows_in_get_me_and_resolves_from_the
     finally:
         await client.disconnect()
 
-    _, _, token = http_user
-    found = harness.http_call("contacts.resolveUsername", {"username": username}, token)
-    assert int(found["id"]) == me.id, found
+    harness.assert_the_http_door_resolves(username, me.id, http_user)
 
 
 @with_deadline(15)
