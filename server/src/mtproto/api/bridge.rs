@@ -63,3 +63,101 @@ pub fn call(
 pub fn is_bridged(method: &str) -> bool {
     method == "updates.getDifference" || methods::device_method_names().any(|name| name == method)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mtproto::api::layers::{self, Layer};
+
+    const HTTP_SCHEMA: &str = include_str!("../../../../common/tl/api_subset.tl");
+    const L229: &str = include_str!("../../../../mtproto/tl/api_telethon_L229.tl");
+    const L158: &str = include_str!("../../../../mtproto/tl/api_pyrogram_L158.tl");
+
+    /// The line declaring `name` (a method or constructor), without its comment.
+    fn line<'a>(schema: &'a str, name: &str) -> Option<&'a str> {
+        schema
+            .lines()
+            .map(|line| line.split("//").next().unwrap_or_default().trim())
+            .find(|line| line.starts_with(&format!("{name}#")))
+    }
+
+    /// Every bridged method, and every constructor its request or answer can hold.
+    fn bridged_names() -> Vec<&'static str> {
+        let mut names: Vec<&str> = methods::device_method_names().collect();
+        names.extend([
+            "inputEncryptedChat",
+            "inputUser",
+            "inputUserSelf",
+            "inputEncryptedFileEmpty",
+            "inputEncryptedFileUploaded",
+            "inputEncryptedFile",
+            "inputEncryptedFileBigUploaded",
+            "inputEncryptedFileLocation",
+            "encryptedChatEmpty",
+            "encryptedChatWaiting",
+            "encryptedChatRequested",
+            "encryptedChat",
+            "encryptedChatDiscarded",
+            "encryptedMessage",
+            "encryptedMessageService",
+            "encryptedFileEmpty",
+            "encryptedFile",
+            "messages.dhConfigNotModified",
+            "messages.dhConfig",
+            "messages.sentEncryptedMessage",
+            "messages.sentEncryptedFile",
+            "updateNewEncryptedMessage",
+            "updateEncryptedChatTyping",
+            "updateEncryption",
+            "updateEncryptedMessagesRead",
+            "updates",
+            "updatesTooLong",
+            "updates.state",
+            "updates.differenceEmpty",
+            "updates.difference",
+            "updates.differenceSlice",
+            "upload.file",
+            "storage.fileUnknown",
+            "storage.filePartial",
+        ]);
+        names
+    }
+
+    #[test]
+    fn every_bridged_method_and_constructor_is_declared_alike_at_both_layers() {
+        for name in bridged_names() {
+            let http =
+                line(HTTP_SCHEMA, name).unwrap_or_else(|| panic!("{name} not in api_subset.tl"));
+            for (layer, schema) in [("229", L229), ("158", L158)] {
+                let theirs =
+                    line(schema, name).unwrap_or_else(|| panic!("{name} not at layer {layer}"));
+                assert_eq!(theirs, http, "{name} differs at layer {layer}");
+            }
+        }
+    }
+
+    #[test]
+    fn get_difference_reads_into_the_http_doors_fields_at_both_layers() {
+        // 229's form is the HTTP door's; 158's lacks the two optional limits.
+        assert_eq!(
+            line(L229, "updates.getDifference"),
+            line(HTTP_SCHEMA, "updates.getDifference")
+        );
+        let old = line(L158, "updates.getDifference").unwrap();
+        assert_eq!(
+            old,
+            "updates.getDifference#25939651 flags:# pts:int pts_total_limit:flags.0?int date:int qts:int = updates.Difference;"
+        );
+    }
+
+    #[test]
+    fn every_bridged_method_has_a_result_type_at_both_layers() {
+        for layer in [Layer::L229, Layer::L158] {
+            for method in methods::device_method_names().chain(["updates.getDifference"]) {
+                if let Err(reason) = layers::encode(layer, method, &Value::Null) {
+                    assert!(!reason.starts_with("no result type"), "{method}: {reason}");
+                }
+            }
+        }
+    }
+}
