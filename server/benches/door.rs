@@ -88,51 +88,6 @@ async fn http_device(lab: &Http, door: &Door, name: &str) -> (String, Arc<Device
     (signed_in["token"].as_str().unwrap().to_owned(), device)
 }
 
-/// An accepted chat `chat_id` from `admin` to `participant` (set up through the methods'
-/// `apply`, untimed): the admin's `inputEncryptedChat`.
-fn chat(door: &Door, admin: &DeviceRecord, participant: &DeviceRecord, chat_id: i32) -> Value {
-    let server = &door.server;
-    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-    let public = |seed: u8| {
-        let exponent = secretchat_common::dh::Exponent::from_be_bytes(&[seed; 256]).unwrap();
-        b64(&secretchat_common::dh::public_value(
-            &server.dh.config,
-            &exponent,
-        ))
-    };
-    let run = |device: &DeviceRecord, method: &str, fields: Value| {
-        secretchat_server::methods::apply_json(
-            server,
-            device,
-            method,
-            fields.as_object().unwrap().clone(),
-        )
-        .unwrap()
-        .unwrap()
-    };
-    let hash = server
-        .directory
-        .access_hash(admin.user_id, participant.user_id);
-    let waiting = run(
-        admin,
-        "messages.requestEncryption",
-        json!({
-            "user_id": {"_": "inputUser", "user_id": participant.user_id.to_string(), "access_hash": hash.to_string()},
-            "random_id": chat_id, "g_a": public(1),
-        }),
-    );
-    let participant_hash = server.chats.get(&chat_id).unwrap().participant_access_hash;
-    run(
-        participant,
-        "messages.acceptEncryption",
-        json!({
-            "peer": {"_": "inputEncryptedChat", "chat_id": chat_id, "access_hash": participant_hash.to_string()},
-            "g_b": public(2), "key_fingerprint": "1",
-        }),
-    );
-    json!({"_": "inputEncryptedChat", "chat_id": chat_id, "access_hash": waiting["access_hash"]})
-}
-
 struct Http {
     client: reqwest::Client,
     url: String,
@@ -174,8 +129,8 @@ async fn lab() -> Lab {
     let (http_token, _) = http_device(&http, &door, "caller").await;
     let (http_sender, carol) = http_device(&http, &door, "carol").await;
     let (http_receiver, dave) = http_device(&http, &door, "dave").await;
-    let mtproto_peer = chat(&door, &alice, &bob, 11);
-    let http_peer = chat(&door, &carol, &dave, 12);
+    let mtproto_peer = client::chat(&door, &alice, &bob, 11);
+    let http_peer = client::chat(&door, &carol, &dave, 12);
     let http_stream = http
         .client
         .get(format!("{}/api/updates.stream", http.url))

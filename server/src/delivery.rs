@@ -225,10 +225,12 @@ impl Listeners {
         self.wake.send_modify(|tick| *tick = tick.wrapping_add(1));
     }
 
-    /// Something was queued: wake the long-polls, push it live.
-    fn queued(&self, pushed: Pushed) {
+    /// Something was queued: wake the long-polls, push it live (unless the push is lost).
+    fn queued(&self, pushed: Pushed, push: Push) {
         self.wake_waiters();
-        self.push(pushed);
+        if push == Push::Live {
+            self.push(pushed);
+        }
     }
 
     /// Pushes to live listeners only (a typing notice).
@@ -264,6 +266,35 @@ pub fn land(
     delivery: Delivery,
     max_queue_len: usize,
 ) -> Result<(), RpcError> {
+    land_with(events, now, device, delivery, max_queue_len, Push::Live)
+}
+
+/// Queues a delivery without pushing it live (the `lose_push` fault): the device learns of
+/// it only from `updates.getDifference`. A typing notice, which is never queued, is gone.
+pub fn land_unpushed(
+    events: &EventLog,
+    now: i32,
+    device: &DeviceRecord,
+    delivery: Delivery,
+) -> Result<(), RpcError> {
+    land_with(events, now, device, delivery, usize::MAX, Push::Lost)
+}
+
+/// Whether a landed update goes out to live listeners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Push {
+    Live,
+    Lost,
+}
+
+fn land_with(
+    events: &EventLog,
+    now: i32,
+    device: &DeviceRecord,
+    delivery: Delivery,
+    max_queue_len: usize,
+    push: Push,
+) -> Result<(), RpcError> {
     let update = delivery.kind().name();
     let chat_id = delivery.chat_id();
     let counter = match delivery {
@@ -275,17 +306,21 @@ pub fn land(
                 }
                 queue.push_message(now, Arc::clone(&message))
             };
-            device.listeners.queued(Pushed::Message { qts, message });
+            device
+                .listeners
+                .queued(Pushed::Message { qts, message }, push);
             Some(("qts", qts))
         }
         Delivery::Other(other) => {
             let other = Arc::new(other);
             let pts = device.mailbox.queue().push_other(now, Arc::clone(&other));
-            device.listeners.queued(Pushed::Other(other));
+            device.listeners.queued(Pushed::Other(other), push);
             Some(("pts", pts))
         }
         Delivery::Typing { chat_id } => {
-            device.listeners.push(Pushed::Typing { chat_id });
+            if push == Push::Live {
+                device.listeners.push(Pushed::Typing { chat_id });
+            }
             None
         }
     };

@@ -75,6 +75,10 @@ pub const MAX_BLOCKS: u64 = 1024;
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultAction {
     Drop,
+    /// Queued (with its qts or pts) but not pushed to the device's live connections: what a
+    /// packet lost on the way does. The device learns of it only from `updates.getDifference`
+    /// — MTProto clients ask when the next pushed update shows a gap.
+    LosePush,
     Duplicate {
         #[serde(default = "one_copy")]
         copies: u32,
@@ -121,6 +125,7 @@ impl FaultAction {
     pub fn name(&self) -> &'static str {
         match self {
             FaultAction::Drop => "drop",
+            FaultAction::LosePush => "lose_push",
             FaultAction::Duplicate { .. } => "duplicate",
             FaultAction::Reorder { .. } => "reorder",
             FaultAction::Hold { .. } => "hold",

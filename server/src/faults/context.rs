@@ -57,4 +57,14 @@ pub trait FaultContext {
     fn land(&self, now: i32, device: &DeviceRecord, delivery: Delivery) -> Result<(), RpcError> {
         delivery::land(self.events(), now, device, delivery, usize::MAX)
     }
+
+    /// [`FaultContext::land`] without the live push (the `lose_push` action).
+    fn land_unpushed(
+        &self,
+        now: i32,
+        device: &DeviceRecord,
+        delivery: Delivery,
+    ) -> Result<(), RpcError> {
+        delivery::land_unpushed(self.events(), now, device, delivery)
+    }
 }

@@ -305,6 +305,11 @@ impl Engine {
                     }
                 }
             }
+            FaultAction::LosePush => {
+                log("queued; its live push lost (the device learns of it from updates.getDifference)".into());
+                ctx.land_unpushed(now, to, delivery)?;
+                Ok(true)
+            }
             FaultAction::SkipQts { count } => {
                 let skipped = to.mailbox.skip_qts(count);
                 log(format!(

@@ -113,6 +113,7 @@ fn delivery_action() -> Value {
     };
     json!({"oneOf": [
         tagged("type", "drop", &[], json!({})),
+        tagged("type", "lose_push", &[], json!({})),
         tagged("type", "duplicate", &[], json!({"copies": between(1, 100)})),
         tagged("type", "reorder", &["window"], json!({"window": between(2, 1000)})),
         {

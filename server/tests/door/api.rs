@@ -328,3 +328,81 @@ fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[tokio::test]
+async fn a_lost_push_leaves_a_qts_gap_that_get_difference_fills() {
+    use secretchat_mtproto::session::ClientEvent;
+    let door = Door::start(ServerConfig::for_tests()).await;
+    let mut alice = door.client(Transport::Full).await;
+    let me = sign_in(&mut alice, 229, "9996621234").await;
+    let state = read::<secretchat_mtproto::api::layer229::enums::UpdatesState>(
+        &call(&mut alice, 229, json!({"_": "updates.getState"})).await,
+    );
+    let qts = state["qts"].as_i64().unwrap();
+    let alice_id: i64 = me["id"].as_str().unwrap().parse().unwrap();
+    let alice_device = door.server.directory.devices_of(alice_id).pop().unwrap();
+    let bob = door
+        .server
+        .directory
+        .sign_in("bob", "laptop", 10, door.server.fresh())
+        .unwrap();
+    let bob_peer = crate::client::chat(&door, &bob.device, &alice_device, 77);
+    // The next pushed update: updateEncryption of the accepted chat was pushed already.
+    let mut pushed = Vec::new();
+    while pushed.is_empty() {
+        for event in alice.events().await.unwrap() {
+            if let ClientEvent::Update { body, .. } = event {
+                pushed.push(body);
+            }
+        }
+    }
+    let rule: secretchat_server::faults::rule::RuleSpec = serde_json::from_value(json!({
+        "match": {"update": "new_encrypted_message", "nth": 1},
+        "action": {"type": "lose_push"},
+    }))
+    .unwrap();
+    door.server.faults.install(rule);
+    for random_id in ["1", "2"] {
+        secretchat_server::methods::apply_json(
+            &door.server,
+            &bob.device,
+            "messages.sendEncrypted",
+            json!({"peer": bob_peer, "random_id": random_id, "data": base64_of(&[7u8; 56])})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+        .unwrap()
+        .unwrap();
+    }
+    // Only the second message is pushed, one above a gap.
+    let qts_pushed = loop {
+        let events = alice.events().await.unwrap();
+        let found = events.iter().find_map(|event| match event {
+            ClientEvent::Update { body, .. } => {
+                let updates = secretchat_mtproto::api::layer229::enums::Updates::from_bytes(body)
+                    .unwrap()
+                    .to_json();
+                updates["updates"][0]["qts"].as_i64()
+            }
+            _ => None,
+        });
+        if let Some(qts) = found {
+            break qts;
+        }
+    };
+    assert_eq!(qts_pushed, qts + 2);
+    // What a client does about the gap: getDifference from its last qts.
+    let difference = read::<secretchat_mtproto::api::layer229::enums::UpdatesDifference>(
+        &call(
+            &mut alice,
+            229,
+            json!({"_": "updates.getDifference", "pts": 1, "date": 0, "qts": qts}),
+        )
+        .await,
+    );
+    let messages = difference["new_encrypted_messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{difference}");
+    assert_eq!(messages[0]["random_id"], "1");
+    assert_eq!(difference["state"]["qts"], qts + 2);
+}

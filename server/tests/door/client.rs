@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use base64::Engine as _;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use secretchat_common::tl::{TlRead, TlWrite};
@@ -21,7 +22,9 @@ use secretchat_mtproto::session::msg_id::ClientMsgIds;
 use secretchat_mtproto::session::{ClientEvent, ClientSession, InitConnection, PlainMessage};
 use secretchat_mtproto::transport::{self, ClientConnection, Transport};
 use secretchat_server::config::ServerConfig;
+use secretchat_server::device::DeviceRecord;
 use secretchat_server::state::Server;
+use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -73,6 +76,51 @@ pub enum Received {
     TransportError(i32),
     /// The server closed the connection.
     Closed,
+}
+
+/// An accepted chat `chat_id` from `admin` to `participant` (set up through the methods'
+/// `apply`, untimed): the admin's `inputEncryptedChat`.
+pub fn chat(door: &Door, admin: &DeviceRecord, participant: &DeviceRecord, chat_id: i32) -> Value {
+    let server = &door.server;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let public = |seed: u8| {
+        let exponent = secretchat_common::dh::Exponent::from_be_bytes(&[seed; 256]).unwrap();
+        b64(&secretchat_common::dh::public_value(
+            &server.dh.config,
+            &exponent,
+        ))
+    };
+    let run = |device: &DeviceRecord, method: &str, fields: Value| {
+        secretchat_server::methods::apply_json(
+            server,
+            device,
+            method,
+            fields.as_object().unwrap().clone(),
+        )
+        .unwrap()
+        .unwrap()
+    };
+    let hash = server
+        .directory
+        .access_hash(admin.user_id, participant.user_id);
+    let waiting = run(
+        admin,
+        "messages.requestEncryption",
+        json!({
+            "user_id": {"_": "inputUser", "user_id": participant.user_id.to_string(), "access_hash": hash.to_string()},
+            "random_id": chat_id, "g_a": public(1),
+        }),
+    );
+    let participant_hash = server.chats.get(&chat_id).unwrap().participant_access_hash;
+    run(
+        participant,
+        "messages.acceptEncryption",
+        json!({
+            "peer": {"_": "inputEncryptedChat", "chat_id": chat_id, "access_hash": participant_hash.to_string()},
+            "g_b": public(2), "key_fingerprint": "1",
+        }),
+    );
+    json!({"_": "inputEncryptedChat", "chat_id": chat_id, "access_hash": waiting["access_hash"]})
 }
 
 /// One client connection.
