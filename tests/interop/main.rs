@@ -15,7 +15,7 @@ use std::fs::File;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use secretchat_server::config::ServerConfig;
@@ -33,6 +33,37 @@ fn here() -> PathBuf {
 /// A scratch folder under `target/` for one run's output and temporary files.
 fn scratch(name: &str) -> PathBuf {
     secretchat_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), "interop", name)
+}
+
+/// The `secretchat-peer` binary of this checkout, for the tests that run the reference peer
+/// as a process (`bot`, `actor`) beside the Python clients: built by cargo into the target
+/// directory this test runs from (a no-op when it is up to date — `cargo test --workspace`
+/// has built it already; `cargo test -p secretchat-e2e` has not, and a dev-dependency brings
+/// only the library).
+fn peer_binary() -> &'static PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test's own path");
+        // target/<profile>/deps/interop-<hash>
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("the test binary lives in <target>/<profile>/deps");
+        let target_dir = profile_dir.parent().expect("a target directory");
+        let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+            Some("debug") | None => "dev",
+            Some(other) => other,
+        };
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "secretchat-peer", "--bin", "secretchat-peer"])
+            .args(["--profile", profile, "--target-dir"])
+            .arg(target_dir)
+            .current_dir(secretchat_e2e::repo_root())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building secretchat-peer failed ({status})");
+        profile_dir.join(format!("secretchat-peer{}", std::env::consts::EXE_SUFFIX))
+    })
 }
 
 /// The server's three listeners; it stops when the test's runtime ends.
@@ -100,6 +131,7 @@ async fn pytest(file: &str, server: &Running) -> Pytest {
         .env("SECRETCHAT_ADMIN_TOKEN", &server.admin_token)
         .env("SECRETCHAT_MTPROTO_HOST", server.mtproto.ip().to_string())
         .env("SECRETCHAT_MTPROTO_PORT", server.mtproto.port().to_string())
+        .env("SECRETCHAT_PEER_BIN", peer_binary())
         // Only pytest itself: plugins other packages of the venv register (hypothesis,
         // schemathesis) are not this suite's.
         .env("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
@@ -184,4 +216,9 @@ async fn pyrogram_signs_in_restarts_from_its_session_string_and_resolves_usernam
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usernames_set_in_one_client_resolve_in_the_other() {
     run_file("test_across_clients.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_chats_run_through_the_door_with_both_plugins_the_bot_and_a_man_in_the_middle() {
+    run_file("test_secret_chats.py").await;
 }
