@@ -222,3 +222,8 @@ async fn usernames_set_in_one_client_resolve_in_the_other() {
 async fn secret_chats_run_through_the_door_with_both_plugins_the_bot_and_a_man_in_the_middle() {
     run_file("test_secret_chats.py").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_push_and_an_offline_spell_are_healed_by_the_clients_own_get_difference() {
+    run_file("test_secret_faults.py").await;
+}

@@ -61,7 +61,7 @@ def events(since=0):
 
 def deliveries(found, device_id):
     """The ``delivered`` events of a device among ``found``."""
-    return [entry["event"] for entry in found if entry["event"]["event"] == "delivered" and entry["event"]["device"] == device_id]
+    return [event for event in found if event["event"] == "delivered" and event["device"] == device_id]
 
 
 def device_of(user_id):
@@ -172,36 +172,49 @@ class TelethonUser:
     """A Telethon client signed in with a username, its ``SecretChatManager`` accepting every
     chat (``auto_accept=True``), and what it decrypted in :attr:`texts`."""
 
-    def __init__(self, client, manager, me, username):
+    def __init__(self, client, username, secret_session=None):
+        from telethon_secret_chat import SecretChatManager
+
         self.client = client
-        self.manager = manager
-        self.me = me
         self.username = username
+        self.me = None
         self.texts = Inbox()
         self.ready = Inbox()
-        manager.add_secret_event_handler(func=self._on_message)
+        # Before connecting: a client told to catch up dispatches what it missed at once.
+        self.manager = SecretChatManager(
+            client, session=secret_session, auto_accept=True, new_chat_created=self._on_chat_ready
+        )
+        self.manager.add_secret_event_handler(func=self._on_message)
 
     @classmethod
     async def sign_in(cls, username, phone=None, session=None, secret_session=None, **settings):
-        """Signs in (a new phone unless given), sets ``username``, and starts the plugin on
-        the client — ``secret_session`` is the plugin's storage of an earlier run, if any."""
+        """Signs in (a new phone unless given), sets ``username``, with the plugin on the
+        client — ``secret_session`` is the plugin's storage of an earlier run, if any."""
         from telethon import functions
-        from telethon_secret_chat import SecretChatManager
 
         workaround_telethon_secret_chat_creation_time()
         workaround_telethon_secret_chat_mtproto_1_at_layer_101()
-        phone = phone or harness.new_phone()
-        client = harness.telethon_client(session=session, **settings)
-        await client.start(phone=phone, code_callback=lambda: harness.code_for(phone))
-        me = await client.get_me()
-        if me.username != username:
-            me = await client(functions.account.UpdateUsernameRequest(username=username))
-        user = cls.__new__(cls)
-        manager = SecretChatManager(
-            client, session=secret_session, auto_accept=True, new_chat_created=user._on_chat_ready
-        )
-        cls.__init__(user, client, manager, me, username)
+        # One update at a time, in order: telethon-secret-chat saves a chat it accepts only
+        # after awaiting getDhConfig (``finish_secret_chat_creation``), and Telethon runs each
+        # update in a task of its own by default, so the peer's first message could be
+        # handled first and dropped ("Secret chat not saved. skipping",
+        # ``handle_encrypted_update``).
+        settings.setdefault("sequential_updates", True)
+        user = cls(harness.telethon_client(session=session, **settings), username, secret_session)
+        if await user._connect_signed_in():
+            user.me = await user.client.get_me()
+        else:
+            phone = phone or harness.new_phone()
+            await user.client.start(phone=phone, code_callback=lambda: harness.code_for(phone))
+            user.me = await user.client.get_me()
+        if user.me.username != username:
+            user.me = await user.client(functions.account.UpdateUsernameRequest(username=username))
         return user
+
+    async def _connect_signed_in(self):
+        """Connects; whether a saved session is signed in already."""
+        await self.client.connect()
+        return await self.client.is_user_authorized()
 
     async def _on_chat_ready(self, chat, created_by_me):
         self.ready.put(chat.id, created_by_me)

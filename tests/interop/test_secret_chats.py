@@ -14,6 +14,7 @@ from harness import with_deadline
 @with_deadline(60)
 async def test_pyrogram_with_tg_secret_chats_with_the_bot_over_http_texts_a_file_both_ways_and_a_rekey(door):
     bot = await secret.start_bot("echo")
+    signed_in = await bot.line("signed in as")
     user = None
     try:
         user = await secret.PyrogramUser.sign_in("pyro_echo")
@@ -24,6 +25,12 @@ async def test_pyrogram_with_tg_secret_chats_with_the_bot_over_http_texts_a_file
         for text in texts:
             await user.send(chat_id, text)
         assert await user.texts(chat_id, 20, "the bot's echoes") == texts
+        # Two devices, one through each door: the event log says which.
+        found, _ = secret.events()
+        bot_device = secret.device_of(int(signed_in.split("user id ")[1].split(")")[0]))
+        for device, door_name in ((secret.device_of(user.me.id), "mtproto"), (bot_device, "http")):
+            delivered = [event for event in secret.deliveries(found, device) if event["update"] == "new_encrypted_message"]
+            assert len(delivered) >= 20 and {event["door"] for event in delivered} == {door_name}, delivered
 
         payload = bytes(range(256)) * 300 + b"end"
         sent = io.BytesIO(payload)
@@ -85,6 +92,15 @@ async def test_a_telethon_client_and_a_pyrogram_client_chat_with_each_other(door
         assert await pyrogram.texts(chat_id, 3, "telethon's texts") == [f"from telethon {n}" for n in range(1, 4)]
         assert await telethon.texts.wait(chat_id, 3, "pyrogram's texts") == [f"from pyrogram {n}" for n in range(1, 4)]
         assert telethon.key(chat_id) == await pyrogram.key(chat_id)
+
+        # And the other way round: Telethon asks, Pyrogram accepts.
+        other_id = await telethon.start_chat("tg_cross")
+        assert not (await pyrogram.ready.wait(other_id, 1, "the second chat on pyrogram's side"))[0].originator
+        await telethon.send(other_id, "asked by telethon")
+        await pyrogram.send(other_id, "accepted by pyrogram")
+        assert await pyrogram.texts(other_id, 1, "telethon's text in its own chat") == ["asked by telethon"]
+        assert await telethon.texts.wait(other_id, 1, "pyrogram's answer") == ["accepted by pyrogram"]
+        assert telethon.key(other_id) == await pyrogram.key(other_id)
     finally:
         await telethon.close()
         await pyrogram.close()
