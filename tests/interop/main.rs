@@ -227,3 +227,8 @@ async fn secret_chats_run_through_the_door_with_both_plugins_the_bot_and_a_man_i
 async fn a_lost_push_and_an_offline_spell_are_healed_by_the_clients_own_get_difference() {
     run_file("test_secret_faults.py").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_attack_pack_judges_a_real_plugin_signed_in_over_mtproto() {
+    run_file("test_attack_verdict.py").await;
+}
