@@ -46,7 +46,7 @@ pub const V2_MIN_PADDING: usize = 12;
 pub const V2_MAX_PADDING: usize = 1024;
 
 /// The encryption scheme of one message (SPEC §2.5 says when to use which).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Version {
     /// MTProto 1.0: SHA-1 `msg_key` and KDF, minimal padding. Deprecated, below layer 73.
     V1,

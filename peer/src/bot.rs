@@ -35,11 +35,13 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
     log: impl Fn(&str),
 ) -> Result<BotStats, DeviceError> {
+    let profile = options.profile.unwrap_or_default();
     let mut device = Device::sign_in(server, username, "bot", options).await?;
     log(&format!(
-        "signed in as {username} (user id {}) at {}",
+        "signed in as {username} (user id {}) at {}, profile {profile} ({})",
         device.user_id(),
-        server
+        server,
+        profile.client()
     ));
     let mut stats = BotStats::default();
     tokio::pin!(shutdown);

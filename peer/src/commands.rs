@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use secretchat_common::chat::Layer;
+use secretchat_common::chat::{Layer, Profile};
 
 use crate::device::DeviceOptions;
 
@@ -21,6 +21,10 @@ pub struct DemoArgs {
     /// Print only the summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Whose reading of the protocol the devices follow: tdlib (default), android, spec
+    /// (docs/profiles.md).
+    #[arg(long, default_value = "tdlib", value_parser = parse_profile)]
+    pub profile: Profile,
     #[command(flatten)]
     pub web: crate::web::WebArgs,
 }
@@ -43,6 +47,21 @@ pub struct BotArgs {
     /// Seed of the bot's random choices.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Whose reading of the protocol the bot follows: tdlib (default), android, spec
+    /// (docs/profiles.md). `android` keeps a chat whose peer sends MTProto 1.0 at layer
+    /// ≥ 73 (telethon-secret-chat does).
+    #[arg(long, default_value = "tdlib", value_parser = parse_profile)]
+    pub profile: Profile,
+}
+
+/// A `--profile` value: one of the profile names.
+pub fn parse_profile(name: &str) -> Result<Profile, String> {
+    Profile::from_name(name).ok_or_else(|| {
+        format!(
+            "unknown profile {name:?}: expected one of {}",
+            Profile::names()
+        )
+    })
 }
 
 /// `secretchat-peer load`.
@@ -102,6 +121,7 @@ pub fn demo(args: &DemoArgs) -> ExitCode {
         let options = crate::demo::DemoOptions {
             seed,
             quiet: args.quiet,
+            profile: args.profile,
             trace: web.as_ref().map(|web| web.trace.clone()),
         };
         let (code, summary) = match crate::demo::run(options).await {
@@ -150,6 +170,7 @@ pub fn bot(args: &BotArgs) -> ExitCode {
     }
     let options = DeviceOptions {
         layer: Some(layer),
+        profile: Some(args.profile),
         explain: args.explain,
         seed: args.seed,
         label: Some(format!("{}/bot", args.user)),

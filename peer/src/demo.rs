@@ -39,6 +39,8 @@ pub struct DemoOptions {
     pub seed: u64,
     /// Only the summary.
     pub quiet: bool,
+    /// Whose reading of the protocol the devices follow.
+    pub profile: secretchat_common::chat::Profile,
     /// Record the run for the web view (`--web`).
     pub trace: Option<Trace>,
 }
@@ -237,6 +239,7 @@ async fn run_stages(
         explain: !options.quiet,
         label: Some(label.to_owned()),
         seed: Some(seed),
+        profile: Some(options.profile),
         trace: options.trace.clone(),
         ..DeviceOptions::default()
     };

@@ -113,3 +113,79 @@ fn every_attack_also_runs_as_one_process_per_actor() {
         assert!(!all.contains("verdict WRONG"), "{name}:\n{all}");
     }
 }
+
+/// `secretchat-peer run scenarios/attacks --profile all`: every attack under every
+/// profile, and the matrix. It exits 0 only when no cell is wrong; the rows where the
+/// profiles differ show each client's own reaction (docs/profiles.md).
+#[test]
+fn the_attack_pack_under_every_profile_prints_the_matrix_with_no_wrong_cell() {
+    let files = attack_files();
+    let output = Command::new(env!("CARGO_BIN_EXE_secretchat-peer"))
+        .arg("run")
+        .arg(attacks_dir())
+        .args(["--profile", "all", "--seed", "20261127"])
+        .output()
+        .expect("secretchat-peer runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let matrix: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("profile matrix"))
+        .collect();
+    assert!(
+        matrix.get(1).is_some_and(|header| header.contains("tdlib")
+            && header.contains("android")
+            && header.contains("spec")),
+        "{stdout}"
+    );
+    let row = |name: &str| -> Vec<String> {
+        let line = matrix
+            .iter()
+            .find(|line| line.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no matrix row for {name}:\n{stdout}"));
+        line.split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .map(|cell| cell.join(" "))
+            .collect()
+    };
+    for file in &files {
+        let name = file.file_stem().unwrap().to_string_lossy();
+        assert_eq!(row(&name).len(), 3, "{name}");
+    }
+    // Rows E4 and E1/E2: tdlib and spec abort, Telegram Android drops the message.
+    for name in [
+        "reflected_message_aborts_the_chat",
+        "malleable_padding_at_layer_144_is_rejected_by_msg_key",
+        "downgrade_to_mtproto_1_after_mtproto_2_aborts_the_chat",
+    ] {
+        assert_eq!(row(name), ["✓ abort", "✓ ignore", "✓ abort"], "{name}");
+    }
+    // Row L3: the spec profile aborts; the default keeps layer 144 where tdlib itself
+    // aborts (marked ~, its note listed).
+    assert_eq!(
+        row("message_at_a_lower_layer_is_shown_but_the_layer_stays_144"),
+        ["~ no_downgrade", "✓ no_downgrade", "✓ abort"]
+    );
+    // A re-key forgery Android answers with AbortKey: not modelled, and said so.
+    assert_eq!(
+        row("accept_key_for_an_unknown_exchange_aborts_the_chat"),
+        ["✓ abort", "~ abort", "✓ abort"]
+    );
+    assert!(
+        stdout.contains("accept_key_for_an_unknown_exchange_aborts_the_chat: android: reject_key"),
+        "{stdout}"
+    );
+    let cells = files.len() * 3;
+    assert!(
+        stdout.contains(&format!("{cells} cells: ")) && stdout.contains(" 0 wrong, "),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().last(),
+        Some(format!("{cells} passed, 0 failed").as_str()),
+        "{stdout}"
+    );
+}

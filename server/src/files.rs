@@ -37,8 +37,10 @@ use crate::error::RpcError;
 
 /// The largest part: 512 KiB.
 pub const MAX_PART_BYTES: usize = 524_288;
-/// `dc_id` of every stored file: the mock is one data centre.
-pub const DC_ID: i32 = 1;
+/// `dc_id` of every stored file: the mock is one data centre, number 2 — where Telethon and
+/// Pyrogram start and what `help.getConfig` calls `this_dc`, so a client downloads a file
+/// from its home DC and never asks for `auth.exportAuthorization`.
+pub const DC_ID: i32 = 2;
 
 /// Whether `len` can be the common part size: a multiple of 1024 that divides 524288.
 pub fn is_valid_part_size(len: usize) -> bool {

@@ -1,9 +1,10 @@
-//! # The request handling the `server_request` fuzz target drives
+//! # The request handling the `server_request` and `door_query` fuzz targets drive
 //!
 //! `fuzz/fuzz_targets/server_request.rs` and the stable replay test
 //! `server/tests/fuzz_corpus.rs` both call [`handle_arbitrary_request`], so every input
 //! the fuzzer found (a file under `fuzz/corpus/server_request/`) is replayed by
-//! `cargo test` exactly as the fuzzer ran it.
+//! `cargo test` exactly as the fuzzer ran it; `door_query` does the same with
+//! [`handle_arbitrary_query`] (below).
 //!
 //! The input's first byte picks the method (modulo the number of methods); the rest is
 //! the body, sent through the whole router (token check, JSON parsing into the generated
@@ -185,4 +186,73 @@ pub fn input_for(method: &str, body: &Value) -> Option<Vec<u8>> {
     let mut input = vec![u8::try_from(index).ok()?];
     input.extend_from_slice(body.to_string().as_bytes());
     Some(input)
+}
+
+/// The `door_query` target: any bytes as an API query of the MTProto door, decoded at a
+/// layer and run ([`crate::mtproto::api::handle`]). The first byte picks the layer (bit 0:
+/// 229 or 158) and whether the caller is alice's device (bit 1) or an auth key not signed in;
+/// the rest is the query. The property: no panic; a result is a boxed TL object (at least
+/// a constructor id), an error has a code of 300..=599 and a message. `auth.logOut` is
+/// skipped (it would end alice's device for every later input).
+pub fn handle_arbitrary_query(data: &[u8]) -> Result<(), Failure> {
+    use crate::mtproto::api::{self, ApiAnswer, ApiCall};
+    const LOG_OUT: [u8; 4] = 0x3e72ba19u32.to_le_bytes();
+    let Some((&pick, query)) = data.split_first() else {
+        return Ok(());
+    };
+    if query.starts_with(&LOG_OUT) {
+        return Ok(());
+    }
+    let lab = DoorLab::shared()?;
+    let device = (pick & 2 != 0)
+        .then(|| lab.server.directory.authenticate(&lab.token))
+        .flatten();
+    let answer = api::handle(ApiCall {
+        server: &lab.server,
+        layer: if pick & 1 == 0 { 229 } else { 158 },
+        client: None,
+        device,
+        query,
+    });
+    match answer {
+        ApiAnswer::Result(result)
+        | ApiAnswer::SignedIn { result, .. }
+        | ApiAnswer::LoggedOut { result } => {
+            if result.len() < 4 {
+                return Err(format!("a result of {} bytes", result.len()));
+            }
+        }
+        ApiAnswer::Error(error) => {
+            if !(300..600).contains(&error.error_code()) || error.error_message().is_empty() {
+                return Err(format!("a malformed error: {error:?}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `door_query` lab: a server with alice signed in (HTTP; to the API a device is a
+/// device, whichever door made it).
+struct DoorLab {
+    server: Server,
+    token: String,
+}
+
+impl DoorLab {
+    fn shared() -> Result<&'static DoorLab, Failure> {
+        static LAB: OnceLock<Result<DoorLab, Failure>> = OnceLock::new();
+        LAB.get_or_init(|| {
+            let server = Server::new(&ServerConfig::for_tests()).map_err(|err| err.to_string())?;
+            let signed_in = server
+                .directory
+                .sign_in("alice", "d", 10, server.fresh())
+                .map_err(|err| err.to_string())?;
+            Ok(DoorLab {
+                server,
+                token: signed_in.token,
+            })
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+    }
 }

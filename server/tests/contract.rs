@@ -347,10 +347,21 @@ async fn accept_binds_one_device_tells_the_initiator_and_discards_for_the_others
     assert_eq!(chat["_"], "encryptedChat");
     assert_eq!(support::unb64(&chat["g_a_or_b"]), public(2));
     assert_eq!(chat["key_fingerprint"], "1234");
-    assert_eq!(
-        lab.difference(&alice_laptop, 0, 0).await["_"],
-        "updates.differenceEmpty"
-    );
+    // Nothing for alice's laptop: from 0/0 it is only told the counters it is behind on,
+    // and from those it is up to date.
+    let laptop = lab.difference(&alice_laptop, 0, 0).await;
+    assert_eq!(laptop["_"], "updates.difference");
+    assert_eq!(laptop["other_updates"], json!([]));
+    assert_eq!(laptop["new_encrypted_messages"], json!([]));
+    let (pts, qts) = (&laptop["state"]["pts"], &laptop["state"]["qts"]);
+    let again = lab
+        .difference(
+            &alice_laptop,
+            pts.as_i64().unwrap() as i32,
+            qts.as_i64().unwrap() as i32,
+        )
+        .await;
+    assert_eq!(again["_"], "updates.differenceEmpty");
 
     let laptop_diff = lab.difference(&bob_laptop, 0, 0).await;
     assert_eq!(
@@ -995,8 +1006,12 @@ async fn moving_the_clock_8_days_expires_unacknowledged_updates() {
         .await;
     assert_eq!(status, 200);
     assert!(moved["expired_updates"].as_u64().unwrap() >= 1);
+    // The expired message is gone; bob, still at qts 0, is told the counters he missed
+    // (never differenceEmpty to a client that is behind).
     let diff = lab.difference(&bob, 0, 0).await;
-    assert_eq!(diff["_"], "updates.differenceEmpty");
+    assert_eq!(diff["_"], "updates.difference");
+    assert_eq!(diff["new_encrypted_messages"], json!([]));
+    assert_eq!(diff["state"]["qts"], 2);
     assert_eq!(lab.ok(&bob, "updates.getState", json!({})).await["qts"], 2);
     let (status, _) = lab
         .admin_call("POST", "/admin/reset", None, Some(support::ADMIN_TOKEN))

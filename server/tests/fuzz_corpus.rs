@@ -52,3 +52,18 @@ fn the_fuzzing_lab_has_an_accepted_chat_that_a_well_formed_send_reaches() {
     let answer = lab.handle(&input).expect("answered");
     assert_eq!(answer["_"], "messages.sentEncryptedMessage", "{answer}");
 }
+
+#[test]
+fn every_door_query_corpus_file_gets_a_result_or_a_well_formed_error() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/door_query");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("the door_query corpus") {
+        let path = entry.expect("a directory entry").path();
+        let input = std::fs::read(&path).expect("a corpus file");
+        if let Err(failure) = secretchat_server::fuzzing::handle_arbitrary_query(&input) {
+            panic!("{}: {failure}", path.display());
+        }
+        count += 1;
+    }
+    assert!(count >= 10, "the corpus lost its seeds: {count} files");
+}

@@ -54,6 +54,7 @@ async fn the_demo_is_drawn_arrow_for_arrow_and_a_message_opens_down_to_its_bytes
     let options = DemoOptions {
         seed: 11,
         quiet: true,
+        profile: Default::default(),
         trace: Some(web.trace.clone()),
     };
     let report = demo::run(options).await.expect("the demo runs");
@@ -240,6 +241,7 @@ async fn under_the_man_in_the_middle_the_two_key_pictures_differ() {
         only: None,
         show_events: false,
         trace: Some(web.trace.clone()),
+        profile: Default::default(),
     };
     let mut out = Vec::new();
     let outcome = run_embedded(&scenario, &options, &mut out).await;
@@ -295,6 +297,7 @@ async fn measure_the_page_for_thousands_of_messages() {
     let report = demo::run(DemoOptions {
         seed: 1,
         quiet: true,
+        profile: Default::default(),
         trace: Some(web.trace.clone()),
     })
     .await
@@ -321,6 +324,7 @@ async fn measure_the_page_for_thousands_of_messages() {
         only: None,
         show_events: false,
         trace: Some(web.trace.clone()),
+        profile: Default::default(),
     };
     let mut out = Vec::new();
     let outcome = run_embedded(&scenario, &options, &mut out).await;

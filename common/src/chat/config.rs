@@ -1,13 +1,18 @@
-//! The knobs of a chat: its own layer, when to re-key, which NotifyLayer rules to follow.
+//! The knobs of a chat: whose reading of the protocol it follows, its own layer, when to re-key, which NotifyLayer rules to follow.
 
 use serde::{Deserialize, Serialize};
 
 use super::layer::Layer;
+use super::profile::Profile;
 use super::rekey::RekeyPolicy;
 
 /// How a [`super::SecretChat`] behaves. `ChatConfig::default()` is what the reference peer uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatConfig {
+    /// Whose reading of the protocol the chat follows where the clients differ
+    /// ([`super::profile`]; default tdlib, the reference peer's own reading).
+    #[serde(default)]
+    pub profile: Profile,
     /// Our maximum layer, 8..=144 (default 144).
     pub own_layer: Layer,
     /// What we assume of the peer until it tells us (default 8, the v1 docs; SPEC §10 —
@@ -27,6 +32,7 @@ pub struct ChatConfig {
 impl Default for ChatConfig {
     fn default() -> Self {
         Self {
+            profile: Profile::default(),
             own_layer: Layer::MAX,
             initial_remote_layer: Layer::BASE,
             rekey: RekeyPolicy::default(),

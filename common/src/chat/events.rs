@@ -102,6 +102,12 @@ pub enum IgnoreReason {
     RequestKeySameExchangeId { exchange_id: i64 },
     /// An AbortKey naming no exchange we know.
     UnknownAbortKey { exchange_id: i64 },
+    /// A message under a key we hold that does not open, dropped silently: Telegram
+    /// Android's reading (profile `android`; the default aborts, SPEC §2.6).
+    Undecryptable {
+        key_fingerprint: KeyFingerprint,
+        error: String,
+    },
 }
 
 impl std::fmt::Display for IgnoreReason {
@@ -146,6 +152,13 @@ impl std::fmt::Display for IgnoreReason {
             IgnoreReason::UnknownAbortKey { exchange_id } => {
                 write!(f, "AbortKey for unknown exchange {exchange_id}")
             }
+            IgnoreReason::Undecryptable {
+                key_fingerprint,
+                error,
+            } => write!(
+                f,
+                "does not open under key {key_fingerprint} ({error}): dropped silently"
+            ),
         }
     }
 }

@@ -62,6 +62,7 @@ pub mod keys;
 pub mod layer;
 pub mod payload;
 pub mod pfs;
+pub mod profile;
 pub mod receive;
 pub mod rekey;
 pub mod send;
@@ -84,6 +85,7 @@ pub use hostile::{HostileAction, HostileError, Reaction};
 pub use keys::KeySlot;
 pub use layer::Layer;
 pub use payload::{FileKind, FileMedia, Media, Message, Payload, ServiceAction, TypingAction};
+pub use profile::Profile;
 pub use rekey::RekeyPolicy;
 pub use time::UnixTime;
 pub use violation::AbortReason;
@@ -236,6 +238,9 @@ pub struct SecretChat {
     incoming: IncomingSequence<Queued>,
     history: OutgoingHistory<Stored>,
     versions: VersionRules,
+    /// The layer of the last wrapped message processed in order (the profile's row L3).
+    #[serde(default)]
+    last_in_order_layer: Option<Layer>,
     seen_bare: VecDeque<i64>,
     /// When to ask again for holes that are still open.
     resend_retry_at: Option<UnixTime>,
@@ -286,6 +291,7 @@ impl SecretChat {
             incoming: IncomingSequence::new(side.peer()),
             history: OutgoingHistory::new(side),
             versions: VersionRules::default(),
+            last_in_order_layer: None,
             seen_bare: VecDeque::new(),
             resend_retry_at: None,
             outbox: VecDeque::new(),
@@ -448,6 +454,20 @@ impl SecretChat {
 
     fn emit(&mut self, event: ChatEvent) {
         self.events.push_back(event);
+    }
+
+    /// The behaviours of the chat's profile where the readings of the protocol differ.
+    fn rules(&self) -> profile::Rules {
+        self.config.profile.rules()
+    }
+
+    /// Adds a trace line for a decision the profile made, naming the profile and the row
+    /// with its source: `android: MTProto 2.0 failed, tried 1.0 [E1: …]`.
+    fn decided(&mut self, row: profile::Row, what: impl FnOnce() -> String) {
+        let profile = self.config.profile;
+        self.step("profile", || {
+            format!("{profile}: {} [{row}: {}]", what(), row.source(profile))
+        });
     }
 
     /// Adds a line to the explain trace; `detail` is only evaluated when explaining.

@@ -3,17 +3,22 @@
 //! ```text
 //!   encryptedMessage.bytes
 //!     │ key_fingerprint → current / previous / pending key     unknown ⇒ ignore
-//!     │ open: expected version, then the other                 fails ⇒ abort (mirrored?)
+//!     │ open: the versions the profile tries                  fails ⇒ abort (mirrored?),
+//!     │                                                         android: ignore
 //!     │ decode TL                                              malformed ⇒ abort
 //!     │ random_bytes ≥ 15                                      fewer ⇒ ignore
 //!     │ bare (layer 8)?  ──▶ drop a replayed random_id, process at once
 //!     │ seq numbers: parity, in_seq_no ≤ what we sent          violation ⇒ abort
 //!     │ version rules (no v1 at layer ≥ 73 or after v2)        violation ⇒ abort
+//!     │                                         (android: none; see super::version)
 //!     │ duplicate out_seq_no                                   ⇒ ignore, unseen
 //!     │ pending key ⇒ the peer committed: switch now
 //!     │ layer ⇒ raise the remote layer
 //!     │ Resend ⇒ answer at once, even if queued
+//!     │ in order, profile spec: a lower layer than the last    ⇒ abort
 //!     ▼ in order ⇒ process, then drain the queue; gap ⇒ queue + Resend
+//!
+//! Where the profiles differ ([`super::profile`]), the trace line names the profile.
 //! ```
 
 use rand::{CryptoRng, RngCore};
@@ -23,9 +28,9 @@ use super::events::{ChatEvent, IgnoreReason, UserAction};
 use super::keys::KeySlot;
 use super::layer::{self, Layer, RemoteLayerChange};
 use super::payload::{Payload, ServiceAction};
+use super::profile::{OnLayerDecrease, OnUndecryptable, Row, VersionPolicy};
 use super::sequence::Arrival;
 use super::time::UnixTime;
-use super::version::VersionRules;
 use super::violation::AbortReason;
 use super::{wire_msg_key, ChatError, Queued, SecretChat, SEEN_BARE_LIMIT};
 use crate::envelope::{self, OpenError, Version};
@@ -73,7 +78,23 @@ impl SecretChat {
             });
             return Ok(());
         };
-        let (tl, version) = self.open(&key, fingerprint, data)?;
+        let (tl, version) = match self.open(&key, fingerprint, data) {
+            Err(Failure::Violation(reason))
+                if self.rules().undecryptable == OnUndecryptable::Drop =>
+            {
+                self.decided(Row::E4, || {
+                    format!(
+                        "a message under a key we hold does not open ({reason}): dropped silently"
+                    )
+                });
+                self.ignore(IgnoreReason::Undecryptable {
+                    key_fingerprint: fingerprint,
+                    error: reason.to_string(),
+                });
+                return Ok(());
+            }
+            opened => opened?,
+        };
         let sender = self.side.peer();
         self.step("open", || {
             format!(
@@ -94,7 +115,8 @@ impl SecretChat {
 
         let Some(wrapper) = inbound.wrapper else {
             // A bare layer-8 message: no seq numbers, processed at once.
-            self.versions.check(version, Layer::BASE, None)?;
+            self.versions
+                .check(self.rules().versions, version, Layer::BASE, None)?;
             if let Content::Payload { random_id, .. } = &inbound.content {
                 let random_id = *random_id;
                 if self.seen_bare.contains(&random_id) {
@@ -129,8 +151,12 @@ impl SecretChat {
                 expected.0
             )
         });
-        self.versions
-            .check(version, wrapper.layer, Some(seq.out_seq_no))?;
+        self.versions.check(
+            self.rules().versions,
+            version,
+            wrapper.layer,
+            Some(seq.out_seq_no),
+        )?;
         if self.incoming.is_duplicate(seq) {
             self.ignore(IgnoreReason::Duplicate {
                 out_seq_no: seq.out_seq_no,
@@ -160,6 +186,8 @@ impl SecretChat {
         };
         match self.incoming.arrive(seq, queued)? {
             Arrival::InOrder(queued) => {
+                self.check_layer_decrease(wrapper.layer)?;
+                self.versions.processed_in_order(version);
                 self.process(now, queued, true, rng)?;
                 while let Some(next) = self.incoming.pop_ready()? {
                     self.process(now, next, true, rng)?;
@@ -205,7 +233,15 @@ impl SecretChat {
     ) -> Result<(Vec<u8>, Version), Failure> {
         let sender = self.side.peer();
         let mut failures = Vec::with_capacity(2);
-        for version in VersionRules::try_order(self.layers.common()) {
+        let policy = self.rules().versions;
+        let order = self.versions.try_order(policy, self.layers.common());
+        for (attempt, &version) in order.iter().enumerate() {
+            if attempt > 0 && policy == VersionPolicy::V2ThenV1UntilFirstInOrderV2 {
+                self.decided(Row::E1, || {
+                    "MTProto 2.0 failed, tried 1.0 (no MTProto 2.0 message processed yet)"
+                        .to_owned()
+                });
+            }
             match envelope::open(key, version, sender, data) {
                 Ok(opened) => {
                     self.step("open", || {
@@ -227,6 +263,12 @@ impl SecretChat {
                 }
             }
         }
+        if policy == VersionPolicy::V2ThenV1UntilFirstInOrderV2 && order.len() == 1 {
+            self.decided(Row::E1, || {
+                "MTProto 2.0 failed; 1.0 not tried: the first message processed in order was 2.0"
+                    .to_owned()
+            });
+        }
         if envelope::open(key, Version::V2, self.side, data).is_ok() {
             return Err(AbortReason::MirroredMessage.into());
         }
@@ -242,6 +284,31 @@ impl SecretChat {
             error,
         }
         .into())
+    }
+
+    /// Row L3 of the profiles: a wrapped message processed in order at a lower layer than
+    /// the last one. The default keeps the higher layer and processes it (SPEC §5); the
+    /// spec profile aborts (SPEC §3.4, as tdlib's `check_seq_no` does).
+    fn check_layer_decrease(&mut self, layer: Layer) -> Result<(), Failure> {
+        let last = self
+            .last_in_order_layer
+            .replace(layer.max(self.last_in_order_layer.unwrap_or(layer)));
+        let Some(last) = last.filter(|last| layer < *last) else {
+            return Ok(());
+        };
+        match self.rules().layer_decrease {
+            OnLayerDecrease::Keep => Ok(()),
+            OnLayerDecrease::Abort => {
+                self.decided(Row::L3, || {
+                    format!("layer {layer} after layer {last}: the peer's layer went down")
+                });
+                Err(AbortReason::LayerDecreased {
+                    from: last,
+                    to: layer,
+                }
+                .into())
+            }
+        }
     }
 
     /// A message under the pending key: the peer has committed (SPEC §4 step 4).

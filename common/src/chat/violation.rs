@@ -48,7 +48,10 @@ pub enum AbortReason {
     #[error("a message we sent ourselves was delivered back to us")]
     MirroredMessage,
     /// An MTProto 1.0 message carrying layer ≥ 73. SPEC §2.5.
-    #[error("MTProto 1.0 is forbidden at {layer} (out_seq_no raw {out_seq_no})")]
+    #[error(
+        "MTProto 1.0 is forbidden at {layer} (out_seq_no raw {out_seq_no}); Telegram Android \
+         (--profile android) accepts it while the chat has seen no MTProto 2.0 message first"
+    )]
     MtProto1AtLayer73 { layer: Layer, out_seq_no: RawSeqNo },
     /// An MTProto 1.0 message after an MTProto 2.0 one with a lower seq_no. SPEC §2.5.
     #[error("MTProto 1.0 message with out_seq_no raw {out_seq_no} after MTProto 2.0 was seen from raw {v2_from}")]
@@ -56,6 +59,10 @@ pub enum AbortReason {
         out_seq_no: RawSeqNo,
         v2_from: RawSeqNo,
     },
+    /// A wrapped message at a lower layer than the last one processed in order (the spec
+    /// profile's reading of SPEC §3.4; the default keeps the higher layer).
+    #[error("the peer's layer went down from {from} to {to}")]
+    LayerDecreased { from: Layer, to: Layer },
     /// The decrypted TL is not a message: it does not decode, or it is another object.
     /// (A `decryptedMessageLayer` that decodes up to an unknown inner message is not this:
     /// it is ignored, see [`super::events::IgnoreReason::UndecodableMessage`].)

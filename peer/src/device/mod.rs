@@ -52,7 +52,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::chat::{
-    ChatConfig, ChatError, FileMedia, HostileError, Layer, RekeyPolicy, SecretChat, UnixTime,
+    ChatConfig, ChatError, FileMedia, HostileError, Layer, Profile, RekeyPolicy, SecretChat,
+    UnixTime,
 };
 use secretchat_common::crypto::visualization::KeyVisualization;
 use secretchat_common::dh::DhError;
@@ -82,6 +83,8 @@ pub struct DeviceOptions {
     pub initial_remote_layer: Option<Layer>,
     /// When chats re-key (default: 100 messages or 7 days).
     pub rekey: Option<RekeyPolicy>,
+    /// Whose reading of the protocol the device's chats follow (default tdlib).
+    pub profile: Option<Profile>,
     /// Print every step (`--explain`).
     pub explain: bool,
     /// Where explain lines go (stdout when `None`).
@@ -100,6 +103,7 @@ impl std::fmt::Debug for DeviceOptions {
             .field("layer", &self.layer)
             .field("initial_remote_layer", &self.initial_remote_layer)
             .field("rekey", &self.rekey)
+            .field("profile", &self.profile)
             .field("explain", &self.explain)
             .field("label", &self.label)
             .field("seed", &self.seed)
@@ -282,6 +286,9 @@ impl Device {
         }
         if let Some(rekey) = options.rekey {
             chat_config.rekey = rekey;
+        }
+        if let Some(profile) = options.profile {
+            chat_config.profile = profile;
         }
         // The chats' trace steps are wanted when printed and when recorded (`--web`).
         chat_config.explain = options.explain || options.trace.is_some();

@@ -16,10 +16,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use secretchat_common::chat::Profile;
 use secretchat_server::config::ServerConfig;
 
 use super::device_actor::{Admin, DeviceWorld};
 use super::format::{parse_duration, HumanDuration, Scenario};
+use super::matrix::Matrix;
 use super::report::{write_summary, ScenarioOutcome};
 use super::runner::{derive_seed, run, RunOptions};
 use super::{collect_files, junit, load};
@@ -53,8 +55,29 @@ pub struct RunArgs {
     /// Explain every protocol step of every actor.
     #[arg(long)]
     pub explain: bool,
+    /// Whose reading of the protocol the actors follow (those that do not name their own):
+    /// tdlib (default), android, spec — or `all`: every scenario under every profile,
+    /// then the matrix of reactions (docs/profiles.md).
+    #[arg(long, default_value = "tdlib", value_parser = parse_profile_choice)]
+    pub profile: ProfileChoice,
     #[command(flatten)]
     pub web: WebArgs,
+}
+
+/// `--profile` of `run`: one profile, or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileChoice {
+    One(Profile),
+    All,
+}
+
+fn parse_profile_choice(name: &str) -> Result<ProfileChoice, String> {
+    if name == "all" {
+        return Ok(ProfileChoice::All);
+    }
+    crate::commands::parse_profile(name)
+        .map(ProfileChoice::One)
+        .map_err(|error| format!("{error}, or all"))
 }
 
 /// Arguments of `secretchat-peer actor`.
@@ -84,6 +107,10 @@ pub struct ActorArgs {
     /// Explain every protocol step.
     #[arg(long, env = "SECRETCHAT_EXPLAIN")]
     pub explain: bool,
+    /// Whose reading of the protocol this actor follows, unless the scenario names one:
+    /// tdlib (default), android, spec.
+    #[arg(long, env = "SECRETCHAT_PROFILE", default_value = "tdlib", value_parser = crate::commands::parse_profile)]
+    pub profile: Profile,
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
@@ -132,39 +159,54 @@ pub fn run_scenarios(args: &RunArgs, out: &mut dyn Write) -> Result<bool, String
     }
     let runtime = runtime()?;
     let web = runtime.block_on(crate::web::start(&args.web))?;
-    let options = RunOptions {
-        seed,
-        explain: args.explain,
-        only: None,
-        show_events: false,
-        trace: web.as_ref().map(|web| web.trace.clone()),
+    let profiles: Vec<Profile> = match args.profile {
+        ProfileChoice::One(profile) => vec![profile],
+        ProfileChoice::All => Profile::ALL.to_vec(),
     };
-    for scenario in &scenarios {
-        let outcome = runtime.block_on(async {
-            match &args.server {
-                Some(url) => {
-                    let admin = match (&args.admin_url, &args.admin_token) {
-                        (Some(admin_url), Some(token)) => Some(Admin::new(admin_url, token)),
-                        _ => None,
-                    };
-                    let world = DeviceWorld {
-                        url: url.clone(),
-                        admin,
-                        trace: options.trace.clone(),
-                    };
-                    run(scenario, &world, &options, out).await
+    let mut matrix = Matrix::default();
+    for profile in &profiles {
+        let options = RunOptions {
+            seed,
+            explain: args.explain,
+            only: None,
+            show_events: false,
+            trace: web.as_ref().map(|web| web.trace.clone()),
+            profile: *profile,
+        };
+        if profiles.len() > 1 {
+            let _ = writeln!(out, "== profile {profile} ({}) ==\n", profile.client());
+        }
+        for scenario in &scenarios {
+            let outcome = runtime.block_on(async {
+                match &args.server {
+                    Some(url) => {
+                        let admin = match (&args.admin_url, &args.admin_token) {
+                            (Some(admin_url), Some(token)) => Some(Admin::new(admin_url, token)),
+                            _ => None,
+                        };
+                        let world = DeviceWorld {
+                            url: url.clone(),
+                            admin,
+                            trace: options.trace.clone(),
+                        };
+                        run(scenario, &world, &options, out).await
+                    }
+                    None => run_embedded(scenario, &options, out).await,
                 }
-                None => run_embedded(scenario, &options, out).await,
-            }
-        });
-        let verdict = if outcome.passed() { "PASS" } else { "FAIL" };
-        let _ = writeln!(
-            out,
-            "{verdict} {} ({:.2}s)\n",
-            outcome.name,
-            outcome.duration.as_secs_f64()
-        );
-        outcomes.push(outcome);
+            });
+            let verdict = if outcome.passed() { "PASS" } else { "FAIL" };
+            let _ = writeln!(
+                out,
+                "{verdict} {} ({:.2}s)\n",
+                outcome.name,
+                outcome.duration.as_secs_f64()
+            );
+            matrix.add(scenario, *profile, &outcome);
+            outcomes.push(outcome);
+        }
+    }
+    if profiles.len() > 1 {
+        let _ = write!(out, "{}", matrix.render(&profiles));
     }
     let (_, failed) = write_summary(&outcomes, seed, out);
     if let Some(path) = &args.junit {
@@ -290,6 +332,7 @@ pub fn play_actor(args: &ActorArgs, out: &mut dyn Write) -> Result<bool, String>
             only: Some(args.actor.clone()),
             show_events: true,
             trace,
+            profile: args.profile,
         };
         Ok::<_, String>(run(&scenario, &world, &options, out).await)
     })?;

@@ -96,6 +96,7 @@ impl World for DeviceWorld {
             layer: spec.layer,
             initial_remote_layer: spec.assume_peer_layer,
             rekey,
+            profile: Some(options.profile),
             explain: options.explain,
             label: Some(spec.name.clone()),
             seed: Some(options.seed),

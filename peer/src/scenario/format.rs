@@ -19,7 +19,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secretchat_common::chat::{Layer, Reaction, UserAction};
+use secretchat_common::chat::{Layer, Profile, Reaction, UserAction};
 
 pub use super::steps::{Expectation, StepAction};
 
@@ -37,6 +37,9 @@ pub struct Scenario {
     pub why: String,
     pub actors: Vec<ActorSpec>,
     pub steps: Vec<Step>,
+    /// Profiles whose client reacts otherwise than the profile does here (the profile
+    /// does not reproduce that behaviour), with what the client does and its source.
+    pub unmodelled: Vec<(Profile, String)>,
 }
 
 impl Scenario {
@@ -108,6 +111,9 @@ pub struct ActorSpec {
     pub rekey_after_messages: Option<u32>,
     /// Stay offline from the start (no polling until `come_online`).
     pub starts_offline: bool,
+    /// Whose reading of the protocol the device follows; `None`: the run's `--profile`,
+    /// else the default (tdlib).
+    pub profile: Option<Profile>,
 }
 
 /// One step of the story.
@@ -120,6 +126,17 @@ pub struct Step {
     /// The actor who acts or observes.
     pub actor: String,
     pub kind: StepKind,
+    /// The profiles the step holds for (`profiles = ["tdlib", "spec"]`); `None`: all.
+    pub profiles: Option<Vec<Profile>>,
+}
+
+impl Step {
+    /// Whether the step is played when the run's profile is `profile`.
+    pub fn holds_for(&self, profile: Profile) -> bool {
+        self.profiles
+            .as_ref()
+            .is_none_or(|profiles| profiles.contains(&profile))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -27,6 +27,7 @@ pub mod device_actor;
 pub mod expect;
 pub mod format;
 pub mod junit;
+pub mod matrix;
 pub mod parse;
 pub mod report;
 pub mod runner;

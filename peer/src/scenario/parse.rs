@@ -10,7 +10,7 @@
 //! by an earlier step *for that actor* — so a scenario that could only fail halfway
 //! through a run is refused before anything runs.
 
-use secretchat_common::chat::{HostileAction, Layer, Reaction};
+use secretchat_common::chat::{HostileAction, Layer, Profile, Reaction};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -58,6 +58,10 @@ impl std::error::Error for ScenarioFileError {}
 #[serde(deny_unknown_fields)]
 struct RawFile {
     why: Option<String>,
+    /// Profile name → what that profile's client really does where the profile does not
+    /// reproduce it (the matrix shows the cell as not modelled).
+    #[serde(default)]
+    unmodelled: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     actors: Vec<Spanned<RawActor>>,
     #[serde(default)]
@@ -77,6 +81,7 @@ struct RawActor {
     rekey_after_messages: Option<Spanned<u32>>,
     #[serde(default)]
     starts_offline: bool,
+    profile: Option<Spanned<String>>,
 }
 
 /// One `[[steps]]` table with every key any step may take.
@@ -114,6 +119,7 @@ pub(super) struct RawStep {
     pub(super) tolerated: Option<Spanned<Vec<String>>>,
     pub(super) case: Option<String>,
     pub(super) deferred: Option<bool>,
+    pub(super) profiles: Option<Spanned<Vec<String>>>,
 }
 
 impl RawStep {
@@ -305,6 +311,10 @@ fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileErr
             explain: actor.explain,
             rekey_after_messages: actor.rekey_after_messages.as_ref().map(|e| *e.get_ref()),
             starts_offline: actor.starts_offline,
+            profile: match &actor.profile {
+                Some(name) => Some(profile_named(locate, name.span().start, name.get_ref())?),
+                None => None,
+            },
         });
     }
 
@@ -365,9 +375,20 @@ fn check(locate: &Locator<'_>, raw: RawFile) -> Result<Scenario, ScenarioFileErr
             }
         }
     }
+    let mut unmodelled = Vec::new();
+    for (profile, client_does) in raw.unmodelled {
+        let Some(profile) = Profile::from_name(&profile) else {
+            return Err(locate.nowhere(format!(
+                "unmodelled: unknown profile \"{profile}\"; expected one of {}",
+                Profile::names()
+            )));
+        };
+        unmodelled.push((profile, client_does));
+    }
     Ok(Scenario {
         path: locate.path.to_owned(),
         name,
+        unmodelled,
         why,
         actors,
         steps,
@@ -711,11 +732,39 @@ fn checked_step(
             within,
         }
     };
+    let profiles = match &raw.profiles {
+        Some(names) => {
+            let mut profiles = Vec::new();
+            for name in names.get_ref() {
+                profiles.push(profile_named(locate, names.span().start, name)?);
+            }
+            Some(profiles)
+        }
+        None => None,
+    };
     Ok(Step {
         number,
         line,
         actor,
         kind,
+        profiles,
+    })
+}
+
+/// A profile name from the file (`profile = "android"`, `profiles = ["tdlib"]`).
+fn profile_named(
+    locate: &Locator<'_>,
+    at: usize,
+    name: &str,
+) -> Result<Profile, ScenarioFileError> {
+    Profile::from_name(name).ok_or_else(|| {
+        locate.at(
+            at,
+            format!(
+                "unknown profile \"{name}\"; expected one of {}",
+                Profile::names()
+            ),
+        )
     })
 }
 

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use secretchat_common::chat::{Layer, TypingAction, UserAction};
+use secretchat_common::chat::{Layer, Profile, TypingAction, UserAction};
 use secretchat_common::key::KeyFingerprint;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -158,6 +158,8 @@ pub struct ActorOptions {
     /// The actor's own seed, derived from the run's.
     pub seed: u64,
     pub explain: bool,
+    /// Whose reading of the protocol the device follows.
+    pub profile: Profile,
 }
 
 /// One signed-in device.
@@ -208,6 +210,9 @@ pub struct RunOptions {
     pub show_events: bool,
     /// The web view's trace (`--web`): verdicts and failures are drawn where they happen.
     pub trace: Option<Trace>,
+    /// The profile of every actor that does not name its own (`--profile`); steps that
+    /// hold only for other profiles are not played.
+    pub profile: Profile,
 }
 
 /// A seed for one purpose, derived from the run's seed (FNV-1a over seed and tag), so
@@ -314,7 +319,8 @@ pub async fn run<W: World>(
     // One actor per process: its own steps, and the verdicts on the other party of its
     // chats (read from the outside when that party is a client this process cannot see).
     let mine = |step: &Step| {
-        options.only.as_deref().is_none_or(|only| {
+        step.holds_for(options.profile)
+            && options.only.as_deref().is_none_or(|only| {
             only == step.actor
                 || matches!(&step.kind, StepKind::Expect { expectation: Expectation::Reaction { chat, .. }, .. }
                     if scenario.parties(chat).contains(&only))
@@ -473,6 +479,7 @@ impl<W: World> Runner<'_, W> {
                 let options = ActorOptions {
                     seed: derive_seed(self.options.seed, &format!("actor:{}", spec.name)),
                     explain: spec.explain || self.options.explain,
+                    profile: spec.profile.unwrap_or(self.options.profile),
                 };
                 let signed_in =
                     tokio::time::timeout(ACTION_LIMIT, self.world.sign_in(spec, options))

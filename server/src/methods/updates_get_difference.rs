@@ -5,7 +5,9 @@
 //! what lies after them: `updates.difference{new_encrypted_messages, other_updates, state}`,
 //! `updates.differenceSlice{…, intermediate_state}` when more than `--difference-limit`
 //! (or the client's `qts_limit`/`pts_limit`) are waiting — call again from that state — or
-//! `updates.differenceEmpty{date, seq}` when nothing is. `new_messages`, `chats` and `users`
+//! `updates.differenceEmpty{date, seq}` when nothing is and the client's pts and qts are the
+//! device's (a client whose counters are behind gets an empty `updates.difference` carrying
+//! the current state). `new_messages`, `chats` and `users`
 //! are always empty; `date` is accepted and not used.
 //!
 //! *The mock's addition*: a `"timeout": seconds` field (not part of the TL call; capped at
@@ -186,7 +188,12 @@ pub fn apply(
             },
         );
     }
-    if difference.is_empty() {
+    // differenceEmpty only for a client that is up to date: one whose counters are behind
+    // (what it missed was acknowledged elsewhere, or expired) gets the current state in an
+    // empty `updates.difference` — differenceEmpty would not move its counters, and Telethon
+    // would ask again forever (telethon/_updates/messagebox.py).
+    let up_to_date = call.qts >= difference.state.qts && call.pts >= difference.state.pts;
+    if difference.is_empty() && up_to_date {
         let empty =
             enums::UpdatesDifference::UpdatesDifferenceEmpty(types::UpdatesDifferenceEmpty {
                 date: now,

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::client::{Client, Door};
 
 /// A call built from its JSON form at `layer`, wrapped as clients wrap it.
-async fn call(client: &mut Client, layer: i32, request: Value) -> RpcAnswer {
+pub async fn call(client: &mut Client, layer: i32, request: Value) -> RpcAnswer {
     let query = match layer {
         229 => secretchat_mtproto::api::layer229::Function::from_json(&request)
             .expect("a valid 229 request")
@@ -41,7 +41,7 @@ fn error(answer: &RpcAnswer) -> (i32, &str) {
 }
 
 /// `auth.sendCode` then `auth.signIn` with the test code: the authorization's user.
-async fn sign_in(client: &mut Client, layer: i32, phone: &str) -> Value {
+pub async fn sign_in(client: &mut Client, layer: i32, phone: &str) -> Value {
     let sent = call(
         client,
         layer,

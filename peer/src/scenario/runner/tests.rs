@@ -417,6 +417,7 @@ async fn run_text_on(
         only: only.map(str::to_owned),
         show_events: false,
         trace: None,
+        profile: Default::default(),
     };
     let mut out = Vec::new();
     let outcome = run(&scenario, &world, &options, &mut out).await;

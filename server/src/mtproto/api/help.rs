@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 
 use crate::state::Server;
 
-/// The one data center the mock is.
-pub const THIS_DC: i32 = 2;
+/// The one data center the mock is (also every stored file's `dc_id`).
+pub const THIS_DC: i32 = crate::files::DC_ID;
 
 /// How long a client may keep the config, in seconds.
 const CONFIG_LIFETIME: i32 = 3600;
