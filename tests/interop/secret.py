@@ -20,7 +20,6 @@ server: the key fingerprint (the low 64 bits of SHA1(key)) and the key visualiza
 import asyncio
 import functools
 import hashlib
-import inspect
 import os
 import signal
 import struct
@@ -148,7 +147,7 @@ def workaround_telethon_secret_chat_creation_time():
     secret_methods.SecretChat.__init__ = init
 
 
-def workaround_telethon_secret_chat_mtproto_1_at_layer_101():
+def workaround_telethon_secret_chat_mtproto_1_at_layer_101(manager):
     """telethon-secret-chat wraps its messages in ``decryptedMessageLayer`` with layer 101 from
     the first one (the NotifyLayer it sends on accepting or finishing a chat) but encrypts them
     with MTProto 1.0 until the peer announces a layer of at least 73 (``SecretChat(…,
@@ -157,22 +156,25 @@ def workaround_telethon_secret_chat_mtproto_1_at_layer_101():
     (tg_secret/client.py ``_handle_encrypted_update``: ``kdf_v2`` always): it never reads that
     first message, asks for it with a Resend, and telethon-secret-chat fails on every Resend
     (``for seq, message in peer.outgoing`` walks a dict's keys, ``handle_decrypted_message``),
-    so the chat stalls. The harness starts its chats at MTProto 2.0,
-    the version layer 101 requires (SPEC section 2.5)."""
-    from telethon_secret_chat import secret_methods
+    so the chat stalls. For the chats of ``manager`` that meet tg-secret, the harness starts
+    them at MTProto 2.0, the version layer 101 requires (SPEC section 2.5): each chat the
+    plugin saves (it saves a chat before its first message) gets ``mtproto = 2``."""
+    storage = manager.session
+    save_chat = storage.save_chat
 
-    init = inspect.unwrap(secret_methods.SecretChat.__init__)
-    names = init.__code__.co_varnames[init.__code__.co_argcount - len(init.__defaults__) : init.__code__.co_argcount]
-    defaults = dict(zip(names, init.__defaults__))
-    defaults["mtproto"] = 2
-    init.__defaults__ = tuple(defaults.values())
+    def save_at_mtproto_2(chat, temp=False):
+        if not temp:
+            chat.mtproto = 2
+        save_chat(chat, temp)
+
+    storage.save_chat = save_at_mtproto_2
 
 
 class TelethonUser:
     """A Telethon client signed in with a username, its ``SecretChatManager`` accepting every
     chat (``auto_accept=True``), and what it decrypted in :attr:`texts`."""
 
-    def __init__(self, client, username, secret_session=None):
+    def __init__(self, client, username, secret_session=None, mtproto_2_at_once=False):
         from telethon_secret_chat import SecretChatManager
 
         self.client = client
@@ -185,22 +187,25 @@ class TelethonUser:
             client, session=secret_session, auto_accept=True, new_chat_created=self._on_chat_ready
         )
         self.manager.add_secret_event_handler(func=self._on_message)
+        if mtproto_2_at_once:
+            workaround_telethon_secret_chat_mtproto_1_at_layer_101(self.manager)
 
     @classmethod
-    async def sign_in(cls, username, phone=None, session=None, secret_session=None, **settings):
+    async def sign_in(cls, username, phone=None, session=None, secret_session=None, mtproto_2_at_once=False, **settings):
         """Signs in (a new phone unless given), sets ``username``, with the plugin on the
-        client — ``secret_session`` is the plugin's storage of an earlier run, if any."""
+        client — ``secret_session`` is the plugin's storage of an earlier run, if any;
+        ``mtproto_2_at_once`` for a user who will chat with tg-secret (see
+        :func:`workaround_telethon_secret_chat_mtproto_1_at_layer_101`)."""
         from telethon import functions
 
         workaround_telethon_secret_chat_creation_time()
-        workaround_telethon_secret_chat_mtproto_1_at_layer_101()
         # One update at a time, in order: telethon-secret-chat saves a chat it accepts only
         # after awaiting getDhConfig (``finish_secret_chat_creation``), and Telethon runs each
         # update in a task of its own by default, so the peer's first message could be
         # handled first and dropped ("Secret chat not saved. skipping",
         # ``handle_encrypted_update``).
         settings.setdefault("sequential_updates", True)
-        user = cls(harness.telethon_client(session=session, **settings), username, secret_session)
+        user = cls(harness.telethon_client(session=session, **settings), username, secret_session, mtproto_2_at_once)
         if await user._connect_signed_in():
             user.me = await user.client.get_me()
         else:
@@ -436,8 +441,10 @@ class PeerProcess:
         await self._reader
 
 
-async def start_bot(username):
-    """``secretchat-peer bot --server <HTTP door> --user <username>``, once signed in."""
-    bot = await PeerProcess.start(f"bot {username}", "bot", "--server", harness.env("SECRETCHAT_HTTP_URL"), "--user", username)
+async def start_bot(username, *flags):
+    """``secretchat-peer bot --server <HTTP door> --user <username> [flags]``, once signed in."""
+    bot = await PeerProcess.start(
+        f"bot {username}", "bot", "--server", harness.env("SECRETCHAT_HTTP_URL"), "--user", username, *flags
+    )
     await bot.line("signed in as")
     return bot

@@ -61,6 +61,29 @@ async def test_pyrogram_with_tg_secret_chats_with_the_bot_over_http_texts_a_file
 
 
 @with_deadline(40)
+async def test_telethon_secret_chat_as_it_is_chats_with_the_bot_playing_telegram_android(door):
+    # telethon-secret-chat seals its first messages with MTProto 1.0 at layer 101: the bot's
+    # default profile (tdlib) aborts such a chat, Telegram Android's keeps it
+    # (docs/profiles.md, rows E1 and E2).
+    bot = await secret.start_bot("android_echo", "--profile", "android")
+    user = None
+    try:
+        user = await secret.TelethonUser.sign_in("ts_android")
+        chat_id = await user.start_chat("android_echo")
+        texts = [f"to android {n}" for n in range(1, 6)]
+        for text in texts:
+            await user.send(chat_id, text)
+        assert await user.texts.wait(chat_id, 5, "the bot's echoes") == texts
+        established = await bot.line("chat_established")
+        assert established.endswith(f"key_fingerprint={secret.fingerprint_hex(user.key(chat_id))}")
+        assert not [line for line in bot.lines if "aborted" in line], bot.output()
+    finally:
+        if user is not None:
+            await user.close()
+        await bot.stop()
+
+
+@with_deadline(40)
 async def test_two_telethon_clients_with_telethon_secret_chat_exchange_texts_both_ways(door):
     alice = await secret.TelethonUser.sign_in("ts_alice")
     bob = await secret.TelethonUser.sign_in("ts_bob")
@@ -81,7 +104,7 @@ async def test_two_telethon_clients_with_telethon_secret_chat_exchange_texts_bot
 
 @with_deadline(40)
 async def test_a_telethon_client_and_a_pyrogram_client_chat_with_each_other(door):
-    telethon = await secret.TelethonUser.sign_in("ts_cross")
+    telethon = await secret.TelethonUser.sign_in("ts_cross", mtproto_2_at_once=True)
     pyrogram = await secret.PyrogramUser.sign_in("tg_cross")
     try:
         chat_id = await pyrogram.start_chat("ts_cross")
@@ -108,7 +131,7 @@ async def test_a_telethon_client_and_a_pyrogram_client_chat_with_each_other(door
 
 @with_deadline(40)
 async def test_a_man_in_the_middle_between_two_mtproto_clients_passes_both_fingerprint_checks_but_not_the_pictures(door):
-    telethon = await secret.TelethonUser.sign_in("ts_mitm")
+    telethon = await secret.TelethonUser.sign_in("ts_mitm", mtproto_2_at_once=True)
     pyrogram = await secret.PyrogramUser.sign_in("tg_mitm")
     try:
         secret.admin("/admin/hostile", {"next_chat_of": "ts_mitm", "mode": {"type": "mitm"}})
