@@ -55,13 +55,23 @@ fn peer_binary() -> &'static PathBuf {
             Some(other) => other,
         };
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "secretchat-peer", "--bin", "secretchat-peer"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "secretchat-peer",
+                "--bin",
+                "secretchat-peer",
+            ])
             .args(["--profile", profile, "--target-dir"])
             .arg(target_dir)
             .current_dir(secretchat_e2e::repo_root())
             .status()
             .expect("cargo runs");
-        assert!(status.success(), "building secretchat-peer failed ({status})");
+        assert!(
+            status.success(),
+            "building secretchat-peer failed ({status})"
+        );
         profile_dir.join(format!("secretchat-peer{}", std::env::consts::EXE_SUFFIX))
     })
 }

@@ -49,7 +49,9 @@ def key_visualization(key):
 
 def admin(path, body=None):
     """``POST`` (with a body) or ``GET`` on the admin listener; the JSON answer."""
-    return harness._request(f"{harness.env('SECRETCHAT_ADMIN_URL')}{path}", body, token=harness.env("SECRETCHAT_ADMIN_TOKEN"))
+    return harness._request(
+        f"{harness.env('SECRETCHAT_ADMIN_URL')}{path}", body, token=harness.env("SECRETCHAT_ADMIN_TOKEN")
+    )
 
 
 def events(since=0):
@@ -89,34 +91,51 @@ class Inbox:
 
     async def wait(self, chat_id, count, what, seconds=10):
         """The first ``count`` items of ``chat_id`` once there are that many."""
+        await self._until(
+            lambda: len(self._items.get(chat_id, [])) >= count,
+            lambda: f"{what}: {len(self.of(chat_id))} of {count} within {seconds} s: {self.of(chat_id)}",
+            seconds,
+        )
+        return self.of(chat_id)[:count]
+
+    async def _until(self, done, failure, seconds):
+        """Waits for ``done()``, woken by each item put; TimeoutError(``failure()``) past
+        ``seconds``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
-        while len(self._items.get(chat_id, [])) < count:
+        while not done():
             self._changed.clear()
             left = deadline - loop.time()
             if left <= 0:
-                raise TimeoutError(f"{what}: {len(self.of(chat_id))} of {count} within {seconds} s: {self.of(chat_id)}")
+                raise TimeoutError(failure())
             try:
                 await asyncio.wait_for(self._changed.wait(), left)
             except asyncio.TimeoutError:  # noqa: UP041 (distinct before 3.11)
                 pass
-        return self.of(chat_id)[:count]
 
     async def first(self, what, seconds=10):
         """The first chat that got an item, and that item."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while not self._items:
-            self._changed.clear()
-            left = deadline - loop.time()
-            if left <= 0:
-                raise TimeoutError(f"{what}: nothing within {seconds} s")
-            try:
-                await asyncio.wait_for(self._changed.wait(), left)
-            except asyncio.TimeoutError:  # noqa: UP041
-                pass
+        await self._until(lambda: bool(self._items), lambda: f"{what}: nothing within {seconds} s", seconds)
         chat_id, items = next(iter(self._items.items()))
         return chat_id, items[0]
+
+
+class ChatUser:
+    """What both plugins' users share: a username, and the chats made ready (asked for and
+    accepted by the peer, or accepted here) in the order the plugin reported them."""
+
+    def __init__(self, username):
+        self.username = username
+        self.ready = Inbox()
+
+    async def _once_ready(self, chat_id, peer, seconds):
+        await self.ready.wait(chat_id, 1, f"{self.username}'s chat with {peer} ready", seconds)
+        return chat_id
+
+    async def accepted_chat(self, seconds=10):
+        """The first chat made ready here (for the accepting side: the first it accepted)."""
+        chat_id, _ = await self.ready.first(f"a chat accepted by {self.username}", seconds)
+        return chat_id
 
 
 # --- Telethon + telethon-secret-chat -------------------------------------------------------
@@ -141,7 +160,13 @@ def workaround_telethon_secret_chat_creation_time():
     @functools.wraps(original)
     def init(self, *args, created=None, updated=None, **kwargs):
         now = time.time()
-        original(self, *args, created=now if created is None else created, updated=now if updated is None else updated, **kwargs)
+        original(
+            self,
+            *args,
+            created=now if created is None else created,
+            updated=now if updated is None else updated,
+            **kwargs,
+        )
 
     init.timed = True
     secret_methods.SecretChat.__init__ = init
@@ -170,18 +195,17 @@ def workaround_telethon_secret_chat_mtproto_1_at_layer_101(manager):
     storage.save_chat = save_at_mtproto_2
 
 
-class TelethonUser:
+class TelethonUser(ChatUser):
     """A Telethon client signed in with a username, its ``SecretChatManager`` accepting every
     chat (``auto_accept=True``), and what it decrypted in :attr:`texts`."""
 
     def __init__(self, client, username, secret_session=None, mtproto_2_at_once=False):
         from telethon_secret_chat import SecretChatManager
 
+        super().__init__(username)
         self.client = client
-        self.username = username
         self.me = None
         self.texts = Inbox()
-        self.ready = Inbox()
         # Before connecting: a client told to catch up dispatches what it missed at once.
         self.manager = SecretChatManager(
             client, session=secret_session, auto_accept=True, new_chat_created=self._on_chat_ready
@@ -191,7 +215,9 @@ class TelethonUser:
             workaround_telethon_secret_chat_mtproto_1_at_layer_101(self.manager)
 
     @classmethod
-    async def sign_in(cls, username, phone=None, session=None, secret_session=None, mtproto_2_at_once=False, **settings):
+    async def sign_in(
+        cls, username, phone=None, session=None, secret_session=None, mtproto_2_at_once=False, **settings
+    ):
         """Signs in (a new phone unless given), sets ``username``, with the plugin on the
         client — ``secret_session`` is the plugin's storage of an earlier run, if any;
         ``mtproto_2_at_once`` for a user who will chat with tg-secret (see
@@ -230,19 +256,17 @@ class TelethonUser:
 
     async def start_chat(self, username, seconds=10):
         """``start_secret_chat``, then waits for the other side to accept: the chat's id."""
-        chat_id = await self.manager.start_secret_chat(username)
-        await self.ready.wait(chat_id, 1, f"{self.username}'s chat with {username} ready", seconds)
-        return chat_id
-
-    async def accepted_chat(self, seconds=10):
-        """The first chat this user accepted."""
-        chat_id, _ = await self.ready.first(f"a chat accepted by {self.username}", seconds)
-        return chat_id
+        return await self._once_ready(await self.manager.start_secret_chat(username), username, seconds)
 
     async def send(self, chat_id, text):
         await self.manager.send_secret_message(chat_id, text)
 
-    def key(self, chat_id):
+    async def received(self, chat_id, count, what, seconds=10):
+        """The first ``count`` texts of the chat, once decrypted."""
+        return await self.texts.wait(chat_id, count, what, seconds)
+
+    async def key(self, chat_id):
+        """The chat's key, as the plugin holds it (``SecretChat.auth_key``)."""
         return self.manager.get_secret_chat(chat_id).auth_key
 
     async def close(self):
@@ -279,19 +303,16 @@ def workaround_tg_secret_vector_fields():
     vector.Vector.read = classmethod(read)
 
 
-
-class PyrogramUser:
+class PyrogramUser(ChatUser):
     """A Pyrogram client signed in with a username, tg-secret accepting every chat, and what it
     decrypted in :attr:`messages` (tg-secret's ``SecretMessage`` objects)."""
 
     def __init__(self, app, secret, me, username):
+        super().__init__(username)
         self.app = app
         self.secret = secret
         self.me = me
-        self.username = username
         self.messages = Inbox()
-        self.ready = Inbox()
-        self.deleted = Inbox()
 
     @classmethod
     async def sign_in(cls, username, phone=None, **settings):
@@ -324,32 +345,26 @@ class PyrogramUser:
         async def message(secret_message):
             user.messages.put(secret_message.chat.id, secret_message)
 
-        @secret.on_chat_deleted
-        async def deleted(chat, history_deleted):
-            user.deleted.put(chat.id, history_deleted)
-
         return user
 
     async def start_chat(self, username, seconds=10):
+        """``request_encryption``, then waits for the other side to accept: the chat's id."""
         chat = await self.secret.request_encryption(username)
         assert chat is not None, f"requestEncryption to {username} was discarded"
-        await self.ready.wait(chat.id, 1, f"{self.username}'s chat with {username} ready", seconds)
-        return chat.id
-
-    async def accepted_chat(self, seconds=10):
-        chat_id, _ = await self.ready.first(f"a chat accepted by {self.username}", seconds)
-        return chat_id
+        return await self._once_ready(chat.id, username, seconds)
 
     async def send(self, chat_id, text):
         await self.secret.send_text_message(chat_id, text)
 
-    async def texts(self, chat_id, count, what, seconds=10):
+    async def received(self, chat_id, count, what, seconds=10):
+        """The first ``count`` texts of the chat, once decrypted."""
         return [message.text for message in await self.messages.wait(chat_id, count, what, seconds)]
 
     async def stored_chat(self, chat_id):
         return await self.secret._storage.get_chat(chat_id)
 
     async def key(self, chat_id):
+        """The chat's key, as the plugin stores it."""
         return (await self.stored_chat(chat_id)).key
 
     async def download(self, message):
@@ -368,7 +383,9 @@ class PyrogramUser:
         location = raw.types.InputEncryptedFileLocation(id=file.id, access_hash=file.access_hash)
         chunk, encrypted = 512 * 1024, b""
         while True:
-            part = await self.app.invoke(raw.functions.upload.GetFile(location=location, offset=len(encrypted), limit=chunk))
+            part = await self.app.invoke(
+                raw.functions.upload.GetFile(location=location, offset=len(encrypted), limit=chunk)
+            )
             encrypted += part.bytes
             if len(part.bytes) < chunk:
                 break

@@ -6,9 +6,27 @@ two MTProto clients."""
 import hashlib
 import io
 
-import harness
 import secret
 from harness import with_deadline
+
+
+async def texts_both_ways(asker, accepter, chat_id, count):
+    """``count`` texts each way, interleaved: each side gets the other's in order. Returns
+    the chat's key on each side."""
+    for n in range(1, count + 1):
+        await asker.send(chat_id, f"from {asker.username} {n}")
+        await accepter.send(chat_id, f"from {accepter.username} {n}")
+    for sender, receiver in ((asker, accepter), (accepter, asker)):
+        expected = [f"from {sender.username} {n}" for n in range(1, count + 1)]
+        assert await receiver.received(chat_id, count, f"{sender.username}'s texts") == expected
+    return await asker.key(chat_id), await accepter.key(chat_id)
+
+
+def assert_one_key(keys):
+    """No one in the middle: both sides hold one key, so one picture."""
+    asker_key, accepter_key = keys
+    assert asker_key == accepter_key
+    assert secret.key_visualization(asker_key) == secret.key_visualization(accepter_key)
 
 
 @with_deadline(60)
@@ -24,12 +42,14 @@ async def test_pyrogram_with_tg_secret_chats_with_the_bot_over_http_texts_a_file
         texts = [f"text {n}" for n in range(1, 21)]
         for text in texts:
             await user.send(chat_id, text)
-        assert await user.texts(chat_id, 20, "the bot's echoes") == texts
+        assert await user.received(chat_id, 20, "the bot's echoes") == texts
         # Two devices, one through each door: the event log says which.
         found, _ = secret.events()
         bot_device = secret.device_of(int(signed_in.split("user id ")[1].split(")")[0]))
         for device, door_name in ((secret.device_of(user.me.id), "mtproto"), (bot_device, "http")):
-            delivered = [event for event in secret.deliveries(found, device) if event["update"] == "new_encrypted_message"]
+            delivered = [
+                event for event in secret.deliveries(found, device) if event["update"] == "new_encrypted_message"
+            ]
             assert len(delivered) >= 20 and {event["door"] for event in delivered} == {door_name}, delivered
 
         payload = bytes(range(256)) * 300 + b"end"
@@ -49,7 +69,7 @@ async def test_pyrogram_with_tg_secret_chats_with_the_bot_over_http_texts_a_file
         # tg-secret, having committed, switches when a message under the new key arrives
         # (tg_secret/client.py ``_get_or_switch_chat_key``): the bot's next echo.
         await user.send(chat_id, "after the rekey")
-        assert (await user.texts(chat_id, 22, "the echo after the re-key"))[21] == "after the rekey"
+        assert (await user.received(chat_id, 22, "the echo after the re-key"))[21] == "after the rekey"
         new_key = await user.key(chat_id)
         assert new_key != first_key
         assert changed.endswith(f"key_fingerprint={secret.fingerprint_hex(new_key)}")
@@ -73,9 +93,9 @@ async def test_telethon_secret_chat_as_it_is_chats_with_the_bot_playing_telegram
         texts = [f"to android {n}" for n in range(1, 6)]
         for text in texts:
             await user.send(chat_id, text)
-        assert await user.texts.wait(chat_id, 5, "the bot's echoes") == texts
+        assert await user.received(chat_id, 5, "the bot's echoes") == texts
         established = await bot.line("chat_established")
-        assert established.endswith(f"key_fingerprint={secret.fingerprint_hex(user.key(chat_id))}")
+        assert established.endswith(f"key_fingerprint={secret.fingerprint_hex(await user.key(chat_id))}")
         assert not [line for line in bot.lines if "aborted" in line], bot.output()
     finally:
         if user is not None:
@@ -90,13 +110,7 @@ async def test_two_telethon_clients_with_telethon_secret_chat_exchange_texts_bot
     try:
         chat_id = await alice.start_chat("ts_bob")
         assert await bob.accepted_chat() == chat_id
-        for n in range(1, 6):
-            await alice.send(chat_id, f"from alice {n}")
-            await bob.send(chat_id, f"from bob {n}")
-        assert await bob.texts.wait(chat_id, 5, "alice's texts") == [f"from alice {n}" for n in range(1, 6)]
-        assert await alice.texts.wait(chat_id, 5, "bob's texts") == [f"from bob {n}" for n in range(1, 6)]
-        # No one in the middle: one key, one picture.
-        assert alice.key(chat_id) == bob.key(chat_id)
+        assert_one_key(await texts_both_ways(alice, bob, chat_id, 5))
     finally:
         await alice.close()
         await bob.close()
@@ -109,28 +123,21 @@ async def test_a_telethon_client_and_a_pyrogram_client_chat_with_each_other(door
     try:
         chat_id = await pyrogram.start_chat("ts_cross")
         assert await telethon.accepted_chat() == chat_id
-        for n in range(1, 4):
-            await telethon.send(chat_id, f"from telethon {n}")
-            await pyrogram.send(chat_id, f"from pyrogram {n}")
-        assert await pyrogram.texts(chat_id, 3, "telethon's texts") == [f"from telethon {n}" for n in range(1, 4)]
-        assert await telethon.texts.wait(chat_id, 3, "pyrogram's texts") == [f"from pyrogram {n}" for n in range(1, 4)]
-        assert telethon.key(chat_id) == await pyrogram.key(chat_id)
+        assert_one_key(await texts_both_ways(pyrogram, telethon, chat_id, 3))
 
         # And the other way round: Telethon asks, Pyrogram accepts.
         other_id = await telethon.start_chat("tg_cross")
         assert not (await pyrogram.ready.wait(other_id, 1, "the second chat on pyrogram's side"))[0].originator
-        await telethon.send(other_id, "asked by telethon")
-        await pyrogram.send(other_id, "accepted by pyrogram")
-        assert await pyrogram.texts(other_id, 1, "telethon's text in its own chat") == ["asked by telethon"]
-        assert await telethon.texts.wait(other_id, 1, "pyrogram's answer") == ["accepted by pyrogram"]
-        assert telethon.key(other_id) == await pyrogram.key(other_id)
+        assert_one_key(await texts_both_ways(telethon, pyrogram, other_id, 3))
     finally:
         await telethon.close()
         await pyrogram.close()
 
 
 @with_deadline(40)
-async def test_a_man_in_the_middle_between_two_mtproto_clients_passes_both_fingerprint_checks_but_not_the_pictures(door):
+async def test_a_man_in_the_middle_between_two_mtproto_clients_passes_both_fingerprint_checks_but_not_the_pictures(
+    door,
+):
     telethon = await secret.TelethonUser.sign_in("ts_mitm", mtproto_2_at_once=True)
     pyrogram = await secret.PyrogramUser.sign_in("tg_mitm")
     try:
@@ -140,12 +147,9 @@ async def test_a_man_in_the_middle_between_two_mtproto_clients_passes_both_finge
         # ``_accept_chat``): the chat opening on both sides means both checks passed.
         chat_id = await telethon.start_chat("tg_mitm")
         assert await pyrogram.accepted_chat() == chat_id
-        await telethon.send(chat_id, "through the middle")
-        await pyrogram.send(chat_id, "and back")
-        assert await pyrogram.texts(chat_id, 1, "telethon's text") == ["through the middle"]
-        assert await telethon.texts.wait(chat_id, 1, "pyrogram's text") == ["and back"]
-
-        telethon_key, pyrogram_key = telethon.key(chat_id), await pyrogram.key(chat_id)
+        # Texts flow both ways, re-encrypted in the middle...
+        telethon_key, pyrogram_key = await texts_both_ways(telethon, pyrogram, chat_id, 3)
+        # ...but the two sides hold different keys, and their pictures show it.
         assert secret.key_visualization(telethon_key) != secret.key_visualization(pyrogram_key)
         assert secret.key_fingerprint(telethon_key) != secret.key_fingerprint(pyrogram_key)
         keys = secret.admin(f"/admin/hostile/mitm?chat_id={chat_id}")

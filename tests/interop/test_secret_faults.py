@@ -3,7 +3,6 @@ fault rule and healed by the client's own getDifference, and a client that was o
 catching up in order after a restart. The event log says which door each delivery went
 through."""
 
-import harness
 import secret
 from harness import with_deadline
 
@@ -34,14 +33,16 @@ async def test_a_lost_push_is_healed_by_telethons_get_difference_and_both_texts_
         await alice.send(chat_id, "second, pushed")
         # The second push shows Telethon a qts gap (telethon/_updates/messagebox.py: held for
         # POSSIBLE_GAP_TIMEOUT, then updates.getDifference), which brings the first.
-        assert await bob.texts.wait(chat_id, 2, "alice's texts") == ["first, its push lost", "second, pushed"]
+        assert await bob.received(chat_id, 2, "alice's texts") == ["first, its push lost", "second, pushed"]
 
         found, _ = secret.events(since)
         faults = [event for event in found if event["event"] == "fault"]
         assert [(fault["rule"], fault["action"], fault["device"]) for fault in faults] == [
             (rule["id"], "lose_push", bob_device)
         ], faults
-        delivered = [event for event in secret.deliveries(found, bob_device) if event["update"] == "new_encrypted_message"]
+        delivered = [
+            event for event in secret.deliveries(found, bob_device) if event["update"] == "new_encrypted_message"
+        ]
         assert [event["door"] for event in delivered] == ["mtproto", "mtproto"], delivered
         # One qts after the other: the lost push lost no place in the queue.
         assert delivered[1]["qts"] == delivered[0]["qts"] + 1, delivered
@@ -62,7 +63,7 @@ async def test_a_telethon_client_offline_while_texts_were_sent_catches_up_in_ord
     try:
         chat_id = await chat_between(alice, bob)
         await alice.send(chat_id, "while online")
-        assert await bob.texts.wait(chat_id, 1, "the first text") == ["while online"]
+        assert await bob.received(chat_id, 1, "the first text") == ["while online"]
         chats = bob.manager.session
         # Telethon saves its update state (qts included) into the session file on disconnect.
         await bob.close()
@@ -74,10 +75,12 @@ async def test_a_telethon_client_offline_while_texts_were_sent_catches_up_in_ord
         # A new process: Telethon from the session file, told to catch up (``catch_up=True``:
         # updates.getDifference from the saved state once connected); telethon-secret-chat
         # with the chats it held (see README.md: its SQLite storage keeps none).
-        bob = await secret.TelethonUser.sign_in("offline_bob", session=session_file, secret_session=chats, catch_up=True)
-        assert await bob.texts.wait(chat_id, 10, "the texts sent while offline") == texts
+        bob = await secret.TelethonUser.sign_in(
+            "offline_bob", session=session_file, secret_session=chats, catch_up=True
+        )
+        assert await bob.received(chat_id, 10, "the texts sent while offline") == texts
         await bob.send(chat_id, "back")
-        assert await alice.texts.wait(chat_id, 1, "bob's text after the restart") == ["back"]
+        assert await alice.received(chat_id, 1, "bob's text after the restart") == ["back"]
     finally:
         await alice.close()
         await bob.close()
