@@ -7,10 +7,9 @@
 
 Each user signs in by phone as harness.py does, sets a username (so the other side finds it by
 name, through either door), and keeps what its plugin hands it — texts, files, chats made ready —
-in an :class:`Inbox` a test awaits. Nothing here sends anything a user of the plugin would not:
-the plugins' own calls do the protocol. Where a plugin has a bug that would stop a run, the
-workaround is here, named ``workaround_*``, and listed in README.md with the plugin's code that
-needs it.
+in an :class:`Inbox` a test awaits. The plugins' own calls do the protocol. Where a plugin has a
+bug that would stop a run, the workaround is here — named ``workaround_*``, or a client setting
+with a comment — and listed in README.md with the plugin's code that needs it.
 
 The key checks are computed here from the chat keys the plugins hold, independently of the
 server: the key fingerprint (the low 64 bits of SHA1(key)) and the key visualization, 36 bytes

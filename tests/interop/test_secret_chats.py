@@ -5,6 +5,7 @@ two MTProto clients."""
 
 import hashlib
 import io
+import os
 
 import secret
 from harness import with_deadline
@@ -78,6 +79,29 @@ async def test_pyrogram_with_tg_secret_chats_with_the_bot_over_http_texts_a_file
             await user.close()
         await bot.stop()
         print(bot.output())
+
+
+@with_deadline(60)
+async def test_a_file_over_10_mb_goes_up_in_big_parts_through_pyrogram_and_comes_back_from_the_bot(door):
+    bot = await secret.start_bot("big_echo")
+    user = None
+    try:
+        user = await secret.PyrogramUser.sign_in("pyro_big")
+        chat_id = await user.start_chat("big_echo")
+        # Over 10 MB, Pyrogram's save_file uploads with upload.saveBigFilePart on media
+        # sessions of its own (pyrogram/methods/advanced/save_file.py, ``is_big``), and
+        # tg-secret sends inputEncryptedFileBigUploaded.
+        payload = os.urandom(11 * 1024 * 1024)
+        sent = io.BytesIO(payload)
+        sent.name = "big.bin"
+        await user.secret.send_document(chat_id, sent, file_name="big.bin")
+        echoed = (await user.messages.wait(chat_id, 1, "the big file echoed", 40))[0]
+        assert await user.download(echoed) == payload
+        assert (await bot.line("file_received")).split("len=")[1].startswith(f"{len(payload)} ")
+    finally:
+        if user is not None:
+            await user.close()
+        await bot.stop()
 
 
 @with_deadline(40)
