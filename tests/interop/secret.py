@@ -210,6 +210,9 @@ class TelethonUser(ChatUser):
             client, session=secret_session, auto_accept=True, new_chat_created=self._on_chat_ready
         )
         self.manager.add_secret_event_handler(func=self._on_message)
+        # Every chat request this client is handed (pushed or in a difference), in order.
+        self.requests = []
+        client.add_event_handler(self._on_update)
         if mtproto_2_at_once:
             workaround_telethon_secret_chat_mtproto_1_at_layer_101(self.manager)
 
@@ -248,6 +251,12 @@ class TelethonUser(ChatUser):
 
     async def _on_chat_ready(self, chat, created_by_me):
         self.ready.put(chat.id, created_by_me)
+
+    async def _on_update(self, update):
+        from telethon import types
+
+        if isinstance(update, types.UpdateEncryption) and isinstance(update.chat, types.EncryptedChatRequested):
+            self.requests.append(update.chat.id)
 
     async def _on_message(self, event):
         message = event.decrypted_event

@@ -3,6 +3,7 @@ fault rule and healed by the client's own getDifference, and a client that was o
 catching up in order after a restart. The event log says which door each delivery went
 through."""
 
+import harness
 import secret
 from harness import with_deadline
 
@@ -33,6 +34,12 @@ async def test_a_lost_push_is_healed_by_telethons_get_difference_and_both_texts_
         await alice.send(chat_id, "second, pushed")
         # The second push shows Telethon a qts gap (telethon/_updates/messagebox.py: held for
         # POSSIBLE_GAP_TIMEOUT, then updates.getDifference), which brings the first.
+        await harness.eventually(
+            lambda: len(bob.texts.of(chat_id)) >= 2 or len(bob.requests) > 1, "the texts, or the request again"
+        )
+        # The difference brings what bob missed, not what he had: a chat request he accepted
+        # coming again would make telethon-secret-chat accept it again, over the chat's key.
+        assert bob.requests == [chat_id], f"chat requests bob was handed: {bob.requests}"
         assert await bob.received(chat_id, 2, "alice's texts") == ["first, its push lost", "second, pushed"]
 
         found, _ = secret.events(since)
@@ -78,6 +85,11 @@ async def test_a_telethon_client_offline_while_texts_were_sent_catches_up_in_ord
         bob = await secret.TelethonUser.sign_in(
             "offline_bob", session=session_file, secret_session=chats, catch_up=True
         )
+        await harness.eventually(
+            lambda: len(bob.texts.of(chat_id)) >= 10 or bob.requests, "the texts, or the request again"
+        )
+        # The restarted client was handed what it missed, not the request it accepted before.
+        assert bob.requests == [], f"chat requests the restarted client was handed: {bob.requests}"
         assert await bob.received(chat_id, 10, "the texts sent while offline") == texts
         await bob.send(chat_id, "back")
         assert await alice.received(chat_id, 1, "bob's text after the restart") == ["back"]
