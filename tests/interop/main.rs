@@ -5,7 +5,9 @@
 //! pytest file of this folder with the pinned venv (`secretchat_e2e::python()`). The Python
 //! side (`harness.py`) does only what a user of each client does to reach this server: the
 //! address and the RSA public key from `GET /mtproto/public-key`; the workarounds for the
-//! clients' own bugs are listed in `README.md`.
+//! clients' own bugs are listed in `README.md`. The secret-chat files also run the reference
+//! peer as a process — `secretchat-peer bot` and `actor` on the HTTP door, beside the Python
+//! clients on the MTProto door — from the binary [`peer_binary`] builds.
 //!
 //! A test fails with pytest's whole output when any Python test fails or is skipped, and
 //! when pytest outlives its deadline (the Python tests have deadlines of their own; this one
