@@ -17,6 +17,7 @@ server: the key fingerprint (the low 64 bits of SHA1(key)) and the key visualiza
 """
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import os
@@ -135,6 +136,12 @@ class ChatUser:
         """The first chat made ready here (for the accepting side: the first it accepted)."""
         chat_id, _ = await self.ready.first(f"a chat accepted by {self.username}", seconds)
         return chat_id
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *_exception):
+        await self.close()
 
 
 # --- Telethon + telethon-secret-chat -------------------------------------------------------
@@ -466,10 +473,15 @@ class PeerProcess:
         await self._reader
 
 
-async def start_bot(username, *flags):
-    """``secretchat-peer bot --server <HTTP door> --user <username> [flags]``, once signed in."""
+@contextlib.asynccontextmanager
+async def bot_running(username, *flags):
+    """``secretchat-peer bot --server <HTTP door> --user <username> [flags]``, once signed in;
+    stopped (Ctrl-C) on leaving."""
     bot = await PeerProcess.start(
         f"bot {username}", "bot", "--server", harness.env("SECRETCHAT_HTTP_URL"), "--user", username, *flags
     )
-    await bot.line("signed in as")
-    return bot
+    try:
+        await bot.line("signed in as")
+        yield bot
+    finally:
+        await bot.stop()

@@ -32,11 +32,8 @@ def assert_one_key(keys):
 
 @with_deadline(60)
 async def test_pyrogram_with_tg_secret_chats_with_the_bot_over_http_texts_a_file_both_ways_and_a_rekey(door):
-    bot = await secret.start_bot("echo")
-    signed_in = await bot.line("signed in as")
-    user = None
-    try:
-        user = await secret.PyrogramUser.sign_in("pyro_echo")
+    async with secret.bot_running("echo") as bot, await secret.PyrogramUser.sign_in("pyro_echo") as user:
+        signed_in = await bot.line("signed in as")
         chat_id = await user.start_chat("echo")
         await bot.line("chat_established")
 
@@ -74,19 +71,12 @@ async def test_pyrogram_with_tg_secret_chats_with_the_bot_over_http_texts_a_file
         new_key = await user.key(chat_id)
         assert new_key != first_key
         assert changed.endswith(f"key_fingerprint={secret.fingerprint_hex(new_key)}")
-    finally:
-        if user is not None:
-            await user.close()
-        await bot.stop()
         print(bot.output())
 
 
 @with_deadline(60)
 async def test_a_file_over_10_mb_goes_up_in_big_parts_through_pyrogram_and_comes_back_from_the_bot(door):
-    bot = await secret.start_bot("big_echo")
-    user = None
-    try:
-        user = await secret.PyrogramUser.sign_in("pyro_big")
+    async with secret.bot_running("big_echo") as bot, await secret.PyrogramUser.sign_in("pyro_big") as user:
         chat_id = await user.start_chat("big_echo")
         # Over 10 MB, Pyrogram's save_file uploads with upload.saveBigFilePart on media
         # sessions of its own (pyrogram/methods/advanced/save_file.py, ``is_big``), and
@@ -98,10 +88,6 @@ async def test_a_file_over_10_mb_goes_up_in_big_parts_through_pyrogram_and_comes
         echoed = (await user.messages.wait(chat_id, 1, "the big file echoed", 40))[0]
         assert await user.download(echoed) == payload
         assert (await bot.line("file_received")).split("len=")[1].startswith(f"{len(payload)} ")
-    finally:
-        if user is not None:
-            await user.close()
-        await bot.stop()
 
 
 @with_deadline(40)
@@ -109,10 +95,10 @@ async def test_telethon_secret_chat_as_it_is_chats_with_the_bot_playing_telegram
     # telethon-secret-chat seals its first messages with MTProto 1.0 at layer 101: the bot's
     # default profile (tdlib) aborts such a chat, Telegram Android's keeps it
     # (docs/profiles.md, rows E1 and E2).
-    bot = await secret.start_bot("android_echo", "--profile", "android")
-    user = None
-    try:
-        user = await secret.TelethonUser.sign_in("ts_android")
+    async with (
+        secret.bot_running("android_echo", "--profile", "android") as bot,
+        await secret.TelethonUser.sign_in("ts_android") as user,
+    ):
         chat_id = await user.start_chat("android_echo")
         texts = [f"to android {n}" for n in range(1, 6)]
         for text in texts:
@@ -121,30 +107,25 @@ async def test_telethon_secret_chat_as_it_is_chats_with_the_bot_playing_telegram
         established = await bot.line("chat_established")
         assert established.endswith(f"key_fingerprint={secret.fingerprint_hex(await user.key(chat_id))}")
         assert not [line for line in bot.lines if "aborted" in line], bot.output()
-    finally:
-        if user is not None:
-            await user.close()
-        await bot.stop()
 
 
 @with_deadline(40)
 async def test_two_telethon_clients_with_telethon_secret_chat_exchange_texts_both_ways(door):
-    alice = await secret.TelethonUser.sign_in("ts_alice")
-    bob = await secret.TelethonUser.sign_in("ts_bob")
-    try:
+    async with (
+        await secret.TelethonUser.sign_in("ts_alice") as alice,
+        await secret.TelethonUser.sign_in("ts_bob") as bob,
+    ):
         chat_id = await alice.start_chat("ts_bob")
         assert await bob.accepted_chat() == chat_id
         assert_one_key(await texts_both_ways(alice, bob, chat_id, 5))
-    finally:
-        await alice.close()
-        await bob.close()
 
 
 @with_deadline(40)
 async def test_a_telethon_client_and_a_pyrogram_client_chat_with_each_other(door):
-    telethon = await secret.TelethonUser.sign_in("ts_cross", mtproto_2_at_once=True)
-    pyrogram = await secret.PyrogramUser.sign_in("tg_cross")
-    try:
+    async with (
+        await secret.TelethonUser.sign_in("ts_cross", mtproto_2_at_once=True) as telethon,
+        await secret.PyrogramUser.sign_in("tg_cross") as pyrogram,
+    ):
         chat_id = await pyrogram.start_chat("ts_cross")
         assert await telethon.accepted_chat() == chat_id
         assert_one_key(await texts_both_ways(pyrogram, telethon, chat_id, 3))
@@ -153,18 +134,16 @@ async def test_a_telethon_client_and_a_pyrogram_client_chat_with_each_other(door
         other_id = await telethon.start_chat("tg_cross")
         assert not (await pyrogram.ready.wait(other_id, 1, "the second chat on pyrogram's side"))[0].originator
         assert_one_key(await texts_both_ways(telethon, pyrogram, other_id, 3))
-    finally:
-        await telethon.close()
-        await pyrogram.close()
 
 
 @with_deadline(40)
 async def test_a_man_in_the_middle_between_two_mtproto_clients_passes_both_fingerprint_checks_but_not_the_pictures(
     door,
 ):
-    telethon = await secret.TelethonUser.sign_in("ts_mitm", mtproto_2_at_once=True)
-    pyrogram = await secret.PyrogramUser.sign_in("tg_mitm")
-    try:
+    async with (
+        await secret.TelethonUser.sign_in("ts_mitm", mtproto_2_at_once=True) as telethon,
+        await secret.PyrogramUser.sign_in("tg_mitm") as pyrogram,
+    ):
         secret.admin("/admin/hostile", {"next_chat_of": "ts_mitm", "mode": {"type": "mitm"}})
         # Each plugin checks the key_fingerprint the server shows it against the key it
         # computed (telethon-secret-chat ``finish_secret_chat_creation``, tg-secret
@@ -179,6 +158,3 @@ async def test_a_man_in_the_middle_between_two_mtproto_clients_passes_both_finge
         keys = secret.admin(f"/admin/hostile/mitm?chat_id={chat_id}")
         assert keys["key_with_admin"]["visualization"] == secret.key_visualization(telethon_key).hex()
         assert keys["key_with_participant"]["visualization"] == secret.key_visualization(pyrogram_key).hex()
-    finally:
-        await telethon.close()
-        await pyrogram.close()

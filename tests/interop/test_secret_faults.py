@@ -17,9 +17,10 @@ async def chat_between(alice, bob):
 
 @with_deadline(40)
 async def test_a_lost_push_is_healed_by_telethons_get_difference_and_both_texts_arrive_in_order(door):
-    alice = await secret.TelethonUser.sign_in("lost_alice")
-    bob = await secret.TelethonUser.sign_in("lost_bob")
-    try:
+    async with (
+        await secret.TelethonUser.sign_in("lost_alice") as alice,
+        await secret.TelethonUser.sign_in("lost_bob") as bob,
+    ):
         chat_id = await chat_between(alice, bob)
         bob_device = secret.device_of(bob.me.id)
         _, since = secret.events()
@@ -57,9 +58,6 @@ async def test_a_lost_push_is_healed_by_telethons_get_difference_and_both_texts_
         # everything up to it (as receivedQueue would).
         acknowledged = [(event["device"], event["max_qts"]) for event in found if event["event"] == "acknowledged"]
         assert (bob_device, delivered[0]["qts"] - 1) in acknowledged, acknowledged
-    finally:
-        await alice.close()
-        await bob.close()
 
 
 @with_deadline(60)
