@@ -195,7 +195,7 @@ async fn schemathesis_finds_no_failure_in_the_client_api() {
         &scratch("client-run"),
     )
     .await;
-    assert!(output.contains("Tested: 20"), "{output}");
+    assert!(output.contains("Tested: 21"), "{output}");
     eprintln!("client API: {}", figures(&output));
 }
 
