@@ -145,7 +145,8 @@ pub struct MtprotoOptions {
     #[arg(long, env = "SECRETCHAT_RSA_KEY")]
     pub rsa_key: Option<PathBuf>,
     /// Seconds an MTProto connection may stay silent before the server closes it.
-    #[arg(long, env = "SECRETCHAT_MTPROTO_IDLE_TIMEOUT", default_value_t = DEFAULT_MTPROTO_IDLE_TIMEOUT)]
+    #[arg(long, env = "SECRETCHAT_MTPROTO_IDLE_TIMEOUT", default_value_t = DEFAULT_MTPROTO_IDLE_TIMEOUT,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub mtproto_idle_timeout: u64,
 }
 

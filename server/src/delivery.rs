@@ -158,8 +158,11 @@ pub enum Pushed {
         qts: i32,
         message: Arc<enums::EncryptedMessage>,
     },
-    /// `updateEncryption` or `updateEncryptedMessagesRead` (also queued).
-    Other(Arc<enums::Update>),
+    /// `updateEncryption` or `updateEncryptedMessagesRead` (also queued, as `pts`).
+    Other {
+        pts: i32,
+        update: Arc<enums::Update>,
+    },
     /// `updateEncryptedChatTyping{chat_id}`: pushed only, never queued.
     Typing { chat_id: i32 },
 }
@@ -175,7 +178,7 @@ impl Pushed {
                     qts: *qts,
                 })
             }
-            Pushed::Other(update) => update.as_ref().clone(),
+            Pushed::Other { update, .. } => update.as_ref().clone(),
             Pushed::Typing { chat_id } => {
                 enums::Update::UpdateEncryptedChatTyping(types::UpdateEncryptedChatTyping {
                     chat_id: *chat_id,
@@ -314,7 +317,9 @@ fn land_with(
         Delivery::Other(other) => {
             let other = Arc::new(other);
             let pts = device.mailbox.queue().push_other(now, Arc::clone(&other));
-            device.listeners.queued(Pushed::Other(other), push);
+            device
+                .listeners
+                .queued(Pushed::Other { pts, update: other }, push);
             Some(("pts", pts))
         }
         Delivery::Typing { chat_id } => {

@@ -154,6 +154,17 @@ impl<M, O> UpdateQueue<M, O> {
         self.pts
     }
 
+    /// Forgets the other update numbered `pts`, which the device was handed some other way:
+    /// pushed to an MTProto session, whose own acknowledgements and resends now carry it.
+    /// Its number stays used; the updates around it stay queued. Answers whether it was
+    /// there.
+    pub fn forget_other(&mut self, pts: i32) -> bool {
+        match self.others.iter().position(|queued| queued.counter == pts) {
+            Some(at) => self.others.remove(at).is_some(),
+            None => false,
+        }
+    }
+
     /// Checks counters a device sends back: they must not be negative nor ahead of what
     /// this queue ever assigned (a device holding a stale state, e.g. after a server reset,
     /// must call `updates.getState`).

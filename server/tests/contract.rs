@@ -1019,3 +1019,34 @@ async fn moving_the_clock_8_days_expires_unacknowledged_updates() {
     assert_eq!(status, 200);
     assert_eq!(lab.admin_state().await["users"], json!([]));
 }
+
+#[tokio::test]
+async fn a_client_further_behind_than_its_pts_total_limit_gets_difference_too_long() {
+    let lab = Lab::new();
+    let (alice, bob) = two_users(&lab).await;
+    for chat_id in [71, 72, 73] {
+        lab.request(&alice, "bob", chat_id).await;
+    }
+    let state = lab.ok(&bob, "updates.getState", json!({})).await;
+    let pts = state["pts"].as_i64().unwrap();
+    let too_long = lab
+        .ok(
+            &bob,
+            "updates.getDifference",
+            json!({"pts": pts - 3, "pts_total_limit": 2, "qts": state["qts"], "date": 0}),
+        )
+        .await;
+    assert_eq!(
+        too_long,
+        json!({"_": "updates.differenceTooLong", "pts": pts})
+    );
+    // Within the limit, the three requests come back.
+    let difference = lab
+        .ok(
+            &bob,
+            "updates.getDifference",
+            json!({"pts": pts - 3, "pts_total_limit": 3, "qts": state["qts"], "date": 0}),
+        )
+        .await;
+    assert_eq!(difference["other_updates"].as_array().unwrap().len(), 3);
+}

@@ -61,13 +61,21 @@ function renderState(state) {
     for (const device of user.devices) {
       devices.set(device.id, `${user.username}/${device.name}`);
       deviceRows.push(el("tr", { "data-device-id": device.id, "data-device": `${user.username}/${device.name}` },
-        cell(user.username), cell(device.name), cell(device.id, "mono"),
+        cell(user.username), cell(device.name), cell(device.id, "mono"), cell(device.door, "", "door"),
         cell(device.qts, "num", "qts"), cell(device.pts, "num", "pts"),
         count(device.queued_messages, "queued_messages"),
         count(device.queued_other_updates, "queued_other_updates")));
     }
   }
   fillBody("devices", deviceRows, "no device has signed in");
+
+  fillBody("auth-keys", server.mtproto.auth_keys.map((key) => el("tr", { "data-auth-key-id": key.auth_key_id },
+    cell(key.auth_key_id, "mono"), cell(key.kind), cell(key.device_id ?? "–", "mono"),
+    cell(key.layer ?? "–", "num"),
+    cell(key.client ? `${key.client.device_model}, ${key.client.app_version} (api_id ${key.client.api_id})` : "–"),
+    cell(key.sessions.length, "num"),
+    cell(key.connections.map((c) => `${c.transport} from ${c.peer}`).join("; ") || "none"))),
+    "no MTProto client has made a key");
 
   fillBody("chats", server.chats.map((chat) => el("tr", { "data-chat-id": chat.id },
     cell(chat.id, "mono"), cell(chat.state, `state-${chat.state}`, "state"),

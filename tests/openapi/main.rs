@@ -38,12 +38,7 @@ fn here() -> PathBuf {
 
 /// A scratch folder under `target/` for what a test generates.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("openapi")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create a scratch folder under target/");
-    dir
+    secretchat_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), "openapi", name)
 }
 
 /// A program installed in the venv, next to its Python.
@@ -200,7 +195,7 @@ async fn schemathesis_finds_no_failure_in_the_client_api() {
         &scratch("client-run"),
     )
     .await;
-    assert!(output.contains("Tested: 20"), "{output}");
+    assert!(output.contains("Tested: 21"), "{output}");
     eprintln!("client API: {}", figures(&output));
 }
 

@@ -103,3 +103,13 @@ pub fn output_dir(name: &str) -> PathBuf {
         .unwrap_or_else(|err| panic!("cannot create {}: {err}", dir.display()));
     dir
 }
+
+/// A fresh, empty folder `<suite>/<name>` under a test target's temporary folder for what one
+/// test generates: pass `env!("CARGO_TARGET_TMPDIR")`, which cargo sets for test targets only.
+pub fn scratch_dir(target_tmpdir: &str, suite: &str, name: &str) -> PathBuf {
+    let dir = Path::new(target_tmpdir).join(suite).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|err| panic!("cannot create {}: {err}", dir.display()));
+    dir
+}

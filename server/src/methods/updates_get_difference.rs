@@ -7,7 +7,9 @@
 //! (or the client's `qts_limit`/`pts_limit`) are waiting — call again from that state — or
 //! `updates.differenceEmpty{date, seq}` when nothing is and the client's pts and qts are the
 //! device's (a client whose counters are behind gets an empty `updates.difference` carrying
-//! the current state). `new_messages`, `chats` and `users`
+//! the current state). A client whose `pts` is more than `pts_total_limit` behind (150000
+//! unless it passes less) gets `updates.differenceTooLong{pts}`, as on Telegram, and
+//! refetches from that pts. `new_messages`, `chats` and `users`
 //! are always empty; `date` is accepted and not used.
 //!
 //! *The mock's addition*: a `"timeout": seconds` field (not part of the TL call; capped at
@@ -146,6 +148,10 @@ impl serde::Serialize for DifferenceAnswer {
     }
 }
 
+/// How far behind a user's client may be before it gets `updates.differenceTooLong`, unless
+/// it passes a smaller `pts_total_limit` (Telegram's default for users).
+pub const PTS_TOTAL_LIMIT: i32 = 150_000;
+
 /// The field of `updates.difference(Slice)` that carries the messages.
 const MESSAGES_FIELD: &str = "new_encrypted_messages";
 
@@ -187,6 +193,25 @@ pub fn apply(
                 messages: acknowledged,
             },
         );
+    }
+    // Telegram's rule (core.telegram.org/method/updates.getDifference, `pts_total_limit`):
+    // a client more than pts_total_limit behind — 150000 for users unless it says less — gets
+    // `updates.differenceTooLong{pts}` and refetches from that pts.
+    let total_limit = call
+        .pts_total_limit
+        .filter(|&limit| limit > 0)
+        .unwrap_or(PTS_TOTAL_LIMIT);
+    if call.pts.saturating_add(total_limit) < difference.state.pts {
+        let too_long =
+            enums::UpdatesDifference::UpdatesDifferenceTooLong(types::UpdatesDifferenceTooLong {
+                pts: difference.state.pts,
+            });
+        return Ok(DifferenceAnswer {
+            empty: false,
+            shape: too_long.to_json(),
+            messages: Vec::new(),
+            size_hint: 64,
+        });
     }
     // differenceEmpty only for a client that is up to date: one whose counters are behind
     // (what it missed was acknowledged elsewhere, or expired) gets the current state in an

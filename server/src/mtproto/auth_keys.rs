@@ -185,7 +185,7 @@ impl AuthKeys {
 /// An auth key as `/admin/state` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuthKeyView {
-    /// Unsigned hex, as clients log it.
+    /// The 8 wire bytes in hex, as every packet under the key starts.
     pub auth_key_id: String,
     /// "permanent" or "temporary".
     pub kind: &'static str,

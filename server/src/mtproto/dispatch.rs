@@ -50,18 +50,31 @@ pub fn handle_timeout(server: &Server, record: &Arc<AuthKeyRecord>, now: SystemT
 }
 
 /// Sends `updates` (a boxed `Updates`) to every session of `record` that asked for updates.
-pub fn push(server: &Server, record: &Arc<AuthKeyRecord>, updates: &[u8], now: SystemTime) {
+/// `handed_over` runs, before anything is written, when at least one session took it.
+pub fn push(
+    server: &Server,
+    record: &Arc<AuthKeyRecord>,
+    updates: &[u8],
+    now: SystemTime,
+    handed_over: impl FnOnce(),
+) {
     let mut state = record.lock();
     let sessions = state.update_sessions.clone();
+    let mut taken = 0;
     for session_id in sessions {
         if state
             .sessions
             .push(now, session_id, updates.to_vec())
-            .is_err()
+            .is_ok()
         {
+            taken += 1;
+        } else {
             // The session is gone: stop pushing to it.
             state.update_sessions.retain(|&id| id != session_id);
         }
+    }
+    if taken > 0 {
+        handed_over();
     }
     drive(server, record, &mut state, now);
 }

@@ -15,6 +15,15 @@
 //! `updatesTooLong` and recovers with `updates.getDifference`. Every secret-chat update has the
 //! same form at every layer the door serves, so the HTTP door's types encode it.
 //!
+//! **An `updateEncryption` or `updateEncryptedMessagesRead` pushed to a session is handed
+//! over**: the session keeps it and resends it until the client acknowledges it (MTProto's
+//! own reliability), so the device's queue forgets it ([`crate::update_queue`]'s
+//! `forget_other`). These updates carry no pts a client could report back — Telethon's
+//! `getDifference` sends the pts of its last `getState` — and a queue that kept them would
+//! hand a client the request of a chat it accepted long ago (telethon-secret-chat would
+//! accept it again, over its key). Encrypted messages stay queued: they carry their qts, and
+//! the client acknowledges them with `getDifference` or `messages.receivedQueue`.
+//!
 //! Only sessions that asked for updates get them (`updates.getState` or `getDifference`
 //! outside `invokeWithoutUpdates`, [`super::auth_keys::KeyState::update_sessions`]): Pyrogram
 //! hands every non-service message of any of its sessions to its update handler, media
@@ -30,6 +39,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::auth_keys::AuthKeyRecord;
 use super::dispatch;
+use crate::delivery::Pushed;
 use crate::device::DeviceId;
 use crate::state::Server;
 
@@ -64,18 +74,28 @@ async fn run(
     server: Arc<Server>,
     record: Arc<AuthKeyRecord>,
     device_id: DeviceId,
-    mut receiver: tokio::sync::broadcast::Receiver<crate::delivery::Pushed>,
+    mut receiver: tokio::sync::broadcast::Receiver<Pushed>,
 ) {
     loop {
-        let updates = match receiver.recv().await {
-            Ok(pushed) => enums::Updates::Updates(types::Updates {
-                updates: vec![pushed.update()],
-                users: Vec::new(),
-                chats: Vec::new(),
-                date: server.now(),
-                seq: 0,
-            }),
-            Err(RecvError::Lagged(_)) => enums::Updates::UpdatesTooLong(types::UpdatesTooLong {}),
+        let (updates, other_pts) = match receiver.recv().await {
+            Ok(pushed) => {
+                let other_pts = match &pushed {
+                    Pushed::Other { pts, .. } => Some(*pts),
+                    _ => None,
+                };
+                let updates = enums::Updates::Updates(types::Updates {
+                    updates: vec![pushed.update()],
+                    users: Vec::new(),
+                    chats: Vec::new(),
+                    date: server.now(),
+                    seq: 0,
+                });
+                (updates, other_pts)
+            }
+            Err(RecvError::Lagged(_)) => (
+                enums::Updates::UpdatesTooLong(types::UpdatesTooLong {}),
+                None,
+            ),
             // The device logged out.
             Err(RecvError::Closed) => break,
         };
@@ -84,7 +104,18 @@ async fn run(
         {
             break;
         }
-        dispatch::push(&server, &record, &updates.to_bytes(), SystemTime::now());
+        let handed_over = || {
+            if let (Some(pts), Some(device)) = (other_pts, server.directory.device(device_id)) {
+                device.mailbox.queue().forget_other(pts);
+            }
+        };
+        dispatch::push(
+            &server,
+            &record,
+            &updates.to_bytes(),
+            SystemTime::now(),
+            handed_over,
+        );
     }
     let mut state = record.lock();
     if state.pushing == Some(device_id) {

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::client::{Client, Door};
 
 /// A call built from its JSON form at `layer`, wrapped as clients wrap it.
-async fn call(client: &mut Client, layer: i32, request: Value) -> RpcAnswer {
+pub async fn call(client: &mut Client, layer: i32, request: Value) -> RpcAnswer {
     let query = match layer {
         229 => secretchat_mtproto::api::layer229::Function::from_json(&request)
             .expect("a valid 229 request")
@@ -41,7 +41,7 @@ fn error(answer: &RpcAnswer) -> (i32, &str) {
 }
 
 /// `auth.sendCode` then `auth.signIn` with the test code: the authorization's user.
-async fn sign_in(client: &mut Client, layer: i32, phone: &str) -> Value {
+pub async fn sign_in(client: &mut Client, layer: i32, phone: &str) -> Value {
     let sent = call(
         client,
         layer,
@@ -277,7 +277,9 @@ async fn a_signed_in_key_gets_an_update_pushed_the_moment_it_lands() {
     let mut alice = door.client(Transport::Full).await;
     let me = sign_in(&mut alice, 229, "9996621234").await;
     // getState makes this session one that wants updates.
-    call(&mut alice, 229, json!({"_": "updates.getState"})).await;
+    let state = read::<secretchat_mtproto::api::layer229::enums::UpdatesState>(
+        &call(&mut alice, 229, json!({"_": "updates.getState"})).await,
+    );
     let alice_id: i64 = me["id"].as_str().unwrap().parse().unwrap();
 
     // bob, an HTTP device, asks alice for a chat.
@@ -322,6 +324,19 @@ async fn a_signed_in_key_gets_an_update_pushed_the_moment_it_lands() {
             break;
         }
     }
+    // Handed over in the push: a difference from the pts of getState (what Telethon sends —
+    // updateEncryption carries no pts) does not hand the request over again.
+    let difference = read::<secretchat_mtproto::api::layer229::enums::UpdatesDifference>(
+        &call(
+            &mut alice,
+            229,
+            json!({"_": "updates.getDifference",
+            "pts": state["pts"], "date": 0, "qts": state["qts"]}),
+        )
+        .await,
+    );
+    assert_eq!(difference["_"], "updates.difference", "{difference}");
+    assert_eq!(difference["other_updates"], json!([]), "{difference}");
 }
 
 fn base64_of(bytes: &[u8]) -> String {

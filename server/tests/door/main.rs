@@ -339,4 +339,13 @@ async fn a_temporary_key_binds_to_a_permanent_one_once_and_only_with_a_valid_bin
     let keys = state["mtproto"]["auth_keys"].as_array().unwrap().clone();
     let temp_view = keys.iter().find(|k| k["kind"] == "temporary").unwrap();
     assert_eq!(temp_view["bound_to"], perm_key.id().to_string());
+
+    // The bound temporary key is the permanent key's device: signed in through the
+    // permanent key, calls under the temporary key are that device's.
+    let get_state = serde_json::json!({"_": "updates.getState"});
+    let before = api::call(&mut temp, 229, get_state.clone()).await;
+    assert_eq!(error_message(&before), "AUTH_KEY_UNREGISTERED");
+    api::sign_in(&mut perm, 229, "9996621234").await;
+    let after = api::call(&mut temp, 229, get_state).await;
+    assert!(matches!(after, RpcAnswer::Object(_)), "{after:?}");
 }
