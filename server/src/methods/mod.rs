@@ -58,9 +58,10 @@ pub mod upload_save_file_part;
 pub use crate::extract::{Call, Caller};
 
 /// Implements [`Method`] for each served function and lists them in [`METHOD_LINES`] and
-/// [`METHOD_DOCS`] (each module's [`MethodDoc`]).
+/// [`METHOD_DOCS`] (each module's [`MethodDoc`]); the ones marked `[device]` — a device's
+/// call with a plain `apply(server, device, call)` — are also run by [`apply_json`].
 macro_rules! methods {
-    ($($ty:ident => $module:ident),* $(,)?) => {
+    ($($ty:ident => $module:ident $([$device:ident])?),* $(,)?) => {
         $(impl Method for functions::$ty {
             const NAME: &'static str = functions::$ty::NAME;
         })*
@@ -76,6 +77,36 @@ macro_rules! methods {
         pub const METHOD_DOCS: &[(&str, &MethodDoc)] = &[
             $((functions::$ty::NAME, &$module::DOC)),*
         ];
+
+        /// The methods [`apply_json`] runs.
+        pub fn device_method_names() -> impl Iterator<Item = &'static str> {
+            [$($({ stringify!($device); functions::$ty::NAME },)?)*].into_iter()
+        }
+
+        /// **The other doors' way in**: runs the method called `method` for `device`, with
+        /// its fields as the HTTP door's JSON (`"_"` may be left out), and answers the
+        /// result as JSON — the same parse and the same `apply` as `POST /api/<method>`.
+        /// `None` for a method that is not one of the device methods (sign-in, log-out and
+        /// finding users belong to each door; `updates.getDifference` has
+        /// [`updates_get_difference::apply`] for its long-poll).
+        pub fn apply_json(
+            server: &Server,
+            device: &DeviceRecord,
+            method: &str,
+            fields: serde_json::Map<String, serde_json::Value>,
+        ) -> Option<Result<serde_json::Value, RpcError>> {
+            $($(
+                stringify!($device);
+                if method == functions::$ty::NAME {
+                    return Some(
+                        crate::extract::parse_call::<functions::$ty>(fields)
+                            .and_then(|call| $module::apply(server, device, call))
+                            .map(|answer| serde_json::to_value(AsJson(&answer)).unwrap_or_default()),
+                    );
+                }
+            )?)*
+            None
+        }
     };
 }
 
@@ -83,76 +114,23 @@ methods!(
     AuthSignIn => auth_sign_in,
     AuthLogOut => auth_log_out,
     ContactsResolveUsername => contacts_resolve_username,
-    MessagesGetDhConfig => messages_get_dh_config,
-    MessagesRequestEncryption => messages_request_encryption,
-    MessagesAcceptEncryption => messages_accept_encryption,
-    MessagesDiscardEncryption => messages_discard_encryption,
-    MessagesSendEncrypted => messages_send_encrypted,
-    MessagesSendEncryptedService => messages_send_encrypted_service,
-    MessagesSendEncryptedFile => messages_send_encrypted_file,
-    MessagesUploadEncryptedFile => messages_upload_encrypted_file,
-    MessagesReadEncryptedHistory => messages_read_encrypted_history,
-    MessagesSetEncryptedTyping => messages_set_encrypted_typing,
-    MessagesReportEncryptedSpam => messages_report_encrypted_spam,
-    MessagesReceivedQueue => messages_received_queue,
-    UpdatesGetState => updates_get_state,
+    MessagesGetDhConfig => messages_get_dh_config [device],
+    MessagesRequestEncryption => messages_request_encryption [device],
+    MessagesAcceptEncryption => messages_accept_encryption [device],
+    MessagesDiscardEncryption => messages_discard_encryption [device],
+    MessagesSendEncrypted => messages_send_encrypted [device],
+    MessagesSendEncryptedService => messages_send_encrypted_service [device],
+    MessagesSendEncryptedFile => messages_send_encrypted_file [device],
+    MessagesUploadEncryptedFile => messages_upload_encrypted_file [device],
+    MessagesReadEncryptedHistory => messages_read_encrypted_history [device],
+    MessagesSetEncryptedTyping => messages_set_encrypted_typing [device],
+    MessagesReportEncryptedSpam => messages_report_encrypted_spam [device],
+    MessagesReceivedQueue => messages_received_queue [device],
+    UpdatesGetState => updates_get_state [device],
     UpdatesGetDifference => updates_get_difference,
-    UploadSaveFilePart => upload_save_file_part,
-    UploadSaveBigFilePart => upload_save_big_file_part,
-    UploadGetFile => upload_get_file,
-);
-
-/// Runs `$module::apply` for a call given as JSON, its answer as JSON.
-macro_rules! device_methods {
-    ($($ty:ident => $module:ident),* $(,)?) => {
-        /// The methods [`apply_json`] runs.
-        ///
-        /// **The other doors' way in**: runs the method called `method` for `device`, with
-        /// its fields as the HTTP door's JSON (`"_"` may be left out), and answers the
-        /// result as JSON — the same parse and the same `apply` as `POST /api/<method>`.
-        /// `None` for a method that is not one of the device methods listed here (sign-in,
-        /// log-out and finding users belong to each door; `updates.getDifference` has
-        /// [`updates_get_difference::apply`] for its long-poll).
-        pub fn device_method_names() -> impl Iterator<Item = &'static str> {
-            [$(functions::$ty::NAME),*].into_iter()
-        }
-
-        /// See [`device_method_names`].
-        pub fn apply_json(
-            server: &Server,
-            device: &DeviceRecord,
-            method: &str,
-            fields: serde_json::Map<String, serde_json::Value>,
-        ) -> Option<Result<serde_json::Value, RpcError>> {
-            match method {
-                $(functions::$ty::NAME => Some(
-                    crate::extract::parse_call::<functions::$ty>(fields)
-                        .and_then(|call| $module::apply(server, device, call))
-                        .map(|answer| serde_json::to_value(AsJson(&answer)).unwrap_or_default()),
-                ),)*
-                _ => None,
-            }
-        }
-    };
-}
-
-device_methods!(
-    MessagesGetDhConfig => messages_get_dh_config,
-    MessagesRequestEncryption => messages_request_encryption,
-    MessagesAcceptEncryption => messages_accept_encryption,
-    MessagesDiscardEncryption => messages_discard_encryption,
-    MessagesSendEncrypted => messages_send_encrypted,
-    MessagesSendEncryptedService => messages_send_encrypted_service,
-    MessagesSendEncryptedFile => messages_send_encrypted_file,
-    MessagesUploadEncryptedFile => messages_upload_encrypted_file,
-    MessagesReadEncryptedHistory => messages_read_encrypted_history,
-    MessagesSetEncryptedTyping => messages_set_encrypted_typing,
-    MessagesReportEncryptedSpam => messages_report_encrypted_spam,
-    MessagesReceivedQueue => messages_received_queue,
-    UpdatesGetState => updates_get_state,
-    UploadSaveFilePart => upload_save_file_part,
-    UploadSaveBigFilePart => upload_save_big_file_part,
-    UploadGetFile => upload_get_file,
+    UploadSaveFilePart => upload_save_file_part [device],
+    UploadSaveBigFilePart => upload_save_big_file_part [device],
+    UploadGetFile => upload_get_file [device],
 );
 
 /// The group a method is listed under in the OpenAPI document.
