@@ -5,7 +5,9 @@ mod chat_support;
 use chat_support::{config, Faults, Pair};
 use proptest::prelude::*;
 use rand::Rng;
-use secretchat_common::chat::{ChatConfig, ChatEvent, Layer, RekeyPolicy};
+use secretchat_common::chat::codec::{self, Content};
+use secretchat_common::chat::{ChatConfig, ChatEvent, Layer, Payload, RekeyPolicy};
+use secretchat_common::envelope::{self, Version};
 use secretchat_common::Side;
 
 fn key_changes(events: &[ChatEvent]) -> usize {
@@ -207,6 +209,45 @@ fn an_old_key_message_queued_behind_a_lost_commit_key_does_not_end_the_switch_ea
         Op::Rekey(Participant),
     ];
     run_model(ops, 314).unwrap();
+}
+
+/// A message lost at layer 46 and asked for after the layer rose to 144 is re-sent at 46,
+/// as first sent (tdlib re-sends the bytes it stored, `outbound_resend`). Re-sealed at 144
+/// it would be followed by the next message, sent at 46 before the rise, and the tdlib
+/// profile would see the peer's layer go down and close the chat (row L3).
+#[test]
+fn a_message_re_sent_after_the_layer_rose_keeps_the_layer_it_was_sent_at() {
+    let mut pair = Pair::new(config(144), config(46), 41);
+    pair.drive();
+    assert_eq!(pair.a.layers().common(), Layer(46));
+    pair.send_text(Side::Creator, "m1");
+    pair.to_b.clear();
+    pair.send_text(Side::Creator, "m2");
+    // B is upgraded; its NotifyLayer raises A's common layer before m2 reaches B.
+    let now = pair.now;
+    pair.b
+        .upgrade_layer(now, Layer(144), &mut pair.rng_b)
+        .unwrap();
+    pair.collect();
+    while pair.deliver_one_to_a() {}
+    assert_eq!(pair.a.layers().common(), Layer(144));
+    pair.drive();
+    assert!(aborted(&pair.events_b).is_none(), "{:?}", pair.events_b);
+    assert_eq!(pair.texts_received(Side::Participant), ["m1", "m2"]);
+    // The original and its re-send, both at 46 (so both MTProto 1.0).
+    let key = chat_support::current_key(&pair.a);
+    let layers_of_m1: Vec<Layer> = pair
+        .sent_by_a
+        .iter()
+        .filter_map(|transmit| {
+            let opened = envelope::open(&key, Version::V1, Side::Creator, &transmit.data).ok()?;
+            let inbound = codec::decode(opened.tl()).ok()?;
+            let is_m1 = matches!(&inbound.content,
+                Content::Payload { payload: Payload::Message(m), .. } if m.text == "m1");
+            is_m1.then_some(inbound.wrapper?.layer)
+        })
+        .collect();
+    assert_eq!(layers_of_m1, [Layer(46), Layer(46)]);
 }
 
 /// Runs `ops` on a fresh pair, then lets it settle and checks the model's promises.

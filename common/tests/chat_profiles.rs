@@ -9,6 +9,7 @@ use rand_chacha::ChaCha20Rng;
 use secretchat_common::chat::hostile::HostileAction;
 use secretchat_common::chat::{
     AbortReason, ChatConfig, ChatError, ChatEvent, IgnoreReason, Layer, Profile, SecretChat,
+    UserAction,
 };
 use secretchat_common::envelope::{self, Version};
 use secretchat_common::seq_no::{RawSeqNo, SeqField};
@@ -500,4 +501,126 @@ fn an_accept_key_nobody_asked_for_aborts_tdlib_and_gets_an_abort_key_from_androi
         texts(&android.events_b).last().map(String::as_str),
         Some("still here")
     );
+}
+
+/// Row S4: an `in_seq_no` with the wrong parity. tdlib: "Bad seq_no parity" (check_seq_no
+/// l.881, fatal). Telegram Android never looks at it (`decryptMessage` stores
+/// `chat.in_seq_no = layer.in_seq_no`): the message is shown.
+#[test]
+fn a_wrong_in_seq_no_parity_aborts_tdlib_and_is_not_checked_by_android() {
+    let action = HostileAction::WrongSeqParity {
+        field: SeqField::In,
+    };
+    let mut tdlib = pair(Profile::Tdlib, 35);
+    let events = after(&mut tdlib, action.clone());
+    assert!(
+        matches!(abort_of(&events), Some(AbortReason::SeqNo(_))),
+        "{events:?}"
+    );
+
+    let mut android = pair(Profile::Android, 35);
+    let events = after(&mut android, action);
+    assert!(abort_of(&events).is_none(), "{events:?}");
+    assert_eq!(texts(&events), ["hostile"]);
+}
+
+/// Row S8: a Resend that waits behind a gap. tdlib answers it on arrival
+/// (do_inbound_message_decrypted_unchecked l.905–960, before the gap check); Telegram
+/// Android only when its turn comes (`processDecryptedObject` is reached in order), so it
+/// first asks for its own hole and answers once that is filled.
+#[test]
+fn a_resend_behind_a_gap_is_answered_at_once_by_tdlib_and_in_order_by_android() {
+    for profile in [Profile::Tdlib, Profile::Android] {
+        let mut pair = pair(profile, 36);
+        // B's "b1" to A is lost, and so is A's "lost" to B.
+        pair.send_text(Side::Participant, "b1");
+        pair.to_a.clear();
+        pair.send_text(Side::Creator, "lost");
+        pair.to_b.clear();
+        pair.send_text(Side::Participant, "b2");
+        // A sees b2 behind a gap; its Resend reaches B behind A's lost message.
+        while pair.deliver_one_to_a() {}
+        let from = pair.events_b.len();
+        assert!(pair.deliver_one_to_b(), "{profile}: A's Resend");
+        let events = pair.events_b[from..].to_vec();
+        let answered = events
+            .iter()
+            .any(|event| matches!(event, ChatEvent::PeerAskedForResend { .. }));
+        let asked = events
+            .iter()
+            .any(|event| matches!(event, ChatEvent::ResendRequested { .. }));
+        assert!(asked, "{profile}: B asks for A's lost message: {events:?}");
+        assert_eq!(answered, profile == Profile::Tdlib, "{profile}: {events:?}");
+        pair.drive();
+        assert_eq!(
+            pair.texts_received(Side::Creator),
+            ["b1", "b2"],
+            "{profile}"
+        );
+        assert_eq!(
+            pair.texts_received(Side::Participant),
+            ["lost"],
+            "{profile}"
+        );
+    }
+}
+
+/// Rows R1–R5: a Resend for 5000 messages. tdlib: "Can't resend too many messages"
+/// (do_inbound_message_decrypted_unchecked l.951, fatal). Telegram Android has no limit
+/// (`resendMessages`): what it holds goes out again and every other number as
+/// `createDeleteMessage(…, seq, seq + 1, …)`, a message deleting itself. Its own count
+/// does not move, so its next message carries a number the peer has processed: dropped.
+#[test]
+fn a_resend_of_5000_aborts_tdlib_and_android_fills_it_with_messages_deleting_themselves() {
+    let mut tdlib = pair(Profile::Tdlib, 37);
+    let events = after(&mut tdlib, HostileAction::ResendTooMany);
+    assert!(
+        matches!(
+            abort_of(&events),
+            Some(AbortReason::ResendTooLarge { count: 5000, .. })
+        ),
+        "{events:?}"
+    );
+
+    // Both sides Android: a tdlib A would abort on the placeholders' in_seq_no (row S4).
+    let mut android = Pair::new(
+        with_profile(Profile::Android),
+        with_profile(Profile::Android),
+        37,
+    );
+    android.drive();
+    let a_from = android.events_a.len();
+    let events = after(&mut android, HostileAction::ResendTooMany);
+    assert!(abort_of(&events).is_none(), "{events:?}");
+    let answer = events.iter().find_map(|event| match event {
+        ChatEvent::PeerAskedForResend {
+            messages,
+            placeholders,
+            ..
+        } => Some((*messages, *placeholders)),
+        _ => None,
+    });
+    assert_eq!(answer, Some((0, 5000)));
+    let deleting_themselves = android.events_a[a_from..]
+        .iter()
+        .filter(|event| {
+            matches!(event, ChatEvent::ActionReceived {
+                random_id,
+                action: UserAction::DeleteMessages { random_ids },
+            } if random_ids == &[*random_id])
+        })
+        .count();
+    assert_eq!(deleting_themselves, 5000);
+    assert!(profile_lines(&mut android.b).iter().any(
+        |line| line.starts_with("android: Resend") && line.contains("5000 delete placeholders")
+    ));
+
+    let a_from = android.events_a.len();
+    android.send_text(Side::Participant, "after");
+    android.drive();
+    let events = &android.events_a[a_from..];
+    assert!(texts(events).is_empty(), "{events:?}");
+    assert!(ignored(events)
+        .iter()
+        .any(|r| matches!(r, IgnoreReason::Duplicate { .. })));
 }

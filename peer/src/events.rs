@@ -103,12 +103,16 @@ pub enum PeerEvent {
         start_seq_no: i32,
         end_seq_no: i32,
     },
-    /// The peer asked us to re-send; `messages` of its range went out again.
+    /// The peer asked us to re-send; `messages` of its range went out again, and
+    /// `placeholders` numbers we do not hold went out as messages deleting themselves
+    /// (profile `android`).
     PeerAskedForResend {
         chat_id: i32,
         start_seq_no: i32,
         end_seq_no: i32,
         messages: usize,
+        #[serde(default)]
+        placeholders: usize,
     },
     /// The peer broke a rule; the chat was discarded.
     Aborted { chat_id: i32, reason: String },
@@ -289,10 +293,21 @@ impl fmt::Display for PeerEvent {
                 start_seq_no,
                 end_seq_no,
                 messages,
+                placeholders: 0,
                 ..
             } => write!(
                 f,
                 "{kind} chat={chat} seq_no={start_seq_no}..={end_seq_no} resent={messages}"
+            ),
+            PeerEvent::PeerAskedForResend {
+                start_seq_no,
+                end_seq_no,
+                messages,
+                placeholders,
+                ..
+            } => write!(
+                f,
+                "{kind} chat={chat} seq_no={start_seq_no}..={end_seq_no} resent={messages} placeholders={placeholders}"
             ),
             PeerEvent::Aborted { reason, .. } | PeerEvent::Ignored { reason, .. } => {
                 write!(f, "{kind} chat={chat}: {reason}")

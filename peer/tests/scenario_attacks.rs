@@ -185,9 +185,20 @@ fn the_attack_pack_under_every_profile_prints_the_matrix_with_no_wrong_cell() {
         row("wrong_seq_parity_aborts_the_chat"),
         ["✓ abort", "✓ resend", "✓ abort"]
     );
+    // Rows R1–R5: Android answers any Resend, filling numbers it never used with
+    // messages deleting themselves.
+    for name in [
+        "resend_of_5000_messages_aborts_the_chat",
+        "resend_of_a_range_never_sent_aborts_the_chat",
+    ] {
+        assert_eq!(row(name), ["✓ abort", "✓ comply", "✓ abort"], "{name}");
+    }
+    // Every client's reaction is modelled: no cell is wrong, none is `~`.
     let cells = files.len() * 3;
     assert!(
-        stdout.contains(&format!("{cells} cells: ")) && stdout.contains(" 0 wrong, "),
+        stdout.contains(&format!(
+            "{cells} cells: {cells} as the client, 0 wrong, 0 not modelled"
+        )),
         "{stdout}"
     );
     assert_eq!(

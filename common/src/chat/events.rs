@@ -115,6 +115,13 @@ pub enum IgnoreReason {
         key_fingerprint: KeyFingerprint,
         error: String,
     },
+    /// A Resend left unanswered without closing the chat (profile `android`, rows R3–R5):
+    /// it ends below what the peer confirmed, is inverted, or was answered already.
+    ResendNotAnswered {
+        start_seq_no: WireSeqNo,
+        end_seq_no: WireSeqNo,
+        why: String,
+    },
 }
 
 impl std::fmt::Display for IgnoreReason {
@@ -186,6 +193,15 @@ impl std::fmt::Display for IgnoreReason {
                 f,
                 "does not open under key {key_fingerprint} ({error}): dropped silently"
             ),
+            IgnoreReason::ResendNotAnswered {
+                start_seq_no,
+                end_seq_no,
+                why,
+            } => write!(
+                f,
+                "Resend {}..={} not answered: {why}",
+                start_seq_no.0, end_seq_no.0
+            ),
         }
     }
 }
@@ -222,11 +238,14 @@ pub enum ChatEvent {
         start_seq_no: WireSeqNo,
         end_seq_no: WireSeqNo,
     },
-    /// The peer asked us to re-send; `messages` of the range were sent again.
+    /// The peer asked us to re-send; `messages` of the range were sent again, and
+    /// `placeholders` numbers we do not hold were filled with messages deleting
+    /// themselves (profile `android` only; otherwise such a request aborts).
     PeerAskedForResend {
         start_seq_no: WireSeqNo,
         end_seq_no: WireSeqNo,
         messages: usize,
+        placeholders: usize,
     },
     /// A received message was dropped without effect.
     Ignored { reason: IgnoreReason },

@@ -16,6 +16,21 @@
 //!     otherwise           → re-send each stored message, same seq numbers, same random_id
 //! ```
 //!
+//! Telegram Android answers differently (profile `android`, rows R1–R5,
+//! [`OutgoingHistory::fill_with_deletes`]): no limit, nothing aborts, and every number it
+//! does not hold is filled with a `DeleteMessages` placeholder:
+//!
+//! ```text
+//!   end < peer's in_seq_no, or end < start   → ignored
+//!   start < peer's in_seq_no                  → start := peer's in_seq_no
+//!   creator and start even                    → start + 1 (Android fixes the parity only there)
+//!   an answered range starts at/above start   → ignored (its `requested_holes` table)
+//!   otherwise  held messages in start..=end   → re-sent as they were
+//!              every other start, start+2 … ≤ end → a placeholder: out_seq_no = n,
+//!                  in_seq_no = n + 1, deleting itself; our own count does not move, so
+//!                  our next real messages reuse those numbers
+//! ```
+//!
 //! A message the peer confirmed (its `in_seq_no` counts it) is forgotten. A message the
 //! user deletes before the server acknowledged it is *rewritten* in place (SPEC §3.5): the
 //! stored copy becomes a `decryptedMessageService{same random_id,
@@ -34,6 +49,11 @@ use crate::side::Side;
 
 /// The most messages one Resend may ask for (tdlib's `MAX_RESEND_COUNT`).
 pub const MAX_RESEND_COUNT: u32 = 1000;
+
+/// The most numbers one Resend is answered for under [`OutgoingHistory::fill_with_deletes`].
+/// Telegram Android has no limit; the model stops here (and closes the chat) rather than
+/// sealing up to 2^30 placeholders for one hostile request.
+pub const MAX_FILLED: u32 = 100_000;
 
 /// One message we sent, with the numbers it will always carry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +77,31 @@ pub enum Rewrite {
     NotStored,
 }
 
+/// One answer to a Resend under [`OutgoingHistory::fill_with_deletes`], in out_seq_no order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refill {
+    /// A message we hold, re-sent with its own numbers and random_id.
+    Held { out_seq_no: RawSeqNo },
+    /// A number we do not hold: a `DeleteMessages` placeholder with these wire numbers.
+    Placeholder {
+        out_seq_no: WireSeqNo,
+        in_seq_no: WireSeqNo,
+    },
+}
+
+/// What Telegram Android does with a Resend (rows R1–R5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fill {
+    /// Nothing is sent, for this reason.
+    Ignored(&'static str),
+    /// The range actually answered (after clamping) and what goes out for it.
+    Answered {
+        start_seq_no: WireSeqNo,
+        end_seq_no: WireSeqNo,
+        refills: Vec<Refill>,
+    },
+}
+
 /// Our sent messages, by raw out_seq_no.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(bound(serialize = "P: Serialize", deserialize = "P: Deserialize<'de>"))]
@@ -66,6 +111,14 @@ pub struct OutgoingHistory<P> {
     /// The raw out_seq_no of `entries[0]`; everything below was confirmed by the peer.
     first: RawSeqNo,
     entries: VecDeque<Outgoing<P>>,
+    /// The highest count of our messages the peer's in_seq_no claimed, even beyond what
+    /// we sent (only the android profile lets such a claim through).
+    #[serde(default)]
+    claimed: RawSeqNo,
+    /// [`Self::fill_with_deletes`]: the wire ranges already answered (Android's
+    /// `requested_holes`).
+    #[serde(default)]
+    answered: Vec<(i32, i32)>,
 }
 
 impl<P> OutgoingHistory<P> {
@@ -74,6 +127,8 @@ impl<P> OutgoingHistory<P> {
             me,
             first: RawSeqNo(0),
             entries: VecDeque::new(),
+            claimed: RawSeqNo(0),
+            answered: Vec::new(),
         }
     }
 
@@ -104,6 +159,7 @@ impl<P> OutgoingHistory<P> {
 
     /// The peer's `in_seq_no` says it processed our messages below `received`: forget them.
     pub fn forget_confirmed(&mut self, received: RawSeqNo) {
+        self.claimed = self.claimed.max(received);
         while self.first < received && self.entries.pop_front().is_some() {
             self.first = self.first.next();
         }
@@ -192,6 +248,87 @@ impl<P> OutgoingHistory<P> {
                     })
             })
             .collect()
+    }
+
+    /// Telegram Android's answer to `decryptedMessageActionResend{start_seq_no,
+    /// end_seq_no}` (`processDecryptedObject`, `resendMessages`; the module table). Wire
+    /// numbers are compared as they are, like Android's `int`s.
+    pub fn fill_with_deletes(
+        &mut self,
+        start_seq_no: WireSeqNo,
+        end_seq_no: WireSeqNo,
+    ) -> Result<Fill, AbortReason> {
+        let x = i64::from(SeqField::Out.parity(self.me));
+        let confirmed = 2 * i64::from(self.claimed.0) + x;
+        let (start, end) = (i64::from(start_seq_no.0), i64::from(end_seq_no.0));
+        if end < confirmed {
+            return Ok(Fill::Ignored(
+                "it ends below the peer's in_seq_no (already confirmed)",
+            ));
+        }
+        if end < start {
+            return Ok(Fill::Ignored("its end is below its start"));
+        }
+        let mut start = start.max(confirmed);
+        if self.me == Side::Creator && start % 2 == 0 {
+            start += 1;
+        }
+        let seen = |&(s, e): &(i32, i32)| {
+            let (s, e) = (i64::from(s), i64::from(e));
+            (s >= start && start <= e) || (s >= end && end <= e)
+        };
+        if self.answered.iter().any(seen) {
+            return Ok(Fill::Ignored(
+                "a range starting at or above its start was answered already",
+            ));
+        }
+        let numbers = if end >= start {
+            (end - start) / 2 + 1
+        } else {
+            0
+        };
+        if numbers > i64::from(MAX_FILLED) {
+            return Err(AbortReason::ResendTooLarge {
+                count: u32::try_from(numbers).unwrap_or(u32::MAX),
+                max: MAX_FILLED,
+            });
+        }
+        // Both fit an i32: start ≤ end ≤ i32::MAX, and start ≥ confirmed ≥ 0.
+        let wire = |n: i64| WireSeqNo(i32::try_from(n).unwrap_or(i32::MAX));
+        let held = |n: i64| {
+            let raw = u32::try_from((n - x) / 2).ok()?;
+            ((n - x) % 2 == 0)
+                .then(|| self.get(RawSeqNo(raw)))
+                .flatten()
+                .map(|m| m.out_seq_no)
+        };
+        let mut refills: Vec<Refill> = self
+            .entries
+            .iter()
+            .map(|m| m.out_seq_no)
+            .filter(|raw| (start..=end).contains(&(2 * i64::from(raw.0) + x)))
+            .map(|out_seq_no| Refill::Held { out_seq_no })
+            .collect();
+        refills.extend(
+            (start..=end)
+                .step_by(2)
+                .filter(|&n| held(n).is_none())
+                .map(|n| Refill::Placeholder {
+                    out_seq_no: wire(n),
+                    in_seq_no: WireSeqNo(wire(n).0.wrapping_add(1)),
+                }),
+        );
+        let order = |refill: &Refill| match refill {
+            Refill::Held { out_seq_no } => 2 * i64::from(out_seq_no.0) + x,
+            Refill::Placeholder { out_seq_no, .. } => i64::from(out_seq_no.0),
+        };
+        refills.sort_by_key(order);
+        self.answered.push((wire(start).0, end_seq_no.0));
+        Ok(Fill::Answered {
+            start_seq_no: wire(start),
+            end_seq_no,
+            refills,
+        })
     }
 }
 
@@ -320,5 +457,156 @@ mod tests {
         assert_eq!(history.rewrite(102, |_| 999), Rewrite::AlreadyAcknowledged);
         assert_eq!(history.rewrite(555, |_| 999), Rewrite::NotStored);
         assert_eq!(history.get(RawSeqNo(2)).unwrap().payload, 2);
+    }
+
+    /// The participant's history (`out_seq_no` x = 0) with `n` messages, the first
+    /// `confirmed` of them confirmed by the peer.
+    fn participant_history(n: u32, confirmed: u32) -> OutgoingHistory<u32> {
+        let mut history = OutgoingHistory::new(Side::Participant);
+        for i in 0..n {
+            history.push(100 + i64::from(i), RawSeqNo(0), i);
+        }
+        history.forget_confirmed(RawSeqNo(confirmed));
+        history
+    }
+
+    fn placeholder(out: i32) -> Refill {
+        Refill::Placeholder {
+            out_seq_no: WireSeqNo(out),
+            in_seq_no: WireSeqNo(out + 1),
+        }
+    }
+
+    fn held(raw: u32) -> Refill {
+        Refill::Held {
+            out_seq_no: RawSeqNo(raw),
+        }
+    }
+
+    /// Telegram Android SecretChatHelper.java resendMessages: no limit; what it holds goes
+    /// out again, every other number as `createDeleteMessage(…, seq, seq + 1, …)`.
+    #[test]
+    fn android_fills_numbers_it_never_sent_with_delete_placeholders() {
+        // Sent raw 0..=2 (wire 0, 2, 4), the peer confirmed raw 0.
+        let mut history = participant_history(3, 1);
+        let Ok(Fill::Answered {
+            start_seq_no,
+            refills,
+            ..
+        }) = history.fill_with_deletes(WireSeqNo(2), WireSeqNo(10))
+        else {
+            panic!("answered");
+        };
+        assert_eq!(start_seq_no, WireSeqNo(2));
+        assert_eq!(
+            refills,
+            vec![
+                held(1),
+                held(2),
+                placeholder(6),
+                placeholder(8),
+                placeholder(10)
+            ]
+        );
+        // Our own count does not move: the next message reuses wire 6.
+        assert_eq!(history.sent(), RawSeqNo(3));
+    }
+
+    /// processDecryptedObject (ActionResend): `start < in_seq_no` → raised to it; `end <
+    /// in_seq_no` or `end < start` → nothing sent.
+    #[test]
+    fn android_raises_the_start_to_the_peers_in_seq_no_and_drops_what_ends_below_it() {
+        let mut history = participant_history(5, 3);
+        let Ok(Fill::Answered {
+            start_seq_no,
+            refills,
+            ..
+        }) = history.fill_with_deletes(WireSeqNo(0), WireSeqNo(8))
+        else {
+            panic!("answered");
+        };
+        assert_eq!(start_seq_no, WireSeqNo(6));
+        assert_eq!(refills, vec![held(3), held(4)]);
+        let mut history = participant_history(5, 3);
+        assert!(matches!(
+            history.fill_with_deletes(WireSeqNo(0), WireSeqNo(4)),
+            Ok(Fill::Ignored(_))
+        ));
+        assert!(matches!(
+            history.fill_with_deletes(WireSeqNo(8), WireSeqNo(6)),
+            Ok(Fill::Ignored(_))
+        ));
+    }
+
+    /// resendMessages: `requested_holes` — a request is skipped when a range answered
+    /// before starts at or above its start.
+    #[test]
+    fn android_answers_a_range_once() {
+        let mut history = participant_history(5, 0);
+        assert!(matches!(
+            history.fill_with_deletes(WireSeqNo(4), WireSeqNo(6)),
+            Ok(Fill::Answered { .. })
+        ));
+        for (start, end) in [(4, 6), (0, 8), (2, 4)] {
+            assert_eq!(
+                history.fill_with_deletes(WireSeqNo(start), WireSeqNo(end)),
+                Ok(Fill::Ignored(
+                    "a range starting at or above its start was answered already"
+                )),
+                "{start}..={end}"
+            );
+        }
+        // A range starting above every answered start is answered.
+        assert!(matches!(
+            history.fill_with_deletes(WireSeqNo(6), WireSeqNo(8)),
+            Ok(Fill::Answered { .. })
+        ));
+    }
+
+    /// resendMessages: `if (encryptedChat.admin_id == … && sSeq % 2 == 0) sSeq++;` — only
+    /// the creator's start gets its parity fixed.
+    #[test]
+    fn android_fixes_the_parity_of_the_start_only_as_the_creator() {
+        let mut history = creator_history(3);
+        let Ok(Fill::Answered {
+            start_seq_no,
+            refills,
+            ..
+        }) = history.fill_with_deletes(WireSeqNo(2), WireSeqNo(5))
+        else {
+            panic!("answered");
+        };
+        assert_eq!(start_seq_no, wire(1));
+        assert_eq!(refills, vec![held(1), held(2)]);
+        // The participant keeps an odd start: every slot is a wrong-parity placeholder,
+        // and what it holds in the range goes out too.
+        let mut history = participant_history(3, 0);
+        let Ok(Fill::Answered { refills, .. }) =
+            history.fill_with_deletes(WireSeqNo(1), WireSeqNo(4))
+        else {
+            panic!("answered");
+        };
+        assert_eq!(
+            refills,
+            vec![placeholder(1), held(1), placeholder(3), held(2)]
+        );
+    }
+
+    /// The model's one limit: Android would seal every number up to 2^31; the peer stops
+    /// at MAX_FILLED and closes the chat instead.
+    #[test]
+    fn android_model_refuses_to_fill_more_than_max_filled_numbers() {
+        let mut history = participant_history(1, 0);
+        assert_eq!(
+            history.fill_with_deletes(WireSeqNo(0), WireSeqNo(i32::MAX)),
+            Err(AbortReason::ResendTooLarge {
+                count: 1 << 30,
+                max: MAX_FILLED
+            })
+        );
+        assert!(matches!(
+            history.fill_with_deletes(WireSeqNo(0), WireSeqNo(2 * MAX_FILLED as i32 - 2)),
+            Ok(Fill::Answered { refills, .. }) if refills.len() == MAX_FILLED as usize
+        ));
     }
 }

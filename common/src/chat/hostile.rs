@@ -176,6 +176,10 @@ pub enum Reaction {
     /// Refuse a downloaded file whose key fingerprint, size or content does not check
     /// (a server that swapped or truncated it, SPEC §6); the chat goes on.
     RejectFile,
+    /// Answer a Resend it cannot satisfy as if it could: re-send what it holds and fill
+    /// every other number asked for with a message deleting itself (Telegram Android);
+    /// the chat goes on.
+    Comply,
 }
 
 impl Reaction {
@@ -189,11 +193,14 @@ impl Reaction {
             Reaction::RejectMedia => "refuse the media (key and IV must be 32 bytes)",
             Reaction::NoDowngrade => "process it without lowering the layer",
             Reaction::RejectFile => "refuse the file (its fingerprint, size or content is wrong)",
+            Reaction::Comply => {
+                "answer the Resend anyway (re-send what it holds, delete placeholders for the rest)"
+            }
         }
     }
 
     /// Every reaction with its name in scenario files (`required = "abort"`).
-    pub const ALL: [(&'static str, Reaction); 7] = [
+    pub const ALL: [(&'static str, Reaction); 8] = [
         ("abort", Reaction::Abort),
         ("ignore", Reaction::Ignore),
         ("resend", Reaction::RequestResend),
@@ -201,6 +208,7 @@ impl Reaction {
         ("reject_media", Reaction::RejectMedia),
         ("no_downgrade", Reaction::NoDowngrade),
         ("reject_file", Reaction::RejectFile),
+        ("comply", Reaction::Comply),
     ];
 
     /// The reaction's name in scenario files.
@@ -422,7 +430,8 @@ impl SecretChat {
                 }
                 let next = self.next_numbers(name)?;
                 let skipped = rng.next_u64() as i64;
-                self.history.push(skipped, next.in_raw, noop());
+                self.history
+                    .push(skipped, next.in_raw, noop(self.layers.common()));
                 Ok(self.send_text(now, "after a skipped seq_no", 0, rng)?)
             }
             HostileAction::RegressingLayer => {
@@ -567,7 +576,8 @@ impl SecretChat {
                 random_id.write_to(&mut tl);
                 String::from("a constructor from the future").write_to(&mut tl);
                 let data = self.seal_as(&tl, self.version(), self.side, rng)?;
-                self.history.push(random_id, next.in_raw, noop());
+                self.history
+                    .push(random_id, next.in_raw, noop(self.layers.common()));
                 self.count_encrypted();
                 Ok(self.queue(SendMethod::SendEncryptedService, random_id, data))
             }
@@ -714,8 +724,13 @@ impl SecretChat {
         .map_err(ChatError::from)?;
         let data = self.seal_as(&tl, version, self.side, rng)?;
         let method = SendMethod::SendEncrypted;
-        self.history
-            .push(random_id, next.in_raw, Stored { method, payload });
+        // Stored as the honest message at the common layer: a Resend re-sends that.
+        let stored = Stored {
+            method,
+            payload,
+            layer: self.layers.common(),
+        };
+        self.history.push(random_id, next.in_raw, stored);
         self.count_encrypted();
         Ok(self.queue(method, random_id, data))
     }
@@ -785,8 +800,8 @@ impl SecretChat {
                 key_fingerprint: wrong,
             });
             let rewritten = self.history.rewrite(random_id, |stored| Stored {
-                method: stored.method,
                 payload: forged,
+                ..stored.clone()
             });
             if let super::history::Rewrite::Rewritten { out_seq_no } = rewritten {
                 self.rewrite_pending_transmit(random_id, out_seq_no, rng)?;
@@ -824,10 +839,12 @@ fn text(body: &str) -> Payload {
     })
 }
 
-fn noop() -> Stored {
+/// A Noop stored under a number we skip: a Resend fills the hole with it.
+fn noop(layer: Layer) -> Stored {
     Stored {
         method: SendMethod::SendEncryptedService,
         payload: Payload::Service(ServiceAction::Noop),
+        layer,
     }
 }
 

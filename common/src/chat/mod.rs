@@ -103,7 +103,7 @@ use crate::crypto::msg_key::MSG_KEY_LEN;
 use crate::crypto::visualization::KeyVisualization;
 use crate::envelope;
 use crate::key::KeyFingerprint;
-use crate::seq_no::{RawSeqNo, SeqField};
+use crate::seq_no::{RawSeqNo, SeqField, WireSeqNo};
 use crate::side::Side;
 
 /// A mistake by the caller, or a call on a chat that is over. (The peer's mistakes are
@@ -167,6 +167,10 @@ impl State {
 struct Stored {
     method: SendMethod,
     payload: Payload,
+    /// The layer it was first sealed at. A re-send keeps it (tdlib re-sends the very
+    /// bytes it stored): were it re-sealed at a layer that rose since, the peer would
+    /// see the layer go down again at the next message, sent before the rise.
+    layer: Layer,
 }
 
 /// One received message waiting for its turn.
@@ -500,9 +504,14 @@ impl SecretChat {
         if common.has_seq_no() {
             let in_seq_no = self.incoming.received();
             let out_seq_no = self.history.sent();
-            let data = self.seal_wrapped(random_id, in_seq_no, out_seq_no, &payload, rng)?;
-            self.history
-                .push(random_id, in_seq_no, Stored { method, payload });
+            let data =
+                self.seal_wrapped(common, random_id, in_seq_no, out_seq_no, &payload, rng)?;
+            let stored = Stored {
+                method,
+                payload,
+                layer: common,
+            };
+            self.history.push(random_id, in_seq_no, stored);
             self.outbox.push_back(Transmit {
                 method,
                 random_id,
@@ -523,10 +532,11 @@ impl SecretChat {
         Ok(random_id)
     }
 
-    /// Encodes and seals a wrapped message with the given numbers at the current common
-    /// layer (used for new messages and for re-sends, which keep their numbers).
+    /// Encodes and seals a wrapped message with the given numbers at `layer` (used for new
+    /// messages at the common layer, and for re-sends, which keep their numbers and layer).
     fn seal_wrapped(
         &mut self,
+        layer: Layer,
         random_id: i64,
         in_seq_no: RawSeqNo,
         out_seq_no: RawSeqNo,
@@ -538,7 +548,7 @@ impl SecretChat {
             expected: "below 2^30 messages",
         };
         let wrapper = Wrapper {
-            layer: self.layers.common(),
+            layer,
             in_seq_no: in_seq_no
                 .to_wire(SeqField::In, self.side)
                 .map_err(seq_error)?,
@@ -555,8 +565,9 @@ impl SecretChat {
         self.seal_message(Some(wrapper), random_id, payload, rng)
     }
 
-    /// Encodes `payload` at the common layer and seals it with the current key, as our side,
-    /// with the version the common layer calls for (SPEC §2.5: v1 below 73, v2 from 73).
+    /// Encodes `payload` at the wrapper's layer (a bare message: the common layer) and
+    /// seals it with the current key, as our side, with the version that layer calls for
+    /// (SPEC §2.5: v1 below 73, v2 from 73).
     fn seal_message(
         &mut self,
         wrapper: Option<Wrapper>,
@@ -564,7 +575,7 @@ impl SecretChat {
         payload: &Payload,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<Vec<u8>, ChatError> {
-        let layer = self.layers.common();
+        let layer = wrapper.map_or(self.layers.common(), |w| w.layer);
         let tl = codec::encode(
             Outbound {
                 wrapper,
@@ -600,32 +611,79 @@ impl SecretChat {
         Ok(wire)
     }
 
-    /// Re-sends a stored message with its original numbers and random_id, sealed with the
-    /// key in use now (SPEC §3.3).
+    /// Re-sends a stored message with its original numbers, random_id and layer, sealed
+    /// with the key in use now (SPEC §3.3).
     fn resend_stored(
         &mut self,
         out_seq_no: RawSeqNo,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), ChatError> {
+        if let Some(transmit) = self.reseal_stored(out_seq_no, rng)? {
+            self.outbox.push_back(transmit);
+        }
+        Ok(())
+    }
+
+    /// The stored message `out_seq_no` sealed again as it was first sent (numbers,
+    /// random_id, layer), under the current key; `None` if it is no longer stored.
+    fn reseal_stored(
+        &mut self,
+        out_seq_no: RawSeqNo,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Option<Transmit>, ChatError> {
         let Some(stored) = self.history.get(out_seq_no).cloned() else {
-            return Ok(());
+            return Ok(None);
         };
         self.step("resend", || {
             format!(
-                "re-sending out_seq_no raw {} (random_id {})",
-                stored.out_seq_no.0, stored.random_id
+                "sealing out_seq_no raw {} again (random_id {}, {})",
+                stored.out_seq_no.0, stored.random_id, stored.payload.layer
             )
         });
         let data = self.seal_wrapped(
+            stored.payload.layer,
             stored.random_id,
             stored.in_seq_no,
             stored.out_seq_no,
             &stored.payload.payload,
             rng,
         )?;
-        self.outbox.push_back(Transmit {
+        Ok(Some(Transmit {
             method: stored.payload.method,
             random_id: stored.random_id,
+            data,
+        }))
+    }
+
+    /// Telegram Android's answer for a number a Resend asks for that we do not hold
+    /// (profile `android`, rows R1–R2, `createDeleteMessage`):
+    /// `decryptedMessageService{random_id, DeleteMessages{[random_id]}}` under exactly the
+    /// wire numbers given. It is not stored and our own count does not move.
+    fn send_placeholder(
+        &mut self,
+        in_seq_no: WireSeqNo,
+        out_seq_no: WireSeqNo,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), ChatError> {
+        let random_id = rng.next_u64() as i64;
+        self.step("resend", || {
+            format!(
+                "placeholder for out_seq_no {} (in_seq_no {}): a message deleting itself, random_id {random_id}",
+                out_seq_no.0, in_seq_no.0
+            )
+        });
+        let wrapper = Wrapper {
+            layer: self.layers.common(),
+            in_seq_no,
+            out_seq_no,
+        };
+        let payload = Payload::Service(ServiceAction::DeleteMessages {
+            random_ids: vec![random_id],
+        });
+        let data = self.seal_message(Some(wrapper), random_id, &payload, rng)?;
+        self.outbox.push_back(Transmit {
+            method: SendMethod::SendEncryptedService,
+            random_id,
             data,
         });
         Ok(())
@@ -637,8 +695,8 @@ impl SecretChat {
     fn send_resend_request(
         &mut self,
         now: UnixTime,
-        start_seq_no: crate::seq_no::WireSeqNo,
-        end_seq_no: crate::seq_no::WireSeqNo,
+        start_seq_no: WireSeqNo,
+        end_seq_no: WireSeqNo,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), ChatError> {
         self.send_payload(

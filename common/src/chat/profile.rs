@@ -149,6 +149,17 @@ pub enum OnWrongParity {
     HoldAsGap,
 }
 
+/// What is checked of a received `in_seq_no` (row S4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InSeqNoCheck {
+    /// Its parity, that it never decreases, and that it does not exceed what we sent:
+    /// any violation closes the chat.
+    Checked,
+    /// Nothing: it is stored as it comes and only bounds which numbers a Resend may ask
+    /// for (a wrong-parity value counts as the number below it).
+    Unchecked,
+}
+
 /// When a gap in the peer's sequence is asked for (row S5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GapResend {
@@ -161,16 +172,27 @@ pub enum GapResend {
     OncePerStart,
 }
 
-/// A `decryptedMessageActionResend` we cannot satisfy from what we hold (rows R1, R2).
+/// A `decryptedMessageActionResend` we cannot satisfy from what we hold (rows R1–R5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnResend {
     /// More than 1000 messages, numbers never sent, already confirmed, or inverted: close
-    /// the chat.
+    /// the chat. Every valid request is answered.
     Strict,
-    /// No limit: the range is clamped below to the peer's last in_seq_no, an inverted
-    /// range or one ending below it is dropped, held messages are re-sent as they were and
-    /// every number we do not hold gets a `DeleteMessages` placeholder under that number.
+    /// No limit: a range ending below the peer's last in_seq_no, or inverted, is dropped;
+    /// otherwise its start is raised to that in_seq_no, held messages are re-sent as they
+    /// were and every number we do not hold gets a `DeleteMessages` placeholder under that
+    /// number (never added to our own count); a range that starts at or below one already
+    /// answered is not answered again.
     FillWithDeletes,
+}
+
+/// When a received Resend is answered (row S8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResendTiming {
+    /// On arrival, even while it waits behind a gap (SPEC §3.3).
+    OnArrival,
+    /// When its turn comes, like any other message.
+    InOrder,
 }
 
 /// A re-key message that does not fit the exchange (rows K3–K7): a RequestKey while one
@@ -218,9 +240,13 @@ pub struct Rules {
     pub layer_decrease: OnLayerDecrease,
     /// S3: an out_seq_no with the wrong parity.
     pub wrong_parity: OnWrongParity,
+    /// S4: what is checked of in_seq_no.
+    pub in_seq_no: InSeqNoCheck,
     /// S5: how gaps are asked for.
     pub gap_resend: GapResend,
-    /// R1, R2: a Resend we cannot satisfy.
+    /// S8: when a received Resend is answered.
+    pub resend_timing: ResendTiming,
+    /// R1–R5: a Resend we cannot satisfy.
     pub resend: OnResend,
     /// K3–K7: re-key messages that do not fit.
     pub rekey_mismatch: OnRekeyMismatch,
@@ -240,7 +266,9 @@ impl Rules {
         unknown_constructor: OnUnknownConstructor::Abort,
         layer_decrease: OnLayerDecrease::Abort,
         wrong_parity: OnWrongParity::Abort,
+        in_seq_no: InSeqNoCheck::Checked,
         gap_resend: GapResend::PerHole,
+        resend_timing: ResendTiming::OnArrival,
         resend: OnResend::Strict,
         rekey_mismatch: OnRekeyMismatch::Abort,
         public_values: PublicValueRange::Both,
@@ -255,7 +283,9 @@ impl Rules {
         unknown_constructor: OnUnknownConstructor::Ignore,
         layer_decrease: OnLayerDecrease::Keep,
         wrong_parity: OnWrongParity::HoldAsGap,
+        in_seq_no: InSeqNoCheck::Unchecked,
         gap_resend: GapResend::OncePerStart,
+        resend_timing: ResendTiming::InOrder,
         resend: OnResend::FillWithDeletes,
         rekey_mismatch: OnRekeyMismatch::AbortKey,
         public_values: PublicValueRange::MandatoryOnly,
@@ -270,7 +300,9 @@ impl Rules {
         unknown_constructor: OnUnknownConstructor::Ignore,
         layer_decrease: OnLayerDecrease::Abort,
         wrong_parity: OnWrongParity::Abort,
+        in_seq_no: InSeqNoCheck::Checked,
         gap_resend: GapResend::PerHole,
+        resend_timing: ResendTiming::OnArrival,
         resend: OnResend::Strict,
         rekey_mismatch: OnRekeyMismatch::Abort,
         public_values: PublicValueRange::Both,
@@ -295,9 +327,13 @@ pub enum Row {
     L3,
     /// S3: an out_seq_no with the wrong parity.
     S3,
+    /// S4: what is checked of in_seq_no.
+    S4,
     /// S5: how a gap is asked for.
     S5,
-    /// R1, R2: a Resend we cannot satisfy.
+    /// S8: when a received Resend is answered.
+    S8,
+    /// R1–R5: a Resend we cannot satisfy, or one asked again.
     R1,
     /// K3–K7: re-key messages that do not fit the exchange.
     K3,
@@ -309,7 +345,7 @@ pub enum Row {
 
 impl Row {
     /// Every row, in the order of `docs/profiles.md`.
-    pub const ALL: [Row; 12] = [
+    pub const ALL: [Row; 14] = [
         Row::E1,
         Row::E2,
         Row::E4,
@@ -317,7 +353,9 @@ impl Row {
         Row::E9,
         Row::L3,
         Row::S3,
+        Row::S4,
         Row::S5,
+        Row::S8,
         Row::R1,
         Row::K3,
         Row::D2,
@@ -334,8 +372,10 @@ impl Row {
             Row::E9 => "E9",
             Row::L3 => "L3",
             Row::S3 => "S3",
+            Row::S4 => "S4",
             Row::S5 => "S5",
-            Row::R1 => "R1/R2",
+            Row::S8 => "S8",
+            Row::R1 => "R1–R5",
             Row::K3 => "K3–K7",
             Row::D2 => "D2",
             Row::F1 => "F1",
@@ -352,8 +392,10 @@ impl Row {
             Row::E9 => "an inner message with an unknown constructor",
             Row::L3 => "a message at a lower layer than the last",
             Row::S3 => "an out_seq_no with the parity of our own numbers",
+            Row::S4 => "what is checked of a received in_seq_no",
             Row::S5 => "how a gap in the peer's sequence is asked for",
-            Row::R1 => "a Resend we cannot satisfy from what we hold",
+            Row::S8 => "when a received Resend is answered",
+            Row::R1 => "a Resend we cannot satisfy from what we hold, or one asked again",
             Row::K3 => "a re-key message that does not fit the exchange",
             Row::D2 => "the range a received DH public value must lie in",
             Row::F1 => "a media key or IV that is not 32 bytes",
@@ -388,6 +430,12 @@ impl Row {
             (Profile::Tdlib, Row::S5) => {
                 "repo sequence.rs (one Resend per hole, retried); tdlib SecretChatActor.cpp run_fill_gaps asks hole by hole"
             }
+            (Profile::Tdlib, Row::S4) => {
+                "tdlib td/telegram/SecretChatActor.cpp do_inbound_message_encrypted l.856 \"Invalid seq_no\", check_seq_no l.881–896 (parity, \"in_seq_no is not monotonic\", \"in_seq_no is bigger than seq_no_state_.my_out_seq_no\": fatal)"
+            }
+            (Profile::Tdlib, Row::S8) => {
+                "tdlib td/telegram/SecretChatActor.cpp do_inbound_message_decrypted_unchecked l.905–960 (Resend handled before the gap check; the queued copy becomes a Noop)"
+            }
             (Profile::Tdlib, Row::R1) => {
                 "tdlib td/telegram/SecretChatActor.cpp do_inbound_message_decrypted_unchecked l.951–960 \"Can't resend too many messages\", \"Can't resend query\" (fatal)"
             }
@@ -419,8 +467,14 @@ impl Row {
             (Profile::Android, Row::S5) => {
                 "Telegram Android SecretChatHelper.java sendResendMessage (requestedHoles: one Resend per start), decryptMessage"
             }
+            (Profile::Android, Row::S4) => {
+                "Telegram Android SecretChatHelper.java decryptMessage, checkSecretHoles (chat.in_seq_no = layer.in_seq_no, never checked)"
+            }
+            (Profile::Android, Row::S8) => {
+                "Telegram Android SecretChatHelper.java processDecryptedObject (ActionResend: reached only in order, from decryptMessage or checkSecretHoles)"
+            }
             (Profile::Android, Row::R1) => {
-                "Telegram Android SecretChatHelper.java processDecryptedObject (ActionResend), resendMessages, createDeleteMessage"
+                "Telegram Android SecretChatHelper.java processDecryptedObject (ActionResend: end < in_seq_no or end < start → ignored, start raised to in_seq_no), resendMessages (requested_holes, delete placeholders), createDeleteMessage"
             }
             (Profile::Android, Row::K3) => {
                 "Telegram Android SecretChatHelper.java processDecryptedObject (ActionRequestKey/AcceptKey/CommitKey/AbortKey, sendAbortKeyMessage)"
@@ -437,7 +491,9 @@ impl Row {
             (Profile::Spec, Row::E9) => "SPEC §5 (an unknown inner message uses up its seq number)",
             (Profile::Spec, Row::L3) => "SPEC §3.4 (\"aborts if the peer's layer decreases\")",
             (Profile::Spec, Row::S3) => "SPEC §3.1",
+            (Profile::Spec, Row::S4) => "SPEC §3.4",
             (Profile::Spec, Row::S5) => "SPEC §3.2–3.3",
+            (Profile::Spec, Row::S8) => "SPEC §3.3 (\"interpreted immediately on receipt\")",
             (Profile::Spec, Row::R1) => "SPEC §3.3",
             (Profile::Spec, Row::K3) => "SPEC §4",
             (Profile::Spec, Row::D2) => "SPEC §1.3",

@@ -27,12 +27,13 @@ use rand::{CryptoRng, RngCore};
 
 use super::codec::{self, Content, MIN_RANDOM_BYTES};
 use super::events::{ChatEvent, IgnoreReason, UserAction};
+use super::history::{Fill, Refill};
 use super::keys::KeySlot;
 use super::layer::{self, Layer, RemoteLayerChange};
 use super::payload::{Payload, ServiceAction};
 use super::profile::{
-    GapResend, OnBadMediaKey, OnLayerDecrease, OnShortRandomBytes, OnUndecryptable,
-    OnUnknownConstructor, OnWrongParity, Row, VersionPolicy,
+    GapResend, OnBadMediaKey, OnLayerDecrease, OnResend, OnShortRandomBytes, OnUndecryptable,
+    OnUnknownConstructor, OnWrongParity, ResendTiming, Row, VersionPolicy,
 };
 use super::sequence::{Arrival, Misparity};
 use super::time::UnixTime;
@@ -174,9 +175,12 @@ impl SecretChat {
         {
             return self.hold_misparity(now, wrapper.out_seq_no, rng);
         }
-        let seq =
-            self.incoming
-                .check(wrapper.in_seq_no, wrapper.out_seq_no, self.history.sent())?;
+        let seq = self.incoming.check(
+            wrapper.in_seq_no,
+            wrapper.out_seq_no,
+            self.history.sent(),
+            &self.rules(),
+        )?;
         let expected = self.incoming.received();
         self.step("seq", || {
             format!(
@@ -204,17 +208,22 @@ impl SecretChat {
         if wrapper.layer.has_seq_no() {
             self.observe_layer(now, wrapper.layer, rng)?;
         }
-        // A Resend is answered on arrival, even when it waits behind a gap (SPEC §3.3).
-        if let Content::Payload {
-            payload:
-                Payload::Service(ServiceAction::Resend {
-                    start_seq_no,
-                    end_seq_no,
-                }),
-            ..
-        } = &inbound.content
+        // A Resend is answered on arrival, even when it waits behind a gap (SPEC §3.3) —
+        // or, under a profile that answers it in order, when its turn comes (row S8).
+        let resend = match &inbound.content {
+            Content::Payload {
+                payload:
+                    Payload::Service(ServiceAction::Resend {
+                        start_seq_no,
+                        end_seq_no,
+                    }),
+                ..
+            } => Some((*start_seq_no, *end_seq_no)),
+            _ => None,
+        };
+        if let (Some((start, end)), ResendTiming::OnArrival) = (resend, self.rules().resend_timing)
         {
-            self.answer_resend(*start_seq_no, *end_seq_no, rng)?;
+            self.answer_resend(start, end, rng)?;
         }
         let queued = Queued {
             in_seq_no: seq.in_seq_no,
@@ -222,24 +231,33 @@ impl SecretChat {
             key_fingerprint: fingerprint,
             layer: Some(wrapper.layer),
         };
-        match self.incoming.arrive(seq, queued, self.rules().gap_resend)? {
+        let rules = self.rules();
+        match self.incoming.arrive(seq, queued, &rules)? {
             Arrival::InOrder(queued) => {
                 self.versions.processed_in_order(version);
                 self.process(now, queued, true, rng)?;
-                while let Some(next) = self.incoming.pop_ready()? {
+                while let Some(next) = self.incoming.pop_ready(&rules)? {
                     self.process(now, next, true, rng)?;
                 }
                 if !self.incoming.has_gap() {
                     self.resend_retry_at = None;
                 }
             }
-            Arrival::Queued { out_seq_no, resend } => {
+            Arrival::Queued {
+                out_seq_no,
+                resend: hole,
+            } => {
                 self.step("seq", || format!("gap: out raw {} queued", out_seq_no.0));
-                match resend {
+                if resend.is_some() && self.rules().resend_timing == ResendTiming::InOrder {
+                    self.decided(Row::S8, || {
+                        "a Resend behind a gap: answered when its turn comes".to_owned()
+                    });
+                }
+                match hole {
                     Some(hole) => {
                         self.send_resend_request(now, hole.start_seq_no, hole.end_seq_no, rng)?
                     }
-                    None if self.rules().gap_resend == GapResend::OncePerStart => {
+                    None if rules.gap_resend == GapResend::OncePerStart => {
                         let start = self.incoming.received();
                         self.decided(Row::S5, || {
                             format!(
@@ -444,34 +462,88 @@ impl SecretChat {
         Ok(())
     }
 
+    /// Answers the peer's `decryptedMessageActionResend` as the profile does (rows R1–R5).
     fn answer_resend(
         &mut self,
-        start_seq_no: crate::seq_no::WireSeqNo,
-        end_seq_no: crate::seq_no::WireSeqNo,
+        start_seq_no: WireSeqNo,
+        end_seq_no: WireSeqNo,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), Failure> {
-        let wanted: Vec<_> = self
-            .history
-            .resend(start_seq_no, end_seq_no)?
-            .into_iter()
-            .map(|m| m.out_seq_no)
-            .collect();
-        self.step("resend", || {
-            format!(
-                "peer asks for out_seq_no {}..={} ({} messages)",
-                start_seq_no.0,
-                end_seq_no.0,
-                wanted.len()
-            )
-        });
-        let messages = wanted.len();
-        for out_seq_no in wanted {
-            self.resend_stored(out_seq_no, rng)?;
-        }
+        let (messages, placeholders) = match self.rules().resend {
+            OnResend::Strict => {
+                let wanted: Vec<_> = self
+                    .history
+                    .resend(start_seq_no, end_seq_no)?
+                    .into_iter()
+                    .map(|m| m.out_seq_no)
+                    .collect();
+                self.step("resend", || {
+                    format!(
+                        "peer asks for out_seq_no {}..={} ({} messages)",
+                        start_seq_no.0,
+                        end_seq_no.0,
+                        wanted.len()
+                    )
+                });
+                for &out_seq_no in &wanted {
+                    self.resend_stored(out_seq_no, rng)?;
+                }
+                (wanted.len(), 0)
+            }
+            OnResend::FillWithDeletes => {
+                match self.history.fill_with_deletes(start_seq_no, end_seq_no)? {
+                    Fill::Ignored(why) => {
+                        self.decided(Row::R1, || {
+                            format!(
+                                "Resend {}..={}: not answered, {why}",
+                                start_seq_no.0, end_seq_no.0
+                            )
+                        });
+                        self.ignore(IgnoreReason::ResendNotAnswered {
+                            start_seq_no,
+                            end_seq_no,
+                            why: why.to_owned(),
+                        });
+                        return Ok(());
+                    }
+                    Fill::Answered {
+                        start_seq_no: from,
+                        refills,
+                        ..
+                    } => {
+                        let held = refills
+                            .iter()
+                            .filter(|r| matches!(r, Refill::Held { .. }))
+                            .count();
+                        let filled = refills.len() - held;
+                        self.decided(Row::R1, || {
+                            format!(
+                                "Resend {}..={} answered from {}: {held} held messages re-sent, \
+                                 {filled} delete placeholders for numbers we do not hold",
+                                start_seq_no.0, end_seq_no.0, from.0
+                            )
+                        });
+                        for refill in refills {
+                            match refill {
+                                Refill::Held { out_seq_no } => {
+                                    self.resend_stored(out_seq_no, rng)?
+                                }
+                                Refill::Placeholder {
+                                    out_seq_no,
+                                    in_seq_no,
+                                } => self.send_placeholder(in_seq_no, out_seq_no, rng)?,
+                            }
+                        }
+                        (held, filled)
+                    }
+                }
+            }
+        };
         self.emit(ChatEvent::PeerAskedForResend {
             start_seq_no,
             end_seq_no,
             messages,
+            placeholders,
         });
         Ok(())
     }
@@ -557,8 +629,15 @@ impl SecretChat {
             }
             ServiceAction::FlushHistory => self.emit(user(UserAction::FlushHistory)),
             ServiceAction::Typing { action } => self.emit(user(UserAction::Typing { action })),
-            // Already answered on arrival.
-            ServiceAction::Resend { .. } => {}
+            ServiceAction::Resend {
+                start_seq_no,
+                end_seq_no,
+            } => {
+                // Answered on arrival, unless the profile answers it in order (row S8).
+                if self.rules().resend_timing == ResendTiming::InOrder {
+                    self.answer_resend(start_seq_no, end_seq_no, rng)?
+                }
+            }
             ServiceAction::NotifyLayer { layer } => self.observe_layer(now, layer, rng)?,
             ServiceAction::RequestKey { exchange_id, g_a } => {
                 self.on_request_key(now, exchange_id, &g_a, rng)?

@@ -136,10 +136,10 @@ impl SecretChat {
         self.check_established()?;
         for &random_id in &random_ids {
             let rewritten = self.history.rewrite(random_id, |stored| Stored {
-                method: stored.method,
                 payload: Payload::Service(ServiceAction::DeleteMessages {
                     random_ids: vec![random_id],
                 }),
+                ..stored.clone()
             });
             if let Rewrite::Rewritten { out_seq_no } = rewritten {
                 self.step("delete", || {
@@ -198,18 +198,11 @@ impl SecretChat {
         let Some(index) = self.outbox.iter().position(|t| t.random_id == random_id) else {
             return Ok(());
         };
-        let Some(stored) = self.history.get(out_seq_no).cloned() else {
+        let Some(resealed) = self.reseal_stored(out_seq_no, rng)? else {
             return Ok(());
         };
-        let data = self.seal_wrapped(
-            stored.random_id,
-            stored.in_seq_no,
-            stored.out_seq_no,
-            &stored.payload.payload,
-            rng,
-        )?;
         if let Some(transmit) = self.outbox.get_mut(index) {
-            transmit.data = data;
+            transmit.data = resealed.data;
         }
         Ok(())
     }

@@ -20,16 +20,17 @@
 //! used by the chat with decoded messages. It never asks for the same seq numbers twice on
 //! its own; [`IncomingSequence::holes`] lists what is still missing for a retry timer.
 //!
-//! Two profile rows live here ([`super::profile`]): how a gap is asked for (S5 —
+//! Three profile rows live here ([`super::profile`]): how a gap is asked for (S5 —
 //! [`GapResend::PerHole`], or Telegram Android's one Resend per start number,
-//! [`GapResend::OncePerStart`]) and Android's unchecked parity (S3,
-//! [`IncomingSequence::misparity`]).
+//! [`GapResend::OncePerStart`]), Android's unchecked `out_seq_no` parity (S3,
+//! [`IncomingSequence::misparity`]) and its unchecked `in_seq_no` (S4,
+//! [`InSeqNoCheck::Unchecked`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::profile::GapResend;
+use super::profile::{GapResend, InSeqNoCheck, Rules};
 use super::violation::AbortReason;
 use crate::seq_no::{RawSeqNo, SeqField, WireSeqNo};
 use crate::side::Side;
@@ -134,22 +135,35 @@ impl<T> IncomingSequence<T> {
 
     /// Checks the parity of both fields (SPEC §3.1) and that `in_seq_no` does not exceed
     /// the `sent` messages we have sent (SPEC §3.4). Every arriving message goes through
-    /// this first, whatever its position.
+    /// this first, whatever its position. Under [`InSeqNoCheck::Unchecked`] only
+    /// `out_seq_no` is checked; `in_seq_no` is read as it comes (a wrong parity counts as
+    /// the number below it, a negative one as 0).
     pub fn check(
         &self,
         in_seq_no: WireSeqNo,
         out_seq_no: WireSeqNo,
         sent: RawSeqNo,
+        rules: &Rules,
     ) -> Result<CheckedSeqNo, AbortReason> {
         let out_raw = out_seq_no
             .to_raw(SeqField::Out, self.sender)
             .map_err(AbortReason::SeqNo)?;
-        let in_raw = in_seq_no
-            .to_raw(SeqField::In, self.sender)
-            .map_err(AbortReason::SeqNo)?;
-        if in_raw > sent {
-            return Err(AbortReason::InSeqNoBeyondSent { got: in_raw, sent });
-        }
+        let in_raw = match rules.in_seq_no {
+            InSeqNoCheck::Checked => {
+                let in_raw = in_seq_no
+                    .to_raw(SeqField::In, self.sender)
+                    .map_err(AbortReason::SeqNo)?;
+                if in_raw > sent {
+                    return Err(AbortReason::InSeqNoBeyondSent { got: in_raw, sent });
+                }
+                in_raw
+            }
+            InSeqNoCheck::Unchecked => {
+                let x = i64::from(SeqField::In.parity(self.sender));
+                let raw = (i64::from(in_seq_no.0) - x).max(0) / 2;
+                RawSeqNo(u32::try_from(raw).unwrap_or(u32::MAX))
+            }
+        };
         Ok(CheckedSeqNo {
             in_seq_no: in_raw,
             out_seq_no: out_raw,
@@ -167,7 +181,7 @@ impl<T> IncomingSequence<T> {
         &mut self,
         seq: CheckedSeqNo,
         item: T,
-        policy: GapResend,
+        rules: &Rules,
     ) -> Result<Arrival<T>, AbortReason> {
         if self.is_duplicate(seq) {
             return Ok(Arrival::Duplicate {
@@ -175,14 +189,14 @@ impl<T> IncomingSequence<T> {
             });
         }
         if seq.out_seq_no == self.next_out {
-            self.advance(seq)?;
+            self.advance(seq, rules)?;
             return Ok(Arrival::InOrder(item));
         }
         if self.queue.len() >= MAX_QUEUED {
             return Err(AbortReason::TooManyQueued { limit: MAX_QUEUED });
         }
         self.queue.insert(seq.out_seq_no.0, (seq, item));
-        let resend = match policy {
+        let resend = match rules.gap_resend {
             GapResend::PerHole => self.request_for_hole_below(seq.out_seq_no)?,
             GapResend::OncePerStart => self
                 .request_once_per_start(RawSeqNo(seq.out_seq_no.0 - 1))
@@ -197,7 +211,7 @@ impl<T> IncomingSequence<T> {
 
     /// The next queued message whose turn has come, if any (call until `None` after every
     /// in-order message).
-    pub fn pop_ready(&mut self) -> Result<Option<T>, AbortReason> {
+    pub fn pop_ready(&mut self, rules: &Rules) -> Result<Option<T>, AbortReason> {
         let Some(entry) = self.queue.first_entry() else {
             return Ok(None);
         };
@@ -205,7 +219,7 @@ impl<T> IncomingSequence<T> {
             return Ok(None);
         }
         let (seq, item) = entry.remove();
-        self.advance(seq)?;
+        self.advance(seq, rules)?;
         Ok(Some(item))
     }
 
@@ -222,15 +236,16 @@ impl<T> IncomingSequence<T> {
         Ok(holes)
     }
 
-    /// Processes `seq` in order: `in_seq_no` must not decrease (SPEC §3.4).
-    fn advance(&mut self, seq: CheckedSeqNo) -> Result<(), AbortReason> {
-        if seq.in_seq_no < self.last_in {
+    /// Processes `seq` in order: `in_seq_no` must not decrease (SPEC §3.4), unless the
+    /// profile does not check it.
+    fn advance(&mut self, seq: CheckedSeqNo, rules: &Rules) -> Result<(), AbortReason> {
+        if rules.in_seq_no == InSeqNoCheck::Checked && seq.in_seq_no < self.last_in {
             return Err(AbortReason::InSeqNoDecreased {
                 got: seq.in_seq_no,
                 previous: self.last_in,
             });
         }
-        self.last_in = seq.in_seq_no;
+        self.last_in = self.last_in.max(seq.in_seq_no);
         self.next_out = self.next_out.next();
         Ok(())
     }
@@ -314,8 +329,10 @@ mod tests {
     use super::*;
     use crate::seq_no::SeqNoError;
 
-    const PER_HOLE: GapResend = GapResend::PerHole;
-    const ONCE_PER_START: GapResend = GapResend::OncePerStart;
+    /// One Resend per hole (the tdlib profile).
+    const PER_HOLE: &Rules = &Rules::TDLIB;
+    /// One Resend per start number (the android profile).
+    const ONCE_PER_START: &Rules = &Rules::ANDROID;
 
     /// Telegram Android SecretChatHelper.java decryptMessage / sendResendMessage: every
     /// arrival behind a gap asks from `seq_in + 2` up to `out_seq_no − 2`, and a start
@@ -342,8 +359,8 @@ mod tests {
             incoming.arrive(seq(0, 1), 11, ONCE_PER_START),
             Ok(Arrival::InOrder(11))
         );
-        assert_eq!(incoming.pop_ready(), Ok(Some(12)));
-        assert_eq!(incoming.pop_ready(), Ok(None));
+        assert_eq!(incoming.pop_ready(ONCE_PER_START), Ok(Some(12)));
+        assert_eq!(incoming.pop_ready(ONCE_PER_START), Ok(None));
         // Another arrival behind the gap has a new start (3) and asks from there.
         let Ok(Arrival::Queued { resend, .. }) = incoming.arrive(seq(0, 5), 15, ONCE_PER_START)
         else {
@@ -466,14 +483,14 @@ mod tests {
         let mut incoming = from_creator();
         incoming.arrive(seq(0, 2), 12, PER_HOLE).unwrap();
         incoming.arrive(seq(0, 1), 11, PER_HOLE).unwrap();
-        assert_eq!(incoming.pop_ready(), Ok(None));
+        assert_eq!(incoming.pop_ready(PER_HOLE), Ok(None));
         assert_eq!(
             incoming.arrive(seq(0, 0), 10, PER_HOLE),
             Ok(Arrival::InOrder(10))
         );
-        assert_eq!(incoming.pop_ready(), Ok(Some(11)));
-        assert_eq!(incoming.pop_ready(), Ok(Some(12)));
-        assert_eq!(incoming.pop_ready(), Ok(None));
+        assert_eq!(incoming.pop_ready(PER_HOLE), Ok(Some(11)));
+        assert_eq!(incoming.pop_ready(PER_HOLE), Ok(Some(12)));
+        assert_eq!(incoming.pop_ready(PER_HOLE), Ok(None));
         assert_eq!(incoming.received(), RawSeqNo(3));
         assert!(!incoming.has_gap());
     }
@@ -495,7 +512,7 @@ mod tests {
         // The participant's own out_seq_no 0 comes back as if the creator had sent it.
         let incoming = from_creator();
         assert_eq!(
-            incoming.check(WireSeqNo(1), WireSeqNo(0), RawSeqNo(5)),
+            incoming.check(WireSeqNo(1), WireSeqNo(0), RawSeqNo(5), PER_HOLE),
             Err(AbortReason::SeqNo(SeqNoError::WrongParity {
                 field: SeqField::Out,
                 got: WireSeqNo(0),
@@ -510,12 +527,34 @@ mod tests {
         let incoming = from_creator();
         // in_seq_no 6 = raw 3 (creator's in x = 0), but we sent only 2 messages.
         assert_eq!(
-            incoming.check(WireSeqNo(6), WireSeqNo(1), RawSeqNo(2)),
+            incoming.check(WireSeqNo(6), WireSeqNo(1), RawSeqNo(2), PER_HOLE),
             Err(AbortReason::InSeqNoBeyondSent {
                 got: RawSeqNo(3),
                 sent: RawSeqNo(2)
             })
         );
+    }
+
+    /// Telegram Android SecretChatHelper.java decryptMessage: `chat.in_seq_no =
+    /// layer.in_seq_no` is stored as it comes — no parity, bound or order check (row S4).
+    #[test]
+    fn android_takes_any_in_seq_no_as_it_comes() {
+        let mut incoming = from_creator();
+        // Beyond what we sent, and with the wrong parity (the creator's in x is 0).
+        let beyond = incoming
+            .check(WireSeqNo(41), WireSeqNo(1), RawSeqNo(2), ONCE_PER_START)
+            .unwrap();
+        assert_eq!(beyond.in_seq_no, RawSeqNo(20));
+        incoming.arrive(seq(9, 0), 10, ONCE_PER_START).unwrap();
+        // Going down is no violation either.
+        assert_eq!(
+            incoming.arrive(seq(1, 1), 11, ONCE_PER_START),
+            Ok(Arrival::InOrder(11))
+        );
+        // The out_seq_no parity is still this row's business (S3), not S4's.
+        assert!(incoming
+            .check(WireSeqNo(0), WireSeqNo(2), RawSeqNo(2), ONCE_PER_START)
+            .is_err());
     }
 
     #[test]

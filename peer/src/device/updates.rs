@@ -455,11 +455,13 @@ impl Device {
                     start_seq_no,
                     end_seq_no,
                     messages,
+                    placeholders,
                 } => PeerEvent::PeerAskedForResend {
                     chat_id,
                     start_seq_no: start_seq_no.0,
                     end_seq_no: end_seq_no.0,
                     messages,
+                    placeholders,
                 },
                 ChatEvent::Ignored { reason } => PeerEvent::Ignored {
                     chat_id,

@@ -406,11 +406,14 @@ fn observed(event: PeerEvent) -> Observed {
             chat_id,
             start_seq_no,
             end_seq_no,
-            ..
+            messages,
+            placeholders,
         } => Observed::PeerAskedForResend {
             chat_id,
             start_seq_no,
             end_seq_no,
+            messages,
+            placeholders,
         },
         PeerEvent::RekeyAborted { chat_id, .. } => Observed::RekeyRefused { chat_id },
         PeerEvent::RekeyRejected { chat_id, why, .. } => Observed::RekeyRejected { chat_id, why },

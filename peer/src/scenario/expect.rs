@@ -90,11 +90,14 @@ pub enum Observed {
         start_seq_no: i32,
         end_seq_no: i32,
     },
-    /// The peer asked this side to re-send a range.
+    /// The peer asked this side to re-send a range; `messages` went out again and
+    /// `placeholders` numbers were filled with messages deleting themselves.
     PeerAskedForResend {
         chat_id: i32,
         start_seq_no: i32,
         end_seq_no: i32,
+        messages: usize,
+        placeholders: usize,
     },
     /// The peer refused this side's re-key with AbortKey.
     RekeyRefused {

@@ -7,8 +7,9 @@
 //! ```text
 //!   from the inside   this process plays that side: its own events tell — an abort and
 //!                     its reason, a message it ignored and why, a Resend it sent, an
-//!                     AbortKey it answered a re-key message with, a file
-//!                     it refused, a message it processed (and the layer it kept)
+//!                     AbortKey it answered a re-key message with, a Resend it answered
+//!                     anyway, a file it refused, a message it processed (and the layer
+//!                     it kept)
 //!   from the outside  another process plays it (your client, with `secretchat-peer actor`
 //!                     playing the other side): the other party sees the chat discarded,
 //!                     a Resend arrive, an AbortKey for its re-key — or nothing, which is
@@ -117,6 +118,21 @@ fn observe_inside(
         return seen(
             Some(Reaction::RejectKey),
             format!("refused the re-key with AbortKey ({why}), keeping the old key"),
+        );
+    }
+    if let Some(Observed::PeerAskedForResend {
+        start_seq_no,
+        end_seq_no,
+        messages,
+        placeholders,
+        ..
+    }) = find(|e| matches!(e, Observed::PeerAskedForResend { .. }))
+    {
+        return seen(
+            Some(Reaction::Comply),
+            format!(
+                "answered the Resend of seq_no {start_seq_no}..={end_seq_no}: re-sent {messages} messages, {placeholders} delete placeholders for numbers it does not hold"
+            ),
         );
     }
     if let Some(Observed::FileRefused { reason, .. }) =
