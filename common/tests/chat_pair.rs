@@ -145,6 +145,8 @@ enum Op {
     Reorder(Side),
     Advance(u64),
     Rekey(Side),
+    /// The side's app is upgraded to layer 144 (the model starts both at 46).
+    Upgrade(Side),
 }
 
 fn side() -> impl Strategy<Value = Side> {
@@ -160,6 +162,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => side().prop_map(Op::Reorder),
         1 => (1u64..40).prop_map(Op::Advance),
         1 => side().prop_map(Op::Rekey),
+        1 => side().prop_map(Op::Upgrade),
     ]
 }
 
@@ -167,10 +170,11 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
     /// The reference model: each side's texts arrive at the other exactly once, in the
-    /// order sent, whatever the network does; and both sides end with the same key.
+    /// order sent, whatever the network does and however the layer rises meanwhile; and
+    /// both sides end with the same key.
     #[test]
     fn no_message_is_lost_or_delivered_twice(ops in proptest::collection::vec(op(), 1..80), seed in 0u64..1000) {
-        run_model(ops, seed)?;
+        run_model(Layer(46), ops, seed)?;
     }
 }
 
@@ -208,7 +212,7 @@ fn an_old_key_message_queued_behind_a_lost_commit_key_does_not_end_the_switch_ea
         Op::Deliver(Creator),
         Op::Rekey(Participant),
     ];
-    run_model(ops, 314).unwrap();
+    run_model(Layer(144), ops, 314).unwrap();
 }
 
 /// A message lost at layer 46 and asked for after the layer rose to 144 is re-sent at 46,
@@ -250,9 +254,10 @@ fn a_message_re_sent_after_the_layer_rose_keeps_the_layer_it_was_sent_at() {
     assert_eq!(layers_of_m1, [Layer(46), Layer(46)]);
 }
 
-/// Runs `ops` on a fresh pair, then lets it settle and checks the model's promises.
-fn run_model(ops: Vec<Op>, seed: u64) -> Result<(), TestCaseError> {
-    let mut pair = Pair::new(config(144), config(144), seed);
+/// Runs `ops` on a fresh pair of apps at layer `start`, then lets it settle and checks the
+/// model's promises.
+fn run_model(start: Layer, ops: Vec<Op>, seed: u64) -> Result<(), TestCaseError> {
+    let mut pair = Pair::new(config(start.0), config(start.0), seed);
     pair.drive();
     let mut sent = [Vec::new(), Vec::new()];
     for (i, op) in ops.into_iter().enumerate() {
@@ -291,6 +296,15 @@ fn run_model(ops: Vec<Op>, seed: u64) -> Result<(), TestCaseError> {
                     Side::Participant => (&mut pair.b, &mut pair.rng_b),
                 };
                 let _ = chat.rekey_now(now, rng);
+                pair.collect();
+            }
+            Op::Upgrade(side) => {
+                let now = pair.now;
+                let (chat, rng) = match side {
+                    Side::Creator => (&mut pair.a, &mut pair.rng_a),
+                    Side::Participant => (&mut pair.b, &mut pair.rng_b),
+                };
+                chat.upgrade_layer(now, Layer(144), rng).unwrap();
                 pair.collect();
             }
         }
