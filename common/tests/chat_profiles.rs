@@ -8,8 +8,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use secretchat_common::chat::hostile::HostileAction;
 use secretchat_common::chat::{
-    AbortReason, ChatConfig, ChatError, ChatEvent, IgnoreReason, Layer, Profile, SecretChat,
-    UserAction,
+    AbortReason, ChatConfig, ChatError, ChatEvent, DhParams, IgnoreReason, Layer, Profile,
+    RequestedChat, SecretChat, UserAction,
 };
 use secretchat_common::envelope::{self, Version};
 use secretchat_common::seq_no::{RawSeqNo, SeqField};
@@ -623,4 +623,81 @@ fn a_resend_of_5000_aborts_tdlib_and_android_fills_it_with_messages_deleting_the
     assert!(ignored(events)
         .iter()
         .any(|r| matches!(r, IgnoreReason::Duplicate { .. })));
+}
+
+/// Row D2: a g_a of 2^1984 − 1, inside the mandatory range `1 < g_a < p − 1` but below the
+/// recommended `2^(2048−64)`. tdlib refuses it (DhHandshake.cpp `dh_check`, fatal →
+/// discardEncryption); Telegram Android checks only the mandatory range
+/// (Utilities.java `isGoodGaAndGb`, called by `acceptSecretChat`) and accepts the chat.
+#[test]
+fn a_g_a_below_2_to_the_1984_is_refused_by_tdlib_and_accepted_by_android() {
+    let small = (num_bigint::BigUint::from(1u32) << 1984u32) - 1u32;
+    let mut g_a = vec![0u8; 256];
+    let bytes = small.to_bytes_be();
+    g_a[256 - bytes.len()..].copy_from_slice(&bytes);
+    for profile in [Profile::Tdlib, Profile::Android] {
+        let requested = RequestedChat {
+            id: 4242,
+            access_hash: 77,
+            g_a: g_a.clone(),
+        };
+        let mut b = SecretChat::from_requested(
+            with_profile(profile),
+            DhParams::telegram(),
+            requested,
+            chat_support::START,
+        )
+        .unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(39);
+        let accepted = b.accept(chat_support::START, &[], &mut rng);
+        let events: Vec<ChatEvent> = std::iter::from_fn(|| b.poll_event()).collect();
+        if profile == Profile::Android {
+            assert!(accepted.is_ok(), "{accepted:?}");
+            assert!(b.is_established());
+        } else {
+            assert!(accepted.is_err());
+            assert!(
+                matches!(
+                    abort_of(&events),
+                    Some(AbortReason::InvalidPublicValue { .. })
+                ),
+                "{events:?}"
+            );
+        }
+    }
+}
+
+/// Row S5: two holes at once (A's 2nd and 4th messages lost). The tdlib profile asks for
+/// each hole as it appears; Telegram Android sends `Resend(seq_in + 2, out_seq_no − 2)`
+/// once per start number (`sendResendMessage`, `requestedHoles`), so the second hole,
+/// opened while the first is unfilled, is asked for only when a later message arrives.
+#[test]
+fn a_second_hole_is_asked_for_at_once_by_tdlib_and_only_at_the_next_arrival_by_android() {
+    for profile in [Profile::Tdlib, Profile::Android] {
+        let mut pair = pair(profile, 38);
+        for i in 1..=5 {
+            pair.send_text(Side::Creator, &format!("m{i}"));
+        }
+        assert_eq!(pair.to_b.len(), 5);
+        pair.to_b.remove(3);
+        pair.to_b.remove(1);
+        let from = pair.events_b.len();
+        while pair.deliver_one_to_b() {}
+        let asked = pair.events_b[from..]
+            .iter()
+            .filter(|event| matches!(event, ChatEvent::ResendRequested { .. }))
+            .count();
+        let shown = |pair: &Pair| pair.texts_received(Side::Participant);
+        pair.drive();
+        if profile == Profile::Tdlib {
+            assert_eq!(asked, 2, "{profile}");
+            assert_eq!(shown(&pair), ["m1", "m2", "m3", "m4", "m5"]);
+        } else {
+            assert_eq!(asked, 1, "{profile}");
+            assert_eq!(shown(&pair), ["m1", "m2", "m3"]);
+            pair.send_text(Side::Creator, "m6");
+            pair.drive();
+            assert_eq!(shown(&pair), ["m1", "m2", "m3", "m4", "m5", "m6"]);
+        }
+    }
 }
