@@ -701,3 +701,42 @@ fn a_second_hole_is_asked_for_at_once_by_tdlib_and_only_at_the_next_arrival_by_a
         }
     }
 }
+
+/// Row K1: a chat that only receives. tdlib counts messages both ways and re-keys after
+/// more than 100 (`run_pfs` l.577); Telegram Android counts apart — 100 sent, or 120
+/// received, looked at as it processes one (`processDecryptedObject`,
+/// `key_use_count_in >= 120`). A never starts an exchange here (its policy says 10 000).
+#[test]
+fn a_chat_that_only_receives_re_keys_after_100_messages_as_tdlib_and_120_as_android() {
+    let patient = ChatConfig {
+        rekey: secretchat_common::chat::RekeyPolicy {
+            after_messages: 10_000,
+            ..Default::default()
+        },
+        ..config(144)
+    };
+    let started = |pair: &Pair| {
+        pair.events_b
+            .iter()
+            .any(|event| matches!(event, ChatEvent::KeyChanged { .. }))
+    };
+    for profile in [Profile::Tdlib, Profile::Android] {
+        let mut pair = Pair::new(patient, with_profile(profile), 40);
+        pair.drive();
+        for i in 0..105 {
+            pair.send_text(Side::Creator, &format!("m{i}"));
+            pair.drive();
+        }
+        assert_eq!(
+            started(&pair),
+            profile == Profile::Tdlib,
+            "{profile} after 105"
+        );
+        for i in 105..125 {
+            pair.send_text(Side::Creator, &format!("m{i}"));
+            pair.drive();
+        }
+        assert!(started(&pair), "{profile} after 125");
+        assert_eq!(pair.a.key_fingerprint(), pair.b.key_fingerprint());
+    }
+}

@@ -167,12 +167,16 @@ fn concurrent_request_key_both_ways_resolves_to_one_key() {
     );
 }
 
+/// tdlib `run_pfs`: `last_timestamp + 60 * 60 * 24 * 7 < Time::now()` — more than a week.
 #[test]
-fn a_week_passes_and_rekeying_starts() {
+fn more_than_a_week_passes_and_rekeying_starts() {
     let mut pair = Pair::new(config(144), config(144), 10);
     pair.drive();
     let old = pair.a.key_fingerprint();
     pair.advance(7 * 24 * 3600);
+    pair.drive();
+    assert_eq!(pair.a.key_fingerprint(), old);
+    pair.advance(1);
     pair.drive();
     assert_ne!(pair.a.key_fingerprint(), old);
     assert_eq!(pair.a.key_fingerprint(), pair.b.key_fingerprint());

@@ -95,7 +95,7 @@ use codec::{Outbound, Wrapper};
 use history::OutgoingHistory;
 use keys::KeyRing;
 use layer::{Layers, UnsupportedLayer};
-use rekey::Exchange;
+use rekey::{Exchange, Moment};
 use sequence::IncomingSequence;
 use version::VersionRules;
 
@@ -392,11 +392,12 @@ impl SecretChat {
         if !self.is_established() {
             return None;
         }
+        let trigger = self.rules().rekey_trigger;
         let rekey = self
             .keys
             .as_ref()
-            .filter(|keys| keys.usage().encrypted >= 1 && self.can_start_rekey().is_ok())
-            .map(|keys| self.config.rekey.deadline(keys.usage()));
+            .filter(|_| self.can_start_rekey().is_ok())
+            .and_then(|keys| self.config.rekey.timer(keys.usage(), trigger));
         match (self.resend_retry_at, rekey) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -428,7 +429,7 @@ impl SecretChat {
                 Err(reason) => return Err(self.abort(reason)),
             }
         }
-        self.maybe_start_rekey(now, rng);
+        self.maybe_start_rekey(now, Moment::Timer, rng);
         Ok(())
     }
 
@@ -501,6 +502,9 @@ impl SecretChat {
         self.check_established()?;
         let random_id = rng.next_u64() as i64;
         let common = self.layers.common();
+        // Row K1: a new message may make the key due — unless it is part of an exchange.
+        let may_start_rekey = common.has_seq_no()
+            && !matches!(&payload, Payload::Service(action) if action.is_key_exchange());
         if common.has_seq_no() {
             let in_seq_no = self.incoming.received();
             let out_seq_no = self.history.sent();
@@ -528,7 +532,9 @@ impl SecretChat {
         if let Some(keys) = self.keys.as_mut() {
             keys.usage_mut().encrypted = keys.usage().encrypted.saturating_add(1);
         }
-        let _ = now;
+        if may_start_rekey {
+            self.maybe_start_rekey(now, Moment::Sent, rng);
+        }
         Ok(random_id)
     }
 

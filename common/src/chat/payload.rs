@@ -231,6 +231,11 @@ impl ServiceAction {
         }
     }
 
+    /// Whether it belongs to a re-keying exchange (SPEC §4: the actions of layer 20).
+    pub fn is_key_exchange(&self) -> bool {
+        self.introduced_in() == Layer::PFS
+    }
+
     /// Whether the user should hear about it (as opposed to the protocol's own messages).
     pub fn is_protocol(&self) -> bool {
         matches!(

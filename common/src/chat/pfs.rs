@@ -25,7 +25,7 @@ use super::events::{ChatEvent, IgnoreReason, SendMethod};
 use super::payload::{Payload, ServiceAction};
 use super::profile::{OnRekeyMismatch, PublicValueRange, Row};
 use super::receive::Failure;
-use super::rekey::{OnAbortKey, OnRequestKey};
+use super::rekey::{Moment, OnAbortKey, OnRequestKey};
 use super::time::UnixTime;
 use super::violation::AbortReason;
 use super::{ChatError, SecretChat};
@@ -95,18 +95,28 @@ impl SecretChat {
         Ok(())
     }
 
-    /// Starts an exchange if the key is due (SPEC §4: 100 messages or a week, and at least
-    /// one message encrypted with it).
+    /// Starts an exchange if the key is due, looked at `when` (SPEC §4: 100 messages or a
+    /// week; how the profile reads that is its row K1).
     pub(super) fn maybe_start_rekey(
         &mut self,
         now: UnixTime,
+        when: Moment,
         rng: &mut (impl RngCore + CryptoRng),
     ) {
-        let due = self
-            .keys
-            .as_ref()
-            .is_some_and(|keys| self.config.rekey.is_due(keys.usage(), now));
+        let trigger = self.rules().rekey_trigger;
+        let Some(usage) = self.keys.as_ref().map(|keys| *keys.usage()) else {
+            return;
+        };
+        let due = self.config.rekey.is_due(&usage, now, trigger, when);
         if due && self.is_established() && self.can_start_rekey().is_ok() {
+            self.decided(Row::K1, || {
+                format!(
+                    "the key is due ({} sent, {} received, {} s old, looked at {when:?}): RequestKey",
+                    usage.encrypted,
+                    usage.decrypted,
+                    now.seconds_since(usage.since)
+                )
+            });
             // Cannot fail: established and allowed were both just checked.
             let _ = self.rekey_now(now, rng);
         }

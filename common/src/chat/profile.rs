@@ -195,6 +195,23 @@ pub enum ResendTiming {
     InOrder,
 }
 
+/// When a key is due for a new exchange (row K1). The numbers are the chat's
+/// [`super::RekeyPolicy`] (100 messages and a week unless configured).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RekeyTrigger {
+    /// More than `after_messages` messages sent and received with the key, or more than
+    /// `after_seconds` of use; looked at after every message, sent or processed, and when
+    /// the time comes. Nothing else is asked.
+    MessagesAbove,
+    /// `after_messages` messages sent with the key, or more than `after_seconds` since it
+    /// was made, looked at only as a new message is sent; `after_messages` + 20% received,
+    /// looked at only as one is processed. No timer.
+    SentOrReceived,
+    /// More than `after_messages` messages, or more than `after_seconds`, provided the key
+    /// encrypted at least one message.
+    MessagesAboveOnceUsed,
+}
+
 /// A re-key message that does not fit the exchange (rows K3–K7): a RequestKey while one
 /// is pending, an AcceptKey or CommitKey for another exchange or with a wrong
 /// fingerprint, an AbortKey after the switch.
@@ -248,6 +265,8 @@ pub struct Rules {
     pub resend_timing: ResendTiming,
     /// R1–R5: a Resend we cannot satisfy.
     pub resend: OnResend,
+    /// K1: when a key is due for a new exchange.
+    pub rekey_trigger: RekeyTrigger,
     /// K3–K7: re-key messages that do not fit.
     pub rekey_mismatch: OnRekeyMismatch,
     /// D2: the ranges a received public value must lie in.
@@ -270,6 +289,7 @@ impl Rules {
         gap_resend: GapResend::PerHole,
         resend_timing: ResendTiming::OnArrival,
         resend: OnResend::Strict,
+        rekey_trigger: RekeyTrigger::MessagesAbove,
         rekey_mismatch: OnRekeyMismatch::Abort,
         public_values: PublicValueRange::Both,
         bad_media_key: OnBadMediaKey::ShowWithoutFile,
@@ -287,6 +307,7 @@ impl Rules {
         gap_resend: GapResend::OncePerStart,
         resend_timing: ResendTiming::InOrder,
         resend: OnResend::FillWithDeletes,
+        rekey_trigger: RekeyTrigger::SentOrReceived,
         rekey_mismatch: OnRekeyMismatch::AbortKey,
         public_values: PublicValueRange::MandatoryOnly,
         bad_media_key: OnBadMediaKey::DropMessage,
@@ -304,6 +325,7 @@ impl Rules {
         gap_resend: GapResend::PerHole,
         resend_timing: ResendTiming::OnArrival,
         resend: OnResend::Strict,
+        rekey_trigger: RekeyTrigger::MessagesAboveOnceUsed,
         rekey_mismatch: OnRekeyMismatch::Abort,
         public_values: PublicValueRange::Both,
         bad_media_key: OnBadMediaKey::ShowWithoutFile,
@@ -335,6 +357,8 @@ pub enum Row {
     S8,
     /// R1–R5: a Resend we cannot satisfy, or one asked again.
     R1,
+    /// K1: when a key is due for a new exchange.
+    K1,
     /// K3–K7: re-key messages that do not fit the exchange.
     K3,
     /// D2: the range of a received public value.
@@ -345,7 +369,7 @@ pub enum Row {
 
 impl Row {
     /// Every row, in the order of `docs/profiles.md`.
-    pub const ALL: [Row; 14] = [
+    pub const ALL: [Row; 15] = [
         Row::E1,
         Row::E2,
         Row::E4,
@@ -357,6 +381,7 @@ impl Row {
         Row::S5,
         Row::S8,
         Row::R1,
+        Row::K1,
         Row::K3,
         Row::D2,
         Row::F1,
@@ -376,6 +401,7 @@ impl Row {
             Row::S5 => "S5",
             Row::S8 => "S8",
             Row::R1 => "R1–R5",
+            Row::K1 => "K1",
             Row::K3 => "K3–K7",
             Row::D2 => "D2",
             Row::F1 => "F1",
@@ -396,6 +422,7 @@ impl Row {
             Row::S5 => "how a gap in the peer's sequence is asked for",
             Row::S8 => "when a received Resend is answered",
             Row::R1 => "a Resend we cannot satisfy from what we hold, or one asked again",
+            Row::K1 => "when a key is due for a new exchange",
             Row::K3 => "a re-key message that does not fit the exchange",
             Row::D2 => "the range a received DH public value must lie in",
             Row::F1 => "a media key or IV that is not 32 bytes",
@@ -439,6 +466,9 @@ impl Row {
             (Profile::Tdlib, Row::R1) => {
                 "tdlib td/telegram/SecretChatActor.cpp do_inbound_message_decrypted_unchecked l.951–960 \"Can't resend too many messages\", \"Can't resend query\" (fatal)"
             }
+            (Profile::Tdlib, Row::K1) => {
+                "tdlib td/telegram/SecretChatActor.cpp run_pfs l.575–580 (last_message_id + 100 < message_id, in and out; last_timestamp + week < now)"
+            }
             (Profile::Tdlib, Row::K3) => {
                 "tdlib td/telegram/SecretChatActor.cpp on_inbound_action l.2070–2134 (\"Unexpected RequestKey\", \"AcceptKey: unexpected\", \"CommitKey: unexpected\", \"AbortKey: unexpected\": fatal)"
             }
@@ -476,6 +506,9 @@ impl Row {
             (Profile::Android, Row::R1) => {
                 "Telegram Android SecretChatHelper.java processDecryptedObject (ActionResend: end < in_seq_no or end < start → ignored, start raised to in_seq_no), resendMessages (requested_holes, delete placeholders), createDeleteMessage"
             }
+            (Profile::Android, Row::K1) => {
+                "Telegram Android SecretChatHelper.java performSendEncryptedRequest (key_use_count_out >= 100 or key_create_date a week old, as a message gets its numbers), processDecryptedObject (key_use_count_in >= 120)"
+            }
             (Profile::Android, Row::K3) => {
                 "Telegram Android SecretChatHelper.java processDecryptedObject (ActionRequestKey/AcceptKey/CommitKey/AbortKey, sendAbortKeyMessage)"
             }
@@ -495,6 +528,9 @@ impl Row {
             (Profile::Spec, Row::S5) => "SPEC §3.2–3.3",
             (Profile::Spec, Row::S8) => "SPEC §3.3 (\"interpreted immediately on receipt\")",
             (Profile::Spec, Row::R1) => "SPEC §3.3",
+            (Profile::Spec, Row::K1) => {
+                "SPEC §4 (more than 100 messages or a week, once it encrypted one)"
+            }
             (Profile::Spec, Row::K3) => "SPEC §4",
             (Profile::Spec, Row::D2) => "SPEC §1.3",
             (Profile::Spec, Row::F1) => "SPEC §6",

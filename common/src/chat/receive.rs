@@ -35,6 +35,7 @@ use super::profile::{
     GapResend, OnBadMediaKey, OnLayerDecrease, OnResend, OnShortRandomBytes, OnUndecryptable,
     OnUnknownConstructor, OnWrongParity, ResendTiming, Row, VersionPolicy,
 };
+use super::rekey::Moment;
 use super::sequence::{Arrival, Misparity};
 use super::time::UnixTime;
 use super::violation::AbortReason;
@@ -602,7 +603,7 @@ impl SecretChat {
                 self.ignore(IgnoreReason::UndecodableMessage { error })
             }
         }
-        self.maybe_start_rekey(now, rng);
+        self.maybe_start_rekey(now, Moment::Processed, rng);
         Ok(())
     }
 

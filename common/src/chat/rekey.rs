@@ -31,6 +31,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::keys::{key_serde, KeyUsage};
+use super::profile::RekeyTrigger;
 use super::time::UnixTime;
 use super::violation::AbortReason;
 use crate::key::ChatKey;
@@ -226,9 +227,9 @@ impl<S> Exchange<S> {
     }
 }
 
-/// When to start a new exchange (SPEC §4): after `after_messages` messages encrypted or
-/// decrypted with the key, or after `after_seconds` of use — and only if the key encrypted
-/// at least one message (a silent chat needs no new key).
+/// When to start a new exchange (SPEC §4): after `after_messages` messages or
+/// `after_seconds` of use. How the two numbers are read — strictly above or at, which
+/// counter, and when it is looked at — is the profile's row K1 ([`RekeyTrigger`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RekeyPolicy {
     pub after_messages: u32,
@@ -245,16 +246,58 @@ impl Default for RekeyPolicy {
     }
 }
 
+/// When a chat looks at whether its key is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// A new message has just been given its numbers and sent.
+    Sent,
+    /// A received message has just been processed.
+    Processed,
+    /// The time [`RekeyPolicy::deadline`] named has come.
+    Timer,
+}
+
 impl RekeyPolicy {
-    /// Whether a key used like `usage` is due for replacement at `now`.
-    pub fn is_due(&self, usage: &KeyUsage, now: UnixTime) -> bool {
-        usage.encrypted >= 1
-            && (usage.messages() >= self.after_messages || now >= self.deadline(usage))
+    /// Whether a key used like `usage` is due for replacement at `now`, looked at `when`,
+    /// as `trigger` reads the policy.
+    pub fn is_due(
+        &self,
+        usage: &KeyUsage,
+        now: UnixTime,
+        trigger: RekeyTrigger,
+        when: Moment,
+    ) -> bool {
+        let aged = now >= self.deadline(usage);
+        match trigger {
+            RekeyTrigger::MessagesAbove => usage.messages() > self.after_messages || aged,
+            RekeyTrigger::MessagesAboveOnceUsed => {
+                usage.encrypted >= 1 && (usage.messages() > self.after_messages || aged)
+            }
+            RekeyTrigger::SentOrReceived => match when {
+                Moment::Sent => usage.encrypted >= self.after_messages || aged,
+                Moment::Processed => {
+                    usage.decrypted >= self.after_messages.saturating_add(self.after_messages / 5)
+                }
+                Moment::Timer => false,
+            },
+        }
     }
 
-    /// When the key becomes due by age.
+    /// The first moment the key is due by age: more than `after_seconds` after it came into
+    /// use (every profile reads "a week" as "more than a week").
     pub fn deadline(&self, usage: &KeyUsage) -> UnixTime {
-        usage.since.plus_seconds(self.after_seconds)
+        usage
+            .since
+            .plus_seconds(self.after_seconds.saturating_add(1))
+    }
+
+    /// When a timer should look again, if the profile looks by time at all.
+    pub fn timer(&self, usage: &KeyUsage, trigger: RekeyTrigger) -> Option<UnixTime> {
+        match trigger {
+            RekeyTrigger::SentOrReceived => None,
+            RekeyTrigger::MessagesAboveOnceUsed if usage.encrypted == 0 => None,
+            _ => Some(self.deadline(usage)),
+        }
     }
 }
 
@@ -413,31 +456,65 @@ mod tests {
         );
     }
 
+    const TDLIB: RekeyTrigger = RekeyTrigger::MessagesAbove;
+    const WEEK: i64 = 7 * 24 * 3600;
+
+    /// tdlib SecretChatActor.cpp run_pfs l.577: `last_message_id + 100 < message_id`,
+    /// messages in and out — the 101st message makes the key due, whoever sent it.
     #[test]
-    fn rekey_is_due_after_100_messages() {
+    fn tdlib_is_due_after_more_than_100_messages_either_way() {
         let policy = RekeyPolicy::default();
         let mut usage = KeyUsage::new(UnixTime(0));
-        usage.encrypted = 1;
-        usage.decrypted = 98;
-        assert!(!policy.is_due(&usage, UnixTime(10)));
-        usage.decrypted = 99;
-        assert!(policy.is_due(&usage, UnixTime(10)));
+        usage.decrypted = 100;
+        assert!(!policy.is_due(&usage, UnixTime(10), TDLIB, Moment::Processed));
+        usage.decrypted = 101;
+        assert!(policy.is_due(&usage, UnixTime(10), TDLIB, Moment::Processed));
     }
 
+    /// run_pfs l.578: `last_timestamp + 60 * 60 * 24 * 7 < Time::now()`.
     #[test]
-    fn rekey_is_due_after_a_week() {
+    fn a_key_is_due_only_after_more_than_a_week() {
         let policy = RekeyPolicy::default();
-        let mut usage = KeyUsage::new(UnixTime(1000));
-        usage.encrypted = 1;
-        assert!(!policy.is_due(&usage, UnixTime(1000 + 7 * 24 * 3600 - 1)));
-        assert!(policy.is_due(&usage, UnixTime(1000 + 7 * 24 * 3600)));
+        let usage = KeyUsage::new(UnixTime(1000));
+        assert!(!policy.is_due(&usage, UnixTime(1000 + WEEK), TDLIB, Moment::Timer));
+        assert!(policy.is_due(&usage, UnixTime(1000 + WEEK + 1), TDLIB, Moment::Timer));
+        assert_eq!(policy.timer(&usage, TDLIB), Some(UnixTime(1000 + WEEK + 1)));
     }
 
+    /// SPEC §4: "provided it encrypted at least one message".
     #[test]
-    fn a_key_that_encrypted_nothing_is_never_due() {
+    fn the_spec_profile_never_replaces_a_key_that_encrypted_nothing() {
+        let spec = RekeyTrigger::MessagesAboveOnceUsed;
         let policy = RekeyPolicy::default();
         let mut usage = KeyUsage::new(UnixTime(0));
         usage.decrypted = 500;
-        assert!(!policy.is_due(&usage, UnixTime(100 * 7 * 24 * 3600)));
+        assert!(!policy.is_due(&usage, UnixTime(100 * WEEK), spec, Moment::Timer));
+        assert_eq!(policy.timer(&usage, spec), None);
+        usage.encrypted = 1;
+        assert!(policy.is_due(&usage, UnixTime(100 * WEEK), spec, Moment::Timer));
+    }
+
+    /// Telegram Android SecretChatHelper.java: `key_use_count_out >= 100` or a week-old
+    /// key, looked at as a message gets its numbers (performSendEncryptedRequest);
+    /// `key_use_count_in >= 120` as one is processed (processDecryptedObject); no timer.
+    #[test]
+    fn android_counts_sent_and_received_messages_apart_and_has_no_timer() {
+        let android = RekeyTrigger::SentOrReceived;
+        let policy = RekeyPolicy::default();
+        let mut usage = KeyUsage::new(UnixTime(0));
+        usage.encrypted = 99;
+        usage.decrypted = 119;
+        for when in [Moment::Sent, Moment::Processed, Moment::Timer] {
+            assert!(!policy.is_due(&usage, UnixTime(10), android, when));
+        }
+        usage.encrypted = 100;
+        assert!(policy.is_due(&usage, UnixTime(10), android, Moment::Sent));
+        assert!(!policy.is_due(&usage, UnixTime(10), android, Moment::Processed));
+        usage.decrypted = 120;
+        assert!(policy.is_due(&usage, UnixTime(10), android, Moment::Processed));
+        let old = KeyUsage::new(UnixTime(0));
+        assert!(policy.is_due(&old, UnixTime(WEEK + 1), android, Moment::Sent));
+        assert!(!policy.is_due(&old, UnixTime(WEEK + 1), android, Moment::Timer));
+        assert_eq!(policy.timer(&old, android), None);
     }
 }
