@@ -10,13 +10,15 @@
 //!     │ random_bytes ≥ 15                  fewer ⇒ ignore (tdlib: no check, processed)
 //!     │ bare (layer 8)?  ──▶ drop a replayed random_id, process at once
 //!     │ seq numbers: parity, in_seq_no ≤ what we sent          violation ⇒ abort
-//!     │   (android: out_seq_no parity unchecked — old, or a gap that never fills)
+//!     │   (android: out_seq_no parity unchecked — old, or a gap that never fills;
+//!     │    in_seq_no not checked at all)
 //!     │ version rules (no v1 at layer ≥ 73 or after v2)        violation ⇒ abort
 //!     │                                         (android: none; see super::version)
 //!     │ duplicate out_seq_no                                   ⇒ ignore, unseen
 //!     │ pending key ⇒ the peer committed: switch now
 //!     │ layer ⇒ raise the remote layer
-//!     │ Resend ⇒ answer at once, even if queued
+//!     │ Resend ⇒ answer at once, even if queued (android: when its turn comes;
+//!     │   it fills what it does not hold with messages deleting themselves)
 //!     │ in order, tdlib and spec: a lower layer than the last  ⇒ abort
 //!     ▼ in order ⇒ process, then drain the queue; gap ⇒ queue + Resend
 //!
