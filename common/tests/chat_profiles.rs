@@ -328,6 +328,22 @@ fn texts(events: &[ChatEvent]) -> Vec<String> {
         .collect()
 }
 
+/// The abort a chat of `profile` answers A's `action` with (fails if the chat goes on).
+fn abort_after(profile: Profile, seed: u64, action: HostileAction) -> AbortReason {
+    let mut pair = pair(profile, seed);
+    let events = after(&mut pair, action);
+    abort_of(&events)
+        .cloned()
+        .unwrap_or_else(|| panic!("{profile} did not abort: {events:?}"))
+}
+
+/// The chat goes on: a text A sends now is the last message B shows.
+fn assert_goes_on(pair: &mut Pair, text: &str) {
+    pair.send_text(Side::Creator, text);
+    pair.drive();
+    assert_eq!(texts(&pair.events_b).last().map(String::as_str), Some(text));
+}
+
 /// Row E7: random_bytes of 14 bytes. tdlib has no length check (SecretChatActor.cpp:
 /// `random_bytes` appears only in `create_encrypted_message` l.215): the message is shown
 /// and uses up its numbers, so the honest message that takes them next is dropped as old.
@@ -373,11 +389,10 @@ fn short_random_bytes_are_shown_by_tdlib_and_ignored_by_the_spec_profile() {
 /// use up its seq number and ignore it.
 #[test]
 fn an_unknown_inner_constructor_aborts_tdlib_and_is_ignored_by_the_spec_profile() {
-    let mut tdlib = pair(Profile::Tdlib, 31);
-    let events = after(&mut tdlib, HostileAction::UnknownConstructor);
+    let reason = abort_after(Profile::Tdlib, 31, HostileAction::UnknownConstructor);
     assert!(
-        matches!(abort_of(&events), Some(AbortReason::UndecodableInnerMessage { error }) if error.contains("0badc0de")),
-        "{events:?}"
+        matches!(&reason, AbortReason::UndecodableInnerMessage { error } if error.contains("0badc0de")),
+        "{reason:?}"
     );
     let mut spec = pair(Profile::Spec, 31);
     let events = after(&mut spec, HostileAction::UnknownConstructor);
@@ -385,12 +400,7 @@ fn an_unknown_inner_constructor_aborts_tdlib_and_is_ignored_by_the_spec_profile(
     assert!(ignored(&events)
         .iter()
         .any(|r| matches!(r, IgnoreReason::UndecodableMessage { .. })));
-    spec.send_text(Side::Creator, "after");
-    spec.drive();
-    assert_eq!(
-        texts(&spec.events_b).last().map(String::as_str),
-        Some("after")
-    );
+    assert_goes_on(&mut spec, "after");
 }
 
 /// Row S3: an out_seq_no with the receiver's own parity. tdlib: "Bad seq_no parity"
@@ -402,12 +412,8 @@ fn a_wrong_parity_aborts_tdlib_and_is_held_as_a_gap_by_android() {
     let action = HostileAction::WrongSeqParity {
         field: SeqField::Out,
     };
-    let mut tdlib = pair(Profile::Tdlib, 32);
-    let events = after(&mut tdlib, action.clone());
-    assert!(
-        matches!(abort_of(&events), Some(AbortReason::SeqNo(_))),
-        "{events:?}"
-    );
+    let reason = abort_after(Profile::Tdlib, 32, action.clone());
+    assert!(matches!(reason, AbortReason::SeqNo(_)), "{reason:?}");
 
     // Only B's side is driven: A, a tdlib chat, would abort on Android's inverted Resend.
     let mut android = pair(Profile::Android, 32);
@@ -463,12 +469,7 @@ fn a_media_key_of_the_wrong_length_is_shown_without_a_file_by_tdlib_and_dropped_
         .iter()
         .any(|r| matches!(r, IgnoreReason::MediaKeyLength { .. })));
     // Its seq number was used up: the next message is in order.
-    android.send_text(Side::Creator, "next");
-    android.drive();
-    assert_eq!(
-        texts(&android.events_b).last().map(String::as_str),
-        Some("next")
-    );
+    assert_goes_on(&mut android, "next");
 }
 
 /// Rows K3–K7: an AcceptKey for an exchange nobody started. tdlib: "AcceptKey: unexpected"
@@ -477,14 +478,10 @@ fn a_media_key_of_the_wrong_length_is_shown_without_a_file_by_tdlib_and_dropped_
 /// goes on with the old key.
 #[test]
 fn an_accept_key_nobody_asked_for_aborts_tdlib_and_gets_an_abort_key_from_android() {
-    let mut tdlib = pair(Profile::Tdlib, 34);
-    let events = after(&mut tdlib, HostileAction::AcceptKeyUnknownExchange);
+    let reason = abort_after(Profile::Tdlib, 34, HostileAction::AcceptKeyUnknownExchange);
     assert!(
-        matches!(
-            abort_of(&events),
-            Some(AbortReason::UnexpectedAcceptKey { .. })
-        ),
-        "{events:?}"
+        matches!(reason, AbortReason::UnexpectedAcceptKey { .. }),
+        "{reason:?}"
     );
 
     let mut android = pair(Profile::Android, 34);
@@ -495,12 +492,7 @@ fn an_accept_key_nobody_asked_for_aborts_tdlib_and_gets_an_abort_key_from_androi
         .iter()
         .any(|event| matches!(event, ChatEvent::RekeyRejected { .. })));
     assert_eq!(current_key(&android.b), key);
-    android.send_text(Side::Creator, "still here");
-    android.drive();
-    assert_eq!(
-        texts(&android.events_b).last().map(String::as_str),
-        Some("still here")
-    );
+    assert_goes_on(&mut android, "still here");
 }
 
 /// Row S4: an `in_seq_no` with the wrong parity. tdlib: "Bad seq_no parity" (check_seq_no
@@ -511,12 +503,8 @@ fn a_wrong_in_seq_no_parity_aborts_tdlib_and_is_not_checked_by_android() {
     let action = HostileAction::WrongSeqParity {
         field: SeqField::In,
     };
-    let mut tdlib = pair(Profile::Tdlib, 35);
-    let events = after(&mut tdlib, action.clone());
-    assert!(
-        matches!(abort_of(&events), Some(AbortReason::SeqNo(_))),
-        "{events:?}"
-    );
+    let reason = abort_after(Profile::Tdlib, 35, action.clone());
+    assert!(matches!(reason, AbortReason::SeqNo(_)), "{reason:?}");
 
     let mut android = pair(Profile::Android, 35);
     let events = after(&mut android, action);
@@ -572,14 +560,10 @@ fn a_resend_behind_a_gap_is_answered_at_once_by_tdlib_and_in_order_by_android() 
 /// does not move, so its next message carries a number the peer has processed: dropped.
 #[test]
 fn a_resend_of_5000_aborts_tdlib_and_android_fills_it_with_messages_deleting_themselves() {
-    let mut tdlib = pair(Profile::Tdlib, 37);
-    let events = after(&mut tdlib, HostileAction::ResendTooMany);
+    let reason = abort_after(Profile::Tdlib, 37, HostileAction::ResendTooMany);
     assert!(
-        matches!(
-            abort_of(&events),
-            Some(AbortReason::ResendTooLarge { count: 5000, .. })
-        ),
-        "{events:?}"
+        matches!(reason, AbortReason::ResendTooLarge { count: 5000, .. }),
+        "{reason:?}"
     );
 
     // Both sides Android: a tdlib A would abort on the placeholders' in_seq_no (row S4).
