@@ -361,11 +361,14 @@ fn observed(event: PeerEvent) -> Observed {
             action,
         } => {
             let what = ActionKind::of(&action);
+            let deletes_itself = matches!(&action,
+                UserAction::DeleteMessages { random_ids } if random_ids == &[random_id]);
             match what {
                 Some(what) => Observed::Action {
                     chat_id,
                     random_id,
                     what,
+                    deletes_itself,
                 },
                 None => Observed::Typing { chat_id },
             }

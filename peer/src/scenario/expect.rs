@@ -50,6 +50,10 @@ pub enum Observed {
         chat_id: i32,
         random_id: i64,
         what: ActionKind,
+        /// A `DeleteMessages` naming only its own random_id: a message that deletes
+        /// itself, what Telegram Android sends for a number a Resend asks for that it never
+        /// used.
+        deletes_itself: bool,
     },
     ReadReceipt {
         chat_id: i32,

@@ -12,8 +12,9 @@
 //!                     it kept)
 //!   from the outside  another process plays it (your client, with `secretchat-peer actor`
 //!                     playing the other side): the other party sees the chat discarded,
-//!                     a Resend arrive, an AbortKey for its re-key — or nothing, which is
-//!                     what ignoring (or quietly processing) looks like from there
+//!                     a Resend arrive, an AbortKey for its re-key, messages deleting
+//!                     themselves (a Resend answered anyway) — or nothing, which is what
+//!                     ignoring (or quietly processing) looks like from there
 //! ```
 //!
 //! Only what happened since the attack counts: the runner marks every actor's event buffer
@@ -202,7 +203,25 @@ fn observe_outside(events: &[&Observed]) -> Option<Observation> {
             "refused the re-key with decryptedMessageActionAbortKey".to_owned(),
         );
     }
+    if find(deletes_itself).is_some() {
+        return seen(
+            Some(Reaction::Comply),
+            "answered the Resend anyway: messages deleting themselves arrived (placeholders for numbers it never sent)".to_owned(),
+        );
+    }
     None
+}
+
+/// A message that deletes itself: Telegram Android's answer for a number a Resend asks for
+/// that it never used (`createDeleteMessage`).
+fn deletes_itself(event: &Observed) -> bool {
+    matches!(
+        event,
+        Observed::Action {
+            deletes_itself: true,
+            ..
+        }
+    )
 }
 
 /// Whether the judging side aborted the chat itself before seeing any reaction of the
@@ -210,12 +229,13 @@ fn observe_outside(events: &[&Observed]) -> Option<Observation> {
 /// impossible (both sides rejecting each other's first message, for instance).
 pub fn judge_closed_first(events: &[&Observed]) -> bool {
     let reacted = |e: &&&Observed| {
-        matches!(
-            e,
-            Observed::Discarded { .. }
-                | Observed::PeerAskedForResend { .. }
-                | Observed::RekeyRefused { .. }
-        )
+        deletes_itself(e)
+            || matches!(
+                e,
+                Observed::Discarded { .. }
+                    | Observed::PeerAskedForResend { .. }
+                    | Observed::RekeyRefused { .. }
+            )
     };
     match events
         .iter()
@@ -335,6 +355,7 @@ pub fn summary_line(verdict: &Verdict, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::format::ActionKind;
 
     fn case(required: Reaction, tolerated: &[Reaction]) -> ReactionCase {
         ReactionCase {
@@ -458,6 +479,45 @@ mod tests {
         let rejected = [&refused];
         let seen = observe(&View::Inside, &rejected, &required, None).unwrap();
         assert_eq!(seen.reaction, Some(Reaction::RejectFile));
+    }
+
+    /// Telegram Android answers a Resend for numbers it never used with messages deleting
+    /// themselves; the judge sees them before it may close the chat on their in_seq_no.
+    #[test]
+    fn from_the_outside_messages_deleting_themselves_are_compliance() {
+        let outside = View::Outside {
+            judge: "alice".into(),
+        };
+        let placeholder = Observed::Action {
+            chat_id: 1,
+            random_id: 7,
+            what: ActionKind::Delete,
+            deletes_itself: true,
+        };
+        let seen = observe(
+            &outside,
+            &[&placeholder, &aborted()],
+            &case(Reaction::Abort, &[]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(seen.reaction, Some(Reaction::Comply));
+        assert!(!judge_closed_first(&[&placeholder, &aborted()]));
+        let honest_delete = Observed::Action {
+            chat_id: 1,
+            random_id: 7,
+            what: ActionKind::Delete,
+            deletes_itself: false,
+        };
+        assert_eq!(
+            observe(
+                &outside,
+                &[&honest_delete],
+                &case(Reaction::Abort, &[]),
+                None
+            ),
+            None
+        );
     }
 
     #[test]

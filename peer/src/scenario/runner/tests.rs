@@ -266,6 +266,7 @@ impl Actor for FakeActor {
                         chat_id,
                         random_id: 1,
                         what: ActionKind::SetTtl,
+                        deletes_itself: false,
                     },
                 );
                 Ok(Done::Nothing)
