@@ -724,3 +724,32 @@ fn a_chat_that_only_receives_re_keys_after_100_messages_as_tdlib_and_120_as_andr
         assert_eq!(pair.a.key_fingerprint(), pair.b.key_fingerprint());
     }
 }
+
+/// Row S7: five messages wait behind a lost one. tdlib keeps any number
+/// (`pending_inbound_messages_`) and shows them all once the hole is filled; Telegram
+/// Android discards the chat when a 5th message would wait (`decryptMessage`,
+/// `arr.size() >= 4` → `declineSecretChat`).
+#[test]
+fn five_messages_behind_a_gap_are_shown_by_tdlib_and_end_an_android_chat() {
+    for profile in [Profile::Tdlib, Profile::Android] {
+        let mut pair = pair(profile, 41);
+        for i in 0..6 {
+            pair.send_text(Side::Creator, &format!("m{i}"));
+        }
+        pair.to_b.pop_front();
+        let from = pair.events_b.len();
+        pair.drive();
+        let events = &pair.events_b[from..];
+        if profile == Profile::Tdlib {
+            assert!(abort_of(events).is_none(), "{events:?}");
+            assert_eq!(texts(events), ["m0", "m1", "m2", "m3", "m4", "m5"]);
+        } else {
+            assert_eq!(
+                abort_of(events),
+                Some(&AbortReason::TooManyQueued { limit: 4 }),
+                "{events:?}"
+            );
+            assert!(texts(events).is_empty());
+        }
+    }
+}

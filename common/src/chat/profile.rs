@@ -27,6 +27,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::sequence::MAX_QUEUED;
+
 /// Whose reading of the protocol a chat follows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -261,6 +263,8 @@ pub struct Rules {
     pub in_seq_no: InSeqNoCheck,
     /// S5: how gaps are asked for.
     pub gap_resend: GapResend,
+    /// S7: how many messages may wait behind a gap; one more closes the chat.
+    pub max_queued: usize,
     /// S8: when a received Resend is answered.
     pub resend_timing: ResendTiming,
     /// R1–R5: a Resend we cannot satisfy.
@@ -287,6 +291,7 @@ impl Rules {
         wrong_parity: OnWrongParity::Abort,
         in_seq_no: InSeqNoCheck::Checked,
         gap_resend: GapResend::PerHole,
+        max_queued: MAX_QUEUED,
         resend_timing: ResendTiming::OnArrival,
         resend: OnResend::Strict,
         rekey_trigger: RekeyTrigger::MessagesAbove,
@@ -305,6 +310,7 @@ impl Rules {
         wrong_parity: OnWrongParity::HoldAsGap,
         in_seq_no: InSeqNoCheck::Unchecked,
         gap_resend: GapResend::OncePerStart,
+        max_queued: 4,
         resend_timing: ResendTiming::InOrder,
         resend: OnResend::FillWithDeletes,
         rekey_trigger: RekeyTrigger::SentOrReceived,
@@ -323,6 +329,7 @@ impl Rules {
         wrong_parity: OnWrongParity::Abort,
         in_seq_no: InSeqNoCheck::Checked,
         gap_resend: GapResend::PerHole,
+        max_queued: MAX_QUEUED,
         resend_timing: ResendTiming::OnArrival,
         resend: OnResend::Strict,
         rekey_trigger: RekeyTrigger::MessagesAboveOnceUsed,
@@ -353,6 +360,8 @@ pub enum Row {
     S4,
     /// S5: how a gap is asked for.
     S5,
+    /// S7: how many messages may wait behind a gap.
+    S7,
     /// S8: when a received Resend is answered.
     S8,
     /// R1–R5: a Resend we cannot satisfy, or one asked again.
@@ -369,7 +378,7 @@ pub enum Row {
 
 impl Row {
     /// Every row, in the order of `docs/profiles.md`.
-    pub const ALL: [Row; 15] = [
+    pub const ALL: [Row; 16] = [
         Row::E1,
         Row::E2,
         Row::E4,
@@ -379,6 +388,7 @@ impl Row {
         Row::S3,
         Row::S4,
         Row::S5,
+        Row::S7,
         Row::S8,
         Row::R1,
         Row::K1,
@@ -399,6 +409,7 @@ impl Row {
             Row::S3 => "S3",
             Row::S4 => "S4",
             Row::S5 => "S5",
+            Row::S7 => "S7",
             Row::S8 => "S8",
             Row::R1 => "R1–R5",
             Row::K1 => "K1",
@@ -420,6 +431,7 @@ impl Row {
             Row::S3 => "an out_seq_no with the parity of our own numbers",
             Row::S4 => "what is checked of a received in_seq_no",
             Row::S5 => "how a gap in the peer's sequence is asked for",
+            Row::S7 => "how many messages may wait behind a gap",
             Row::S8 => "when a received Resend is answered",
             Row::R1 => "a Resend we cannot satisfy from what we hold, or one asked again",
             Row::K1 => "when a key is due for a new exchange",
@@ -459,6 +471,9 @@ impl Row {
             }
             (Profile::Tdlib, Row::S4) => {
                 "tdlib td/telegram/SecretChatActor.cpp do_inbound_message_encrypted l.856 \"Invalid seq_no\", check_seq_no l.881–896 (parity, \"in_seq_no is not monotonic\", \"in_seq_no is bigger than seq_no_state_.my_out_seq_no\": fatal)"
+            }
+            (Profile::Tdlib, Row::S7) => {
+                "repo sequence.rs MAX_QUEUED (1000); tdlib SecretChatActor.cpp pending_inbound_messages_ has no limit"
             }
             (Profile::Tdlib, Row::S8) => {
                 "tdlib td/telegram/SecretChatActor.cpp do_inbound_message_decrypted_unchecked l.905–960 (Resend handled before the gap check; the queued copy becomes a Noop)"
@@ -500,6 +515,9 @@ impl Row {
             (Profile::Android, Row::S4) => {
                 "Telegram Android SecretChatHelper.java decryptMessage, checkSecretHoles (chat.in_seq_no = layer.in_seq_no, never checked)"
             }
+            (Profile::Android, Row::S7) => {
+                "Telegram Android SecretChatHelper.java decryptMessage (secretHolesQueue: arr.size() >= 4 → TL_encryptedChatDiscarded, declineSecretChat)"
+            }
             (Profile::Android, Row::S8) => {
                 "Telegram Android SecretChatHelper.java processDecryptedObject (ActionResend: reached only in order, from decryptMessage or checkSecretHoles)"
             }
@@ -526,6 +544,9 @@ impl Row {
             (Profile::Spec, Row::S3) => "SPEC §3.1",
             (Profile::Spec, Row::S4) => "SPEC §3.4",
             (Profile::Spec, Row::S5) => "SPEC §3.2–3.3",
+            (Profile::Spec, Row::S7) => {
+                "SPEC §3.2 (aborting on a gap that is not filled is the docs' fallback)"
+            }
             (Profile::Spec, Row::S8) => "SPEC §3.3 (\"interpreted immediately on receipt\")",
             (Profile::Spec, Row::R1) => "SPEC §3.3",
             (Profile::Spec, Row::K1) => {

@@ -35,7 +35,8 @@ use super::violation::AbortReason;
 use crate::seq_no::{RawSeqNo, SeqField, WireSeqNo};
 use crate::side::Side;
 
-/// How many messages may wait behind a hole before we give up on the chat.
+/// How many messages may wait behind a hole before we give up on the chat (the tdlib and
+/// spec profiles; tdlib itself sets no limit, Telegram Android gives up at 4: row S7).
 pub const MAX_QUEUED: usize = 1000;
 
 /// A `decryptedMessageActionResend` to send: the missing raw numbers and their wire form.
@@ -192,8 +193,10 @@ impl<T> IncomingSequence<T> {
             self.advance(seq, rules)?;
             return Ok(Arrival::InOrder(item));
         }
-        if self.queue.len() >= MAX_QUEUED {
-            return Err(AbortReason::TooManyQueued { limit: MAX_QUEUED });
+        if self.queue.len() >= rules.max_queued {
+            return Err(AbortReason::TooManyQueued {
+                limit: rules.max_queued,
+            });
         }
         self.queue.insert(seq.out_seq_no.0, (seq, item));
         let resend = match rules.gap_resend {
@@ -593,6 +596,20 @@ mod tests {
         assert_eq!(
             incoming.arrive(seq(0, MAX_QUEUED as u32 + 1), 0, PER_HOLE),
             Err(AbortReason::TooManyQueued { limit: MAX_QUEUED })
+        );
+    }
+
+    /// Telegram Android SecretChatHelper.java decryptMessage: `if (arr.size() >= 4)` the
+    /// chat is discarded — the 5th message to wait behind a gap ends it (row S7).
+    #[test]
+    fn android_gives_up_on_the_fifth_message_behind_a_gap() {
+        let mut incoming = from_creator();
+        for raw in 1..=4 {
+            incoming.arrive(seq(0, raw), raw, ONCE_PER_START).unwrap();
+        }
+        assert_eq!(
+            incoming.arrive(seq(0, 5), 5, ONCE_PER_START),
+            Err(AbortReason::TooManyQueued { limit: 4 })
         );
     }
 }
