@@ -521,7 +521,7 @@ impl SecretChat {
                         let filled = refills.len() - held;
                         self.decided(Row::R1, || {
                             format!(
-                                "Resend {}..={} answered from {}: {held} held messages re-sent, \
+                                "Resend {}..={} answered from {}: {held} held re-sent, \
                                  {filled} delete placeholders for numbers we do not hold",
                                 start_seq_no.0, end_seq_no.0, from.0
                             )
