@@ -753,3 +753,37 @@ fn five_messages_behind_a_gap_are_shown_by_tdlib_and_end_an_android_chat() {
         }
     }
 }
+
+/// Row M1: chat TTLs of −5 s and ten years. tdlib keeps `max(0, ttl)` and shows nothing for
+/// a negative one (SecretChatActor.cpp l.1973; MessagesManager.cpp
+/// `on_secret_chat_ttl_changed`: "Receive wrong self-destruct time"), ten years as sent;
+/// Telegram Android clamps both to a year (`processDecryptedObject`, ActionSetMessageTTL).
+#[test]
+fn out_of_range_chat_ttls_are_dropped_or_kept_by_tdlib_and_clamped_to_a_year_by_android() {
+    const YEAR: i32 = 365 * 24 * 3600;
+    for (profile, shown) in [
+        (Profile::Tdlib, vec![10 * YEAR]),
+        (Profile::Android, vec![YEAR, YEAR]),
+    ] {
+        let mut pair = pair(profile, 42);
+        let from = pair.events_b.len();
+        let now = pair.now;
+        for ttl in [-5, 10 * YEAR] {
+            pair.a.set_ttl(now, ttl, &mut pair.rng_a).unwrap();
+        }
+        pair.collect();
+        pair.drive();
+        let ttls: Vec<i32> = pair.events_b[from..]
+            .iter()
+            .filter_map(|event| match event {
+                ChatEvent::ActionReceived {
+                    action: UserAction::SetMessageTtl { ttl_seconds },
+                    ..
+                } => Some(*ttl_seconds),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ttls, shown, "{profile}");
+        assert!(pair.b.is_established());
+    }
+}

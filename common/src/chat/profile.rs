@@ -225,6 +225,16 @@ pub enum OnRekeyMismatch {
     AbortKey,
 }
 
+/// A received `decryptedMessageActionSetMessageTTL` outside `0..=1 year` (row M1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtlRange {
+    /// A negative value is no self-destruct time: nothing is shown (the chat keeps
+    /// `max(0, ttl)`); any non-negative value is taken as it is.
+    NonNegative,
+    /// Below 0 or above a year (31 536 000 s) becomes a year.
+    ClampToYear,
+}
+
 /// Which ranges a received DH public value (`g_a`, `g_b`) must lie in (row D2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PublicValueRange {
@@ -277,6 +287,8 @@ pub struct Rules {
     pub public_values: PublicValueRange,
     /// F1: a media key or IV that is not 32 bytes.
     pub bad_media_key: OnBadMediaKey,
+    /// M1: a chat TTL below 0 or above a year.
+    pub ttl: TtlRange,
 }
 
 impl Rules {
@@ -298,6 +310,7 @@ impl Rules {
         rekey_mismatch: OnRekeyMismatch::Abort,
         public_values: PublicValueRange::Both,
         bad_media_key: OnBadMediaKey::ShowWithoutFile,
+        ttl: TtlRange::NonNegative,
     };
 
     /// Telegram Android, `SecretChatHelper.java` at dff21c0a.
@@ -317,6 +330,7 @@ impl Rules {
         rekey_mismatch: OnRekeyMismatch::AbortKey,
         public_values: PublicValueRange::MandatoryOnly,
         bad_media_key: OnBadMediaKey::DropMessage,
+        ttl: TtlRange::ClampToYear,
     };
 
     /// The strictest reading of SPEC.md.
@@ -336,6 +350,7 @@ impl Rules {
         rekey_mismatch: OnRekeyMismatch::Abort,
         public_values: PublicValueRange::Both,
         bad_media_key: OnBadMediaKey::ShowWithoutFile,
+        ttl: TtlRange::NonNegative,
     };
 }
 
@@ -374,11 +389,13 @@ pub enum Row {
     D2,
     /// F1: a media key or IV that is not 32 bytes.
     F1,
+    /// M1: a chat TTL below 0 or above a year.
+    M1,
 }
 
 impl Row {
     /// Every row, in the order of `docs/profiles.md`.
-    pub const ALL: [Row; 16] = [
+    pub const ALL: [Row; 17] = [
         Row::E1,
         Row::E2,
         Row::E4,
@@ -395,6 +412,7 @@ impl Row {
         Row::K3,
         Row::D2,
         Row::F1,
+        Row::M1,
     ];
 
     /// The row's name in `docs/profiles.md`.
@@ -416,6 +434,7 @@ impl Row {
             Row::K3 => "K3–K7",
             Row::D2 => "D2",
             Row::F1 => "F1",
+            Row::M1 => "M1",
         }
     }
 
@@ -438,6 +457,7 @@ impl Row {
             Row::K3 => "a re-key message that does not fit the exchange",
             Row::D2 => "the range a received DH public value must lie in",
             Row::F1 => "a media key or IV that is not 32 bytes",
+            Row::M1 => "a chat TTL below 0 or above a year",
         }
     }
 
@@ -493,6 +513,9 @@ impl Row {
             (Profile::Tdlib, Row::F1) => {
                 "tdlib td/telegram/files/FileEncryptionKey.cpp (\"Wrong key/iv sizes\", Type::None: shown, never downloaded)"
             }
+            (Profile::Tdlib, Row::M1) => {
+                "tdlib td/telegram/SecretChatActor.cpp on_inbound_action(SetMessageTTL) l.1973 (max(0, ttl)); MessagesManager.cpp on_secret_chat_ttl_changed l.11185 (\"Receive wrong self-destruct time\": not shown)"
+            }
             (Profile::Android, Row::E1 | Row::E2) => {
                 "Telegram Android SecretChatHelper.java decryptMessage (tryAnotherDecrypt, mtproto_seq)"
             }
@@ -536,6 +559,10 @@ impl Row {
             (Profile::Android, Row::F1) => {
                 "Telegram Android SecretChatHelper.java processDecryptedObject (media key/iv length != 32: return null)"
             }
+            (Profile::Android, Row::M1) => {
+                "Telegram Android SecretChatHelper.java processDecryptedObject (ActionSetMessageTTL: ttl < 0 or > 60*60*24*365 → 60*60*24*365)"
+            }
+            (Profile::Spec, Row::M1) => "SPEC §8.2 (tdlib's max(0, ttl))",
             (Profile::Spec, Row::E1 | Row::E2) => "SPEC §2.5",
             (Profile::Spec, Row::E4) => "SPEC §2.6",
             (Profile::Spec, Row::E7) => "SPEC §2.1 (\"messages with fewer must be ignored\")",

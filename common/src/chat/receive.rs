@@ -35,7 +35,7 @@ use super::layer::{self, Layer, RemoteLayerChange};
 use super::payload::{Payload, ServiceAction};
 use super::profile::{
     GapResend, OnBadMediaKey, OnLayerDecrease, OnResend, OnShortRandomBytes, OnUndecryptable,
-    OnUnknownConstructor, OnWrongParity, ResendTiming, Row, VersionPolicy,
+    OnUnknownConstructor, OnWrongParity, ResendTiming, Row, TtlRange, VersionPolicy,
 };
 use super::rekey::Moment;
 use super::sequence::{Arrival, Misparity};
@@ -551,6 +551,30 @@ impl SecretChat {
         Ok(())
     }
 
+    /// Row M1: the chat TTL a received `SetMessageTTL` sets, or `None` when it shows
+    /// nothing (tdlib: a negative one).
+    fn chat_ttl(&mut self, ttl_seconds: i32) -> Option<i32> {
+        const YEAR: i32 = 365 * 24 * 3600;
+        if (0..=YEAR).contains(&ttl_seconds) {
+            return Some(ttl_seconds);
+        }
+        match self.rules().ttl {
+            TtlRange::NonNegative if ttl_seconds < 0 => {
+                self.decided(Row::M1, || {
+                    format!("a chat TTL of {ttl_seconds} s: no self-destruct time, not shown")
+                });
+                None
+            }
+            TtlRange::NonNegative => Some(ttl_seconds),
+            TtlRange::ClampToYear => {
+                self.decided(Row::M1, || {
+                    format!("a chat TTL of {ttl_seconds} s: clamped to a year ({YEAR} s)")
+                });
+                Some(YEAR)
+            }
+        }
+    }
+
     /// Processes one message in order (`wrapped`: it carried seq numbers).
     fn process(
         &mut self,
@@ -619,7 +643,9 @@ impl SecretChat {
         let user = |action| ChatEvent::ActionReceived { random_id, action };
         match action {
             ServiceAction::SetMessageTtl { ttl_seconds } => {
-                self.emit(user(UserAction::SetMessageTtl { ttl_seconds }))
+                if let Some(ttl_seconds) = self.chat_ttl(ttl_seconds) {
+                    self.emit(user(UserAction::SetMessageTtl { ttl_seconds }))
+                }
             }
             ServiceAction::ReadMessages { random_ids } => {
                 self.emit(user(UserAction::ReadMessages { random_ids }))
