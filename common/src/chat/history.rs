@@ -295,31 +295,26 @@ impl<P> OutgoingHistory<P> {
         }
         // Both fit an i32: start ≤ end ≤ i32::MAX, and start ≥ confirmed ≥ 0.
         let wire = |n: i64| WireSeqNo(i32::try_from(n).unwrap_or(i32::MAX));
-        let held = |n: i64| {
-            let raw = u32::try_from((n - x) / 2).ok()?;
-            ((n - x) % 2 == 0)
-                .then(|| self.get(RawSeqNo(raw)))
-                .flatten()
-                .map(|m| m.out_seq_no)
+        let wire_of = |raw: RawSeqNo| 2 * i64::from(raw.0) + x;
+        let holds = |n: i64| {
+            (n - x) % 2 == 0
+                && u32::try_from((n - x) / 2).is_ok_and(|raw| self.get(RawSeqNo(raw)).is_some())
         };
         let mut refills: Vec<Refill> = self
             .entries
             .iter()
             .map(|m| m.out_seq_no)
-            .filter(|raw| (start..=end).contains(&(2 * i64::from(raw.0) + x)))
+            .filter(|&raw| (start..=end).contains(&wire_of(raw)))
             .map(|out_seq_no| Refill::Held { out_seq_no })
             .collect();
-        refills.extend(
-            (start..=end)
-                .step_by(2)
-                .filter(|&n| held(n).is_none())
-                .map(|n| Refill::Placeholder {
-                    out_seq_no: wire(n),
-                    in_seq_no: WireSeqNo(wire(n).0.wrapping_add(1)),
-                }),
-        );
+        refills.extend((start..=end).step_by(2).filter(|&n| !holds(n)).map(|n| {
+            Refill::Placeholder {
+                out_seq_no: wire(n),
+                in_seq_no: WireSeqNo(wire(n).0.wrapping_add(1)),
+            }
+        }));
         let order = |refill: &Refill| match refill {
-            Refill::Held { out_seq_no } => 2 * i64::from(out_seq_no.0) + x,
+            Refill::Held { out_seq_no } => wire_of(*out_seq_no),
             Refill::Placeholder { out_seq_no, .. } => i64::from(out_seq_no.0),
         };
         refills.sort_by_key(order);
