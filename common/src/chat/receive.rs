@@ -472,83 +472,100 @@ impl SecretChat {
         end_seq_no: WireSeqNo,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), Failure> {
-        let (messages, placeholders) = match self.rules().resend {
-            OnResend::Strict => {
-                let wanted: Vec<_> = self
-                    .history
-                    .resend(start_seq_no, end_seq_no)?
-                    .into_iter()
-                    .map(|m| m.out_seq_no)
-                    .collect();
-                self.step("resend", || {
+        let answered = match self.rules().resend {
+            OnResend::Strict => Some(self.resend_held(start_seq_no, end_seq_no, rng)?),
+            OnResend::FillWithDeletes => self.resend_or_fill(start_seq_no, end_seq_no, rng)?,
+        };
+        if let Some((messages, placeholders)) = answered {
+            self.emit(ChatEvent::PeerAskedForResend {
+                start_seq_no,
+                end_seq_no,
+                messages,
+                placeholders,
+            });
+        }
+        Ok(())
+    }
+
+    /// The strict answer: every message asked for is one we hold (else the chat aborts);
+    /// returns how many went out again, and no placeholders.
+    fn resend_held(
+        &mut self,
+        start_seq_no: WireSeqNo,
+        end_seq_no: WireSeqNo,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(usize, usize), Failure> {
+        let wanted: Vec<_> = self
+            .history
+            .resend(start_seq_no, end_seq_no)?
+            .into_iter()
+            .map(|m| m.out_seq_no)
+            .collect();
+        self.step("resend", || {
+            format!(
+                "peer asks for out_seq_no {}..={} ({} messages)",
+                start_seq_no.0,
+                end_seq_no.0,
+                wanted.len()
+            )
+        });
+        for &out_seq_no in &wanted {
+            self.resend_stored(out_seq_no, rng)?;
+        }
+        Ok((wanted.len(), 0))
+    }
+
+    /// Telegram Android's answer (`resendMessages`): what we hold goes out again, every
+    /// other number as a message deleting itself; `None` when the request is dropped.
+    fn resend_or_fill(
+        &mut self,
+        start_seq_no: WireSeqNo,
+        end_seq_no: WireSeqNo,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Option<(usize, usize)>, Failure> {
+        let (from, refills) = match self.history.fill_with_deletes(start_seq_no, end_seq_no)? {
+            Fill::Ignored(why) => {
+                self.decided(Row::R1, || {
                     format!(
-                        "peer asks for out_seq_no {}..={} ({} messages)",
-                        start_seq_no.0,
-                        end_seq_no.0,
-                        wanted.len()
+                        "Resend {}..={}: not answered, {why}",
+                        start_seq_no.0, end_seq_no.0
                     )
                 });
-                for &out_seq_no in &wanted {
-                    self.resend_stored(out_seq_no, rng)?;
-                }
-                (wanted.len(), 0)
+                self.ignore(IgnoreReason::ResendNotAnswered {
+                    start_seq_no,
+                    end_seq_no,
+                    why: why.to_owned(),
+                });
+                return Ok(None);
             }
-            OnResend::FillWithDeletes => {
-                match self.history.fill_with_deletes(start_seq_no, end_seq_no)? {
-                    Fill::Ignored(why) => {
-                        self.decided(Row::R1, || {
-                            format!(
-                                "Resend {}..={}: not answered, {why}",
-                                start_seq_no.0, end_seq_no.0
-                            )
-                        });
-                        self.ignore(IgnoreReason::ResendNotAnswered {
-                            start_seq_no,
-                            end_seq_no,
-                            why: why.to_owned(),
-                        });
-                        return Ok(());
-                    }
-                    Fill::Answered {
-                        start_seq_no: from,
-                        refills,
-                        ..
-                    } => {
-                        let held = refills
-                            .iter()
-                            .filter(|r| matches!(r, Refill::Held { .. }))
-                            .count();
-                        let filled = refills.len() - held;
-                        self.decided(Row::R1, || {
-                            format!(
-                                "Resend {}..={} answered from {}: {held} held re-sent, \
-                                 {filled} delete placeholders for numbers we do not hold",
-                                start_seq_no.0, end_seq_no.0, from.0
-                            )
-                        });
-                        for refill in refills {
-                            match refill {
-                                Refill::Held { out_seq_no } => {
-                                    self.resend_stored(out_seq_no, rng)?
-                                }
-                                Refill::Placeholder {
-                                    out_seq_no,
-                                    in_seq_no,
-                                } => self.send_placeholder(in_seq_no, out_seq_no, rng)?,
-                            }
-                        }
-                        (held, filled)
-                    }
-                }
-            }
+            Fill::Answered {
+                start_seq_no: from,
+                refills,
+                ..
+            } => (from, refills),
         };
-        self.emit(ChatEvent::PeerAskedForResend {
-            start_seq_no,
-            end_seq_no,
-            messages,
-            placeholders,
+        let held = refills
+            .iter()
+            .filter(|r| matches!(r, Refill::Held { .. }))
+            .count();
+        let filled = refills.len() - held;
+        self.decided(Row::R1, || {
+            format!(
+                "Resend {}..={} answered from {}: {held} held re-sent, \
+                 {filled} delete placeholders for numbers we do not hold",
+                start_seq_no.0, end_seq_no.0, from.0
+            )
         });
-        Ok(())
+        for refill in refills {
+            match refill {
+                Refill::Held { out_seq_no } => self.resend_stored(out_seq_no, rng)?,
+                Refill::Placeholder {
+                    out_seq_no,
+                    in_seq_no,
+                } => self.send_placeholder(in_seq_no, out_seq_no, rng)?,
+            }
+        }
+        Ok(Some((held, filled)))
     }
 
     /// Row M1: the chat TTL a received `SetMessageTTL` sets, or `None` when it shows
