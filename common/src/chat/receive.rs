@@ -523,7 +523,14 @@ impl SecretChat {
         end_seq_no: WireSeqNo,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<Option<(usize, usize)>, Failure> {
-        let (from, refills) = match self.history.fill_with_deletes(start_seq_no, end_seq_no)? {
+        let fill = self.history.fill_with_deletes(start_seq_no, end_seq_no);
+        if let Err(AbortReason::ResendTooLarge { count, max }) = &fill {
+            let (count, max) = (*count, *max);
+            self.decided(Row::R1, || {
+                format!("Resend for {count} numbers: the model stops at {max} and closes the chat (Telegram Android would send them all)")
+            });
+        }
+        let (from, refills) = match fill? {
             Fill::Ignored(why) => {
                 self.decided(Row::R1, || {
                     format!(
