@@ -336,9 +336,21 @@ pub struct ReactionCase {
     pub tolerated: Vec<Reaction>,
     /// The rule broken, when a `hostile` action says it (with its SPEC section).
     pub rule: Option<&'static str>,
+    /// The client whose reaction `required` is, when the step is played under one
+    /// client's profile only (`profiles = ["android"]`); otherwise the spec's.
+    pub client: Option<Profile>,
 }
 
 impl ReactionCase {
+    /// Whose requirement the report quotes: "the spec requires", or "Telegram Android
+    /// (profile android) does".
+    pub fn authority(&self) -> String {
+        match self.client {
+            Some(profile) => format!("{} (profile {profile}) does", profile.client()),
+            None => "the spec requires".to_owned(),
+        }
+    }
+
     /// Whether `observed` is what the spec allows.
     pub fn accepts(&self, observed: Reaction) -> bool {
         observed == self.required || self.tolerated.contains(&observed)

@@ -149,6 +149,7 @@ mod tests {
             required: Reaction::Abort,
             tolerated: Vec::new(),
             rule: None,
+            client: None,
         };
         let seen = Observation {
             reaction: Some(Reaction::Abort),

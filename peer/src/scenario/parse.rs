@@ -618,11 +618,20 @@ fn reaction_case(
         (Some((_, action)), None) => (Some(action.name().to_owned()), Some(action.rule())),
         _ => (None, None),
     };
+    // A step played under one client's profile only states that client's reaction.
+    let client = raw
+        .profiles
+        .as_ref()
+        .and_then(|names| match names.get_ref().as_slice() {
+            [one] => Profile::from_name(one).filter(|profile| *profile != Profile::Spec),
+            _ => None,
+        });
     Ok(ReactionCase {
         name: raw.case.clone().or(default_name).unwrap_or_default(),
         required,
         tolerated,
         rule,
+        client,
     })
 }
 

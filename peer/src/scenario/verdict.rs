@@ -288,6 +288,8 @@ pub struct Verdict {
     /// The actor judged.
     pub actor: String,
     pub view: View,
+    /// "the spec requires", or the client whose reaction the step states.
+    pub authority: String,
     pub required: String,
     pub rule: Option<&'static str>,
     pub observation: Observation,
@@ -300,6 +302,7 @@ impl Verdict {
             case: case.name.clone(),
             actor: actor.to_owned(),
             right: observation.reaction.is_some_and(|r| case.accepts(r)),
+            authority: case.authority(),
             required: case.describe_requirement(),
             rule: case.rule,
             view,
@@ -327,7 +330,7 @@ impl fmt::Display for Verdict {
             self.observation.did
         )?;
         f.write_str(&self.view.seen_by())?;
-        write!(f, "; the spec requires: {}", self.required)?;
+        write!(f, "; {}: {}", self.authority, self.required)?;
         if let Some(rule) = self.rule {
             write!(f, " [{rule}]")?;
         }
@@ -363,6 +366,7 @@ mod tests {
             required,
             tolerated: tolerated.to_vec(),
             rule: None,
+            client: None,
         }
     }
 
@@ -479,6 +483,31 @@ mod tests {
         let rejected = [&refused];
         let seen = observe(&View::Inside, &rejected, &required, None).unwrap();
         assert_eq!(seen.reaction, Some(Reaction::RejectFile));
+    }
+
+    /// A step played under one client's profile states that client's reaction, not the
+    /// spec's.
+    #[test]
+    fn a_profile_step_names_its_client_as_the_authority() {
+        let seen = Observation {
+            reaction: Some(Reaction::Comply),
+            did: "answered the Resend".into(),
+            decided: false,
+        };
+        let mut android = case(Reaction::Comply, &[]);
+        android.client = Some(secretchat_common::chat::Profile::Android);
+        let verdict = Verdict::new(&android, "bob", View::Inside, seen.clone());
+        assert!(verdict.right);
+        assert!(
+            verdict
+                .to_string()
+                .contains("; Telegram Android (profile android) does: answer the Resend anyway"),
+            "{verdict}"
+        );
+        let spec = Verdict::new(&case(Reaction::Abort, &[]), "bob", View::Inside, seen);
+        assert!(spec
+            .to_string()
+            .contains("; the spec requires: abort the chat"));
     }
 
     /// Telegram Android answers a Resend for numbers it never used with messages deleting
