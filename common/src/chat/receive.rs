@@ -75,6 +75,7 @@ impl SecretChat {
         data: &[u8],
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), Failure> {
+        let rules = self.rules();
         // Too short to hold a header and one block: there may not even be a fingerprint.
         let fingerprint =
             envelope::key_fingerprint(data).filter(|_| data.len() >= envelope::MIN_WIRE_LEN);
@@ -89,9 +90,7 @@ impl SecretChat {
             return Ok(());
         };
         let (tl, version) = match self.open(&key, fingerprint, data) {
-            Err(Failure::Violation(reason))
-                if self.rules().undecryptable == OnUndecryptable::Drop =>
-            {
+            Err(Failure::Violation(reason)) if rules.undecryptable == OnUndecryptable::Drop => {
                 self.decided(Row::E4, || {
                     format!(
                         "a message under a key we hold does not open ({reason}): dropped silently"
@@ -116,7 +115,7 @@ impl SecretChat {
         });
         let inbound = codec::decode(&tl).map_err(|error| AbortReason::Malformed { error })?;
         if let Content::Undecodable { error } = &inbound.content {
-            if self.rules().unknown_constructor == OnUnknownConstructor::Abort {
+            if rules.unknown_constructor == OnUnknownConstructor::Abort {
                 self.decided(Row::E9, || {
                     format!("the inner message does not decode ({error}): a fatal parse error")
                 });
@@ -128,7 +127,7 @@ impl SecretChat {
         }
         if inbound.random_bytes_len < MIN_RANDOM_BYTES {
             let got = inbound.random_bytes_len;
-            match self.rules().short_random_bytes {
+            match rules.short_random_bytes {
                 OnShortRandomBytes::Ignore => {
                     self.decided(Row::E7, || {
                         format!("random_bytes of {got} bytes, fewer than {MIN_RANDOM_BYTES}: ignored, no seq number used")
@@ -148,7 +147,7 @@ impl SecretChat {
         let Some(wrapper) = inbound.wrapper else {
             // A bare layer-8 message: no seq numbers, processed at once.
             self.versions
-                .check(self.rules().versions, version, Layer::BASE, None)?;
+                .check(rules.versions, version, Layer::BASE, None)?;
             if let Content::Payload { random_id, .. } = &inbound.content {
                 let random_id = *random_id;
                 if self.seen_bare.contains(&random_id) {
@@ -170,7 +169,7 @@ impl SecretChat {
             return self.process(now, queued, false, rng);
         };
 
-        if self.rules().wrong_parity == OnWrongParity::HoldAsGap
+        if rules.wrong_parity == OnWrongParity::HoldAsGap
             && wrapper
                 .out_seq_no
                 .to_raw(SeqField::Out, self.side.peer())
@@ -182,7 +181,7 @@ impl SecretChat {
             wrapper.in_seq_no,
             wrapper.out_seq_no,
             self.history.sent(),
-            &self.rules(),
+            &rules,
         )?;
         let expected = self.incoming.received();
         self.step("seq", || {
@@ -195,12 +194,8 @@ impl SecretChat {
                 expected.0
             )
         });
-        self.versions.check(
-            self.rules().versions,
-            version,
-            wrapper.layer,
-            Some(seq.out_seq_no),
-        )?;
+        self.versions
+            .check(rules.versions, version, wrapper.layer, Some(seq.out_seq_no))?;
         if self.incoming.is_duplicate(seq) {
             self.ignore(IgnoreReason::Duplicate {
                 out_seq_no: seq.out_seq_no,
@@ -224,8 +219,7 @@ impl SecretChat {
             } => Some((*start_seq_no, *end_seq_no)),
             _ => None,
         };
-        if let (Some((start, end)), ResendTiming::OnArrival) = (resend, self.rules().resend_timing)
-        {
+        if let (Some((start, end)), ResendTiming::OnArrival) = (resend, rules.resend_timing) {
             self.answer_resend(start, end, rng)?;
         }
         let queued = Queued {
@@ -234,7 +228,6 @@ impl SecretChat {
             key_fingerprint: fingerprint,
             layer: Some(wrapper.layer),
         };
-        let rules = self.rules();
         match self.incoming.arrive(seq, queued, &rules)? {
             Arrival::InOrder(queued) => {
                 self.versions.processed_in_order(version);
@@ -251,7 +244,7 @@ impl SecretChat {
                 resend: hole,
             } => {
                 self.step("seq", || format!("gap: out raw {} queued", out_seq_no.0));
-                if resend.is_some() && self.rules().resend_timing == ResendTiming::InOrder {
+                if resend.is_some() && rules.resend_timing == ResendTiming::InOrder {
                     self.decided(Row::S8, || {
                         "a Resend behind a gap: answered when its turn comes".to_owned()
                     });
