@@ -94,10 +94,10 @@ pub enum Refill {
 pub enum Fill {
     /// Nothing is sent, for this reason.
     Ignored(&'static str),
-    /// The range actually answered (after clamping) and what goes out for it.
+    /// Where the answered range starts after clamping (it ends where asked), and what
+    /// goes out for it.
     Answered {
         start_seq_no: WireSeqNo,
-        end_seq_no: WireSeqNo,
         refills: Vec<Refill>,
     },
 }
@@ -321,7 +321,6 @@ impl<P> OutgoingHistory<P> {
         self.answered.push((wire(start).0, end_seq_no.0));
         Ok(Fill::Answered {
             start_seq_no: wire(start),
-            end_seq_no,
             refills,
         })
     }

@@ -541,7 +541,6 @@ impl SecretChat {
             Fill::Answered {
                 start_seq_no: from,
                 refills,
-                ..
             } => (from, refills),
         };
         let held = refills
