@@ -159,9 +159,7 @@ fn run_call(
     if let Some(init) = invocation.init_connection {
         state.client = Some(init);
     }
-    let id = query
-        .get(..4)
-        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let id = secretchat_mtproto::service_messages::constructor_id(&query);
     if id == Some(bind_temp::BIND_TEMP_AUTH_KEY_ID) {
         return match bind_temp::bind(server, record, state, session_id, msg_id, &query) {
             Ok(result) => RpcAnswer::Object(result),

@@ -116,9 +116,10 @@ pub fn decode(
     query: &[u8],
 ) -> Result<(&'static str, Map<String, Value>), DecodeError> {
     match decode_exact(layer, query) {
-        Err(DecodeError::Malformed { .. }) if peers_as_users(query).is_some() => {
-            decode_exact(layer, &peers_as_users(query).unwrap_or_default())
-        }
+        Err(error @ DecodeError::Malformed { .. }) => match peers_as_users(query) {
+            Some(fixed) => decode_exact(layer, &fixed),
+            None => Err(error),
+        },
         result => result,
     }
 }
@@ -130,9 +131,7 @@ fn decode_exact(
     macro_rules! decode_with {
         ($module:ident) => {{
             use secretchat_mtproto::api::$module::Function;
-            let id = query
-                .get(..4)
-                .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            let id = secretchat_mtproto::service_messages::constructor_id(query).unwrap_or(0);
             let function = Function::from_bytes(query).map_err(|err| {
                 match secretchat_mtproto::api::$module::FUNCTIONS
                     .iter()
