@@ -403,17 +403,22 @@ fn an_unknown_inner_constructor_aborts_tdlib_and_is_ignored_by_the_spec_profile(
     assert_goes_on(&mut spec, "after");
 }
 
+/// A seq number of `field` with the wrong parity, after checking that tdlib refuses it
+/// ("Bad seq_no parity", check_seq_no l.881–882, fatal).
+fn wrong_parity_that_tdlib_refuses(field: SeqField, seed: u64) -> HostileAction {
+    let action = HostileAction::WrongSeqParity { field };
+    let reason = abort_after(Profile::Tdlib, seed, action.clone());
+    assert!(matches!(reason, AbortReason::SeqNo(_)), "{reason:?}");
+    action
+}
+
 /// Row S3: an out_seq_no with the receiver's own parity. tdlib: "Bad seq_no parity"
 /// (check_seq_no l.882, fatal). Telegram Android checks no parity (`decryptMessage`): the
 /// number is above the last one processed, so it is a gap — `sendResendMessage(seq_in + 2,
 /// out_seq_no − 2)`, an inverted range — and the message waits for ever; the chat goes on.
 #[test]
 fn a_wrong_parity_aborts_tdlib_and_is_held_as_a_gap_by_android() {
-    let action = HostileAction::WrongSeqParity {
-        field: SeqField::Out,
-    };
-    let reason = abort_after(Profile::Tdlib, 32, action.clone());
-    assert!(matches!(reason, AbortReason::SeqNo(_)), "{reason:?}");
+    let action = wrong_parity_that_tdlib_refuses(SeqField::Out, 32);
 
     // Only B's side is driven: A, a tdlib chat, would abort on Android's inverted Resend.
     let mut android = pair(Profile::Android, 32);
@@ -500,11 +505,7 @@ fn an_accept_key_nobody_asked_for_aborts_tdlib_and_gets_an_abort_key_from_androi
 /// `chat.in_seq_no = layer.in_seq_no`): the message is shown.
 #[test]
 fn a_wrong_in_seq_no_parity_aborts_tdlib_and_is_not_checked_by_android() {
-    let action = HostileAction::WrongSeqParity {
-        field: SeqField::In,
-    };
-    let reason = abort_after(Profile::Tdlib, 35, action.clone());
-    assert!(matches!(reason, AbortReason::SeqNo(_)), "{reason:?}");
+    let action = wrong_parity_that_tdlib_refuses(SeqField::In, 35);
 
     let mut android = pair(Profile::Android, 35);
     let events = after(&mut android, action);
